@@ -1,0 +1,76 @@
+"""``actlab.get(name, **params)``: an activation with its parameters bound."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from . import registry
+from .autograd import compute_dtype
+from .functional import _as_tensor, apply
+from .spec import ActivationSpec, check_input
+
+
+class Activation:
+    """An activation function with fixed parameter values.
+
+    ``forward(x)`` (also ``act(x)``), ``derivative(x)`` and ``second_derivative(x)`` are the
+    spec's stable forward, analytic f' and analytic (or autograd-of-analytic) f''; each takes a
+    tensor or a NumPy array and returns the same kind. For gated activations the derivatives
+    are the gate's.
+    """
+
+    def __init__(self, spec: ActivationSpec, params: dict[str, Any]) -> None:
+        self.spec = spec
+        self.params = spec.resolve(params)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return f"Activation({self.spec.name!r}{', ' if inner else ''}{inner})"
+
+    def __call__(self, x: Any, **kwargs: Any) -> Any:
+        return self.forward(x, **kwargs)
+
+    def forward(self, x: Any, **kwargs: Any) -> Any:
+        return apply(self.spec, x, self.params, **kwargs)
+
+    def _pointwise(self, x: Any, fn: Any) -> Any:
+        t, was_numpy = _as_tensor(self.spec.name, x)
+        check_input(self.spec.name, t)
+        dtype = compute_dtype(t.dtype)
+        out = fn(t.detach().to(dtype)).to(t.dtype)
+        return out.numpy() if was_numpy else out
+
+    def derivative(self, x: Any) -> Any:
+        """f'(x), the same values backward uses."""
+        return self._pointwise(x, lambda t: self.spec.derivative(t, **self.params))
+
+    def param_derivative(self, name: str, x: Any) -> Any:
+        """df/d(param) at x."""
+        if name not in self.spec.param_grads:
+            raise ValueError(f"{self.spec.name} has no derivative for parameter '{name}'")
+        return self._pointwise(x, lambda t: self.spec.param_grads[name](t, **self.params))
+
+    def second_derivative(self, x: Any) -> Any:
+        """f''(x): analytic where the spec gives it, else autograd of the analytic f'."""
+        if self.spec.second_derivative is not None:
+            return self._pointwise(x, lambda t: self.spec.second_derivative(t, **self.params))
+
+        def autograd_of_derivative(t: torch.Tensor) -> torch.Tensor:
+            with torch.enable_grad():
+                t = t.clone().requires_grad_(True)
+                d = self.spec.derivative(t, **self.params)
+                (g,) = torch.autograd.grad(d.sum(), t, allow_unused=True)
+            return torch.zeros_like(t) if g is None else g.detach()
+
+        return self._pointwise(x, autograd_of_derivative)
+
+
+def get(name: str, **params: Any) -> Activation:
+    """The activation called ``name`` with ``params`` bound (defaults for the rest)."""
+    return Activation(registry.get_spec(name), params)

@@ -1,0 +1,109 @@
+"""One generic ``torch.autograd.Function`` for every activation.
+
+It saves only the input (and tensor-valued parameters) for backward and recomputes what the
+analytic derivative needs from them: the activation costs one saved tensor, whatever its
+formula. The backward is written in differentiable torch ops, so double backward (and
+``gradgradcheck``) works: the second derivative is autograd of the analytic first derivative.
+Half-precision inputs are computed in float32 and rounded once at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .spec import HALF_DTYPES, ActivationSpec
+
+
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    return torch.float32 if dtype in HALF_DTYPES else dtype
+
+
+def _cast(value: Any, dtype: torch.dtype) -> Any:
+    return value.to(dtype) if isinstance(value, torch.Tensor) else value
+
+
+def _params(spec: ActivationSpec, values: tuple[Any, ...], dtype: torch.dtype) -> dict[str, Any]:
+    return {p.name: _cast(v, dtype) for p, v in zip(spec.params, values)}
+
+
+_FUNCTIONS: dict[str, type[torch.autograd.Function]] = {}
+
+
+def elementwise_function(spec: ActivationSpec) -> type[torch.autograd.Function]:
+    """The autograd Function of an elementwise ``spec``: ``Fn.apply(x, *param_values)``."""
+    if spec.name in _FUNCTIONS:
+        return _FUNCTIONS[spec.name]
+
+    class Fn(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: torch.Tensor, *values: Any) -> torch.Tensor:
+            dtype = compute_dtype(x.dtype)
+            ctx.tensor_at = [i for i, v in enumerate(values) if isinstance(v, torch.Tensor)]
+            ctx.constants = [None if isinstance(v, torch.Tensor) else v for v in values]
+            ctx.save_for_backward(x, *(values[i] for i in ctx.tensor_at))
+            return spec.forward(x.to(dtype), **_params(spec, values, dtype)).to(x.dtype)
+
+        @staticmethod
+        def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+            x, *tensors = ctx.saved_tensors
+            values = list(ctx.constants)
+            for i, t in zip(ctx.tensor_at, tensors):
+                values[i] = t
+            dtype = compute_dtype(x.dtype)
+            params = _params(spec, tuple(values), dtype)
+            xc, gc = x.to(dtype), grad.to(dtype)
+            grad_x = None
+            if ctx.needs_input_grad[0]:
+                grad_x = (gc * spec.derivative(xc, **params)).to(x.dtype)
+            grads: list[torch.Tensor | None] = []
+            for i, (p, v) in enumerate(zip(spec.params, values)):
+                if not ctx.needs_input_grad[i + 1]:
+                    grads.append(None)
+                    continue
+                g = gc * spec.param_grads[p.name](xc, **params)
+                grads.append(g.sum_to_size(v.shape).to(v.dtype))
+            return (grad_x, *grads)
+
+    Fn.__name__ = Fn.__qualname__ = f"{spec.name}_function"
+    _FUNCTIONS[spec.name] = Fn
+    return Fn
+
+
+def apply_elementwise(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor:
+    return elementwise_function(spec).apply(x, *values)
+
+
+_GATED: dict[str, type[torch.autograd.Function]] = {}
+
+
+def gated_function(spec: ActivationSpec, gate: ActivationSpec) -> type[torch.autograd.Function]:
+    """``a ⊗ g(b)`` where ``x = [a, b]`` along ``dim``; saves only ``x``."""
+    if spec.name in _GATED:
+        return _GATED[spec.name]
+
+    class Gated(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: torch.Tensor, dim: int, *values: Any) -> torch.Tensor:
+            ctx.dim, ctx.values = dim, values
+            ctx.save_for_backward(x)
+            dtype = compute_dtype(x.dtype)
+            a, b = x.to(dtype).chunk(2, dim=dim)
+            return (a * gate.forward(b, **_params(gate, values, dtype))).to(x.dtype)
+
+        @staticmethod
+        def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+            (x,) = ctx.saved_tensors
+            dtype = compute_dtype(x.dtype)
+            params = _params(gate, ctx.values, dtype)
+            a, b = x.to(dtype).chunk(2, dim=ctx.dim)
+            gc = grad.to(dtype)
+            grad_a = gc * gate.forward(b, **params)
+            grad_b = gc * a * gate.derivative(b, **params)
+            grad_x = torch.cat([grad_a, grad_b], dim=ctx.dim).to(x.dtype)
+            return (grad_x, None, *(None for _ in ctx.values))
+
+    Gated.__name__ = Gated.__qualname__ = f"{spec.name}_function"
+    _GATED[spec.name] = Gated
+    return Gated

@@ -1,0 +1,266 @@
+"""ULP error sweeps of every activation against the mpmath oracle, side by side with torch's
+native implementation where one exists.
+
+What is measured is what a user gets: f from the functional API, f' and df/dθ from autograd
+through actlab's Function, f'' from ``Activation.second_derivative``.
+
+Error measure. ``err = |computed - true| / ulp(true)`` in the dtype at hand. Near a root of the
+quantity q at x0 != 0 (the minimum of Swish makes f' = 0 there) any evaluation in working
+precision has absolute error ~eps·|x·q'|, unbounded in ULPs of q; what an algorithm can be held
+to is its error divided by the condition number κ = |x q'(x) / q(x)| of the problem. So the
+checked number is ``err / max(1, κ)``: plain ULPs wherever the problem is well conditioned
+(κ <= 1), including everywhere a naive formula cancels without need (x - tanh x near 0 has
+κ ≈ 3, so it is still caught). The raw maximum is reported beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+
+import numpy as np
+import torch
+
+from .. import registry
+from ..activation import Activation
+from ..functional import apply
+from ..spec import ActivationSpec
+from . import reference
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32,
+          "bfloat16": torch.bfloat16, "float16": torch.float16}
+DEFAULT_BOUNDS = {  # (float64, float32, half types)
+    "f": (8.0, 4.0, 1.0), "df": (8.0, 4.0, 1.0), "d2f": (32.0, 32.0, None), "d_": (8.0, 4.0, None),
+}
+
+
+def default_bound(quantity: str, dtype: str) -> float | None:
+    col = {"float64": 0, "float32": 1}.get(dtype, 2)
+    return DEFAULT_BOUNDS["d_" if quantity.startswith("d_") else quantity][col]
+
+
+def bound_for(spec: ActivationSpec, quantity: str, dtype: str) -> tuple[float | None, str]:
+    for key in (f"{quantity}:{dtype}", quantity):
+        if key in spec.bounds:
+            return spec.bounds[key].ulps, spec.bounds[key].reason
+    return default_bound(quantity, dtype), ""
+
+
+# ---------------------------------------------------------------------------------------- grid
+def _edges(dtype: torch.dtype) -> list[float]:
+    """Where exp, exp(2x), x² and friends overflow or underflow in ``dtype``."""
+    fi = torch.finfo(dtype)
+    log_max, log_tiny = math.log(fi.max), math.log(fi.tiny)
+    log_sub = math.log(fi.tiny * fi.eps)
+    sat = 0.5 * math.log(2 / fi.eps)  # where tanh rounds to ±1
+    return [log_max, log_max / 2, log_tiny, log_sub, sat, math.sqrt(fi.max), math.log(2 / fi.eps)]
+
+
+def grid(dtype: torch.dtype, kinks: Iterable[float] = (), size: str = "full") -> np.ndarray:
+    """Points spanning ±1e4 (and the dtype's edges), dense near 0, kinks and overflow edges,
+    plus ±0, subnormals, ±max, ±inf and nan; all exactly representable in ``dtype``."""
+    fi = torch.finfo(dtype)
+    per_decade = 12 if size == "full" else 4
+    lo_exp = math.log10(fi.tiny * fi.eps)
+    tiny = np.logspace(lo_exp, -8, max(8, int((-8 - lo_exp) * 2)))
+    mid = np.logspace(-8, 4, 12 * per_decade + 1)
+    lin = np.linspace(-10, 10, 401 if size == "full" else 81)
+    pos = [*tiny, *mid, fi.tiny, fi.tiny * fi.eps, fi.max, 1.0, 0.5, 2.0]
+    for e in _edges(dtype):
+        pos += [e * (1 + d) for d in (-1e-2, -1e-3, -1e-5, 0.0, 1e-5, 1e-3, 1e-2)]
+    pts = [*pos, *(-p for p in pos), *lin, 0.0, math.inf, -math.inf]
+    for k in kinks:
+        step = max(abs(k), 1.0) * fi.eps
+        pts += [k + s * d * step for d in (0, 1, 2, 10, 1e3, 1e6) for s in (1, -1)]
+        pts += [k + s * d for d in (1e-3, 0.1) for s in (1, -1)]
+    xs = np.unique(round_to(np.array(pts), dtype))
+    return np.concatenate([xs, [-0.0, math.nan]])
+
+
+# ------------------------------------------------------------------------------------- scoring
+def ulp(values: np.ndarray, dtype: torch.dtype) -> np.ndarray:
+    """Spacing of ``dtype`` at |values| (values already rounded to ``dtype``)."""
+    fi = torch.finfo(dtype)
+    a = np.abs(values)
+    _, e = np.frexp(np.where(a > 0, a, 1.0))
+    spacing = np.ldexp(fi.eps, e - 1)
+    return np.maximum(np.where(a > 0, spacing, 0.0), fi.tiny * fi.eps)
+
+
+def round_to(values: np.ndarray, dtype: torch.dtype) -> np.ndarray:
+    return torch.tensor(values, dtype=torch.float64).to(dtype).to(torch.float64).numpy()
+
+
+@dataclass
+class Score:
+    max_ulp: float = 0.0
+    at: float = math.nan
+    raw_ulp: float = 0.0
+    bad: int = 0
+    bad_at: list[float] = field(default_factory=list)
+
+
+def score(xs: np.ndarray, computed: np.ndarray, ref: np.ndarray, dref: np.ndarray,
+          dtype: torch.dtype) -> Score:
+    """Conditioned ULP error of ``computed`` against ``ref`` (hi, lo); ``dref`` its x-derivative."""
+    hi, lo = ref[:, 0], ref[:, 1]
+    true_r = round_to(hi, dtype)
+    with np.errstate(all="ignore"):
+        nan_in = np.isnan(xs)
+        undefined = ~nan_in & np.isnan(hi)
+        overflow = ~nan_in & ~undefined & np.isinf(true_r)
+        normal = ~nan_in & ~undefined & ~overflow
+        bad = (nan_in & ~np.isnan(computed)) | (normal & ~np.isfinite(computed))
+        bad |= overflow & (computed != true_r)
+        ok = normal & np.isfinite(computed)
+        err = np.zeros_like(hi)
+        err[ok] = np.abs((computed[ok] - hi[ok]) - lo[ok]) / ulp(true_r[ok], dtype)
+        kappa = np.abs(xs * dref[:, 0]) / np.abs(hi)
+        kappa = np.where(np.isnan(kappa) | np.isinf(xs), 1.0, kappa)
+        cond = err / np.maximum(1.0, kappa)
+    s = Score(bad=int(bad.sum()), bad_at=[float(v) for v in xs[bad][:5]])
+    if ok.any():
+        i = int(np.argmax(np.where(ok, cond, -1)))
+        s.max_ulp, s.at, s.raw_ulp = float(cond[i]), float(xs[i]), float(err[ok].max())
+    return s
+
+
+# ---------------------------------------------------------------------------- computed values
+def _param_tensor_grad(fn, spec: ActivationSpec, name: str, x: torch.Tensor, params: dict):
+    theta = torch.full_like(x, params[name], requires_grad=True)
+    y = fn(x, {**params, name: theta})
+    (g,) = torch.autograd.grad(y.sum(), theta, allow_unused=True)
+    return torch.zeros_like(x) if g is None else g
+
+
+def computed(spec: ActivationSpec, quantity: str, xs: np.ndarray, dtype: torch.dtype,
+             params: dict, native: bool = False) -> np.ndarray | None:
+    """The implementation's value of ``quantity`` at ``xs`` in ``dtype``, as float64."""
+    if native and (spec.native is None or quantity.startswith("d_")):
+        return None
+    fn = ((lambda t, p: spec.native(t, **p)) if native
+          else (lambda t, p: apply(spec, t, p)))
+    x = torch.tensor(xs, dtype=torch.float64).to(dtype)
+    if quantity == "f":
+        with torch.no_grad():
+            y = fn(x, params)
+    elif quantity.startswith("d_"):
+        y = _param_tensor_grad(fn, spec, quantity[2:], x, params)
+    elif quantity == "df" or native:
+        x.requires_grad_(True)
+        (y,) = torch.autograd.grad(fn(x, params).sum(), x, create_graph=quantity == "d2f")
+        if quantity == "d2f":
+            (y,) = torch.autograd.grad(y.sum(), x, allow_unused=True)
+    else:  # d2f through the documented API: analytic, or autograd of the analytic f'
+        y = Activation(spec, params).second_derivative(x)
+    return y.detach().to(torch.float64).numpy()
+
+
+# -------------------------------------------------------------------------------- measurement
+@dataclass
+class Measurement:
+    name: str
+    dtype: str
+    quantity: str
+    bound: float | None
+    reason: str
+    actlab: Score
+    native: Score | None
+
+    @property
+    def passed(self) -> bool:
+        return self.actlab.bad == 0 and (self.bound is None or self.actlab.max_ulp <= self.bound)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed}
+
+
+def plan(spec: ActivationSpec, dtypes: Sequence[str], size: str = "full"):
+    """(dtype, quantity, xs, value key, derivative key) for every measurement of ``spec``."""
+    kinks = spec.kinks(**spec.defaults)
+    for dname in dtypes:
+        dtype = DTYPES[dname]
+        xs = grid(dtype, kinks, size if dname in ("float64", "float32") else "small")
+        for q, (key, dkey) in reference.quantities(spec).items():
+            if default_bound(q, dname) is not None or f"{q}:{dname}" in spec.bounds:
+                yield dname, q, xs, key, dkey
+
+
+def references(spec: ActivationSpec, dtypes: Sequence[str], size: str = "full") -> None:
+    """Fill the reference cache for ``spec`` (the slow part; safe to run in a worker)."""
+    for _, _, xs, key, dkey in plan(spec, dtypes, size):
+        reference.evaluate(spec.name, key, xs, spec.defaults)
+        reference.evaluate(spec.name, dkey, xs, spec.defaults)
+
+
+def measure(name: str, dtypes: Sequence[str] = ("float64", "float32", "bfloat16", "float16"),
+            size: str = "full") -> list[Measurement]:
+    """Every (dtype, quantity) measurement of activation ``name`` at its default parameters."""
+    spec = registry.get_spec(name)
+    if spec.kind != "elementwise":
+        return []  # gated / concatenated / stochastic reuse an elementwise spec, measured there
+    params = spec.defaults
+    out = []
+    kinks = np.array(spec.kinks(**params), dtype=np.float64)
+    for dname, q, xs, key, dkey in plan(spec, dtypes, size):
+        dtype = DTYPES[dname]
+        ref = reference.evaluate(spec.name, key, xs, params)
+        dref = reference.evaluate(spec.name, dkey, xs, params)
+        if q != "f":  # a derivative exactly at a kink is a convention, tested on its own
+            keep = ~np.isin(xs, kinks)
+            xs, ref, dref = xs[keep], ref[keep], dref[keep]
+        mine = score(xs, computed(spec, q, xs, dtype, params), ref, dref, dtype)
+        nat = computed(spec, q, xs, dtype, params, native=True)
+        theirs = None if nat is None else score(xs, nat, ref, dref, dtype)
+        bound, reason = bound_for(spec, q, dname)
+        out.append(Measurement(spec.name, dname, q, bound, reason, mine, theirs))
+    return out
+
+
+def _fill(args: tuple[str, tuple[str, ...], str]) -> str:
+    name, dtypes, size = args
+    references(registry.get_spec(name), dtypes, size)
+    return name
+
+
+def check(names: Sequence[str], dtypes: Sequence[str], jobs: int = 1, size: str = "full",
+          progress=None) -> list[Measurement]:
+    """Measure ``names``; reference values are computed by ``jobs`` worker processes."""
+    if jobs > 1 and len(names) > 1:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            for name in pool.map(_fill, [(n, tuple(dtypes), size) for n in names]):
+                if progress:
+                    progress(name)
+        progress = None
+    out = []
+    for name in names:
+        out += measure(name, dtypes, size)
+        if progress:
+            progress(name)
+    return out
+
+
+def _main(argv: Sequence[str]) -> int:
+    """``python -m actlab.numerics.accuracy NAME ... [-v]``: print failing (or all) rows."""
+    verbose = "-v" in argv
+    failed = 0
+    for name in [a for a in argv if a != "-v"] or registry.names():
+        for m in measure(name):
+            failed += not m.passed
+            if verbose or not m.passed:
+                nat = "-" if m.native is None else f"{m.native.max_ulp:.3g} (bad {m.native.bad})"
+                print(f"{m.name:16s} {m.dtype:8s} {m.quantity:9s} ulp={m.actlab.max_ulp:<9.3g} "
+                      f"at x={m.actlab.at:<11.4g} raw={m.actlab.raw_ulp:<9.3g} "
+                      f"bad={m.actlab.bad} {m.actlab.bad_at[:3]} bound={m.bound} native={nat} "
+                      f"{'ok' if m.passed else 'FAIL'}")
+    print(f"{failed} failing measurement(s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(_main(sys.argv[1:]))

@@ -1,0 +1,161 @@
+"""The independent oracle: each spec's SymPy reference, differentiated symbolically and evaluated
+with mpmath at adaptive precision (>= 40 digits, doubled until two precisions agree).
+
+Values come back as double-double pairs ``(hi, lo)`` with ``hi + lo`` the true value to ~106
+bits, so float64 results can be scored in ULPs without the reference's own rounding mattering.
+Results are cached on disk, keyed by the expression, the parameters and the points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from functools import cache
+from pathlib import Path
+
+import mpmath
+import numpy as np
+import sympy
+
+from ..registry import get_spec
+from ..spec import ActivationSpec
+
+X = sympy.Symbol("x", real=True)
+MIN_DPS = 40
+MAX_DPS = 2560
+# Stand-ins for ±inf. First far beyond any float, so growing quantities round to inf; where the
+# reference cancels there (1 - tanh² at 1e400 needs 1e400 digits) it does not converge, and the
+# second pair, beyond every exp under/overflow edge, is used. If the quantity takes the same
+# float value at both points of a pair, that is its limit; if not (sin, x cos x), it has none.
+_INF_PROBES = ((mpmath.mpf("1e400"), mpmath.mpf("2e400")), (mpmath.mpf(1000), mpmath.mpf(2000)))
+CACHE_VERSION = "1"
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("ACTLAB_CACHE") or Path.home() / ".cache" / "actlab"
+    return Path(root) / "reference"
+
+
+def quantities(spec: ActivationSpec) -> dict[str, tuple[str, str]]:
+    """Each checked quantity -> (its expression key, the key of its x-derivative)."""
+    out = {"f": ("f", "df"), "df": ("df", "d2f"), "d2f": ("d2f", "d3f")}
+    for p in spec.params:
+        out[f"d_{p.name}"] = (f"d_{p.name}", f"d_{p.name}_dx")
+    return out
+
+
+@cache
+def expressions(name: str) -> dict[str, sympy.Expr]:
+    """f, f', f'', f''' and df/dθ, d²f/dθdx of the reference, symbolically."""
+    spec = get_spec(name)
+    syms = {p.name: sympy.Symbol(p.name, real=True) for p in spec.params}
+    f = sympy.sympify(spec.reference(X, **syms))
+    out = {"f": f}
+    out["df"] = sympy.diff(f, X)
+    out["d2f"] = sympy.diff(out["df"], X)
+    out["d3f"] = sympy.diff(out["d2f"], X)
+    for p, s in syms.items():
+        out[f"d_{p}"] = sympy.diff(f, s)
+        out[f"d_{p}_dx"] = sympy.diff(out[f"d_{p}"], X)
+    return out
+
+
+@cache
+def _compiled(name: str, key: str):
+    spec = get_spec(name)
+    args = [X, *(sympy.Symbol(p, real=True) for p in spec.param_names)]
+    return sympy.lambdify(args, expressions(name)[key], modules="mpmath")
+
+
+def _at(fn, x: mpmath.mpf, params: list[mpmath.mpf], dps: int) -> mpmath.mpf | None:
+    with mpmath.workdps(dps):
+        try:
+            v = fn(x, *params)
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return None
+        v = mpmath.mpmathify(v)
+        if isinstance(v, mpmath.mpc):
+            return None if abs(v.imag) > abs(v.real) * mpmath.mpf(2) ** (-dps * 3) else v.real
+        return +v
+
+
+def _agree(a: mpmath.mpf, b: mpmath.mpf) -> bool:
+    if mpmath.isnan(a) or mpmath.isnan(b):
+        return mpmath.isnan(a) and mpmath.isnan(b)
+    if mpmath.isinf(a) or mpmath.isinf(b) or a == b:
+        return a == b
+    return abs(a - b) <= abs(b) * mpmath.mpf(2) ** -120
+
+
+def value(fn, x: float | mpmath.mpf, params: list[float], max_dps: int = MAX_DPS
+          ) -> mpmath.mpf | None:
+    """The reference at x to (at least) 120 correct bits; None where it is undefined or two
+    precisions never agree (then it is left out of the comparison rather than guessed)."""
+    ps = [mpmath.mpf(p) for p in params]
+    xm = mpmath.mpf(x)
+    dps = MIN_DPS
+    prev = _at(fn, xm, ps, dps)
+    while dps < max_dps:
+        dps *= 2
+        cur = _at(fn, xm, ps, dps)
+        if prev is None and cur is None:
+            return None
+        # An exact 0 at two precisions may be cancellation that neither resolved (1 - tanh²(100)
+        # is 0 to 80 digits): a zero must hold at >= 640 digits, enough for any float64 value.
+        if prev is not None and cur is not None and _agree(prev, cur) and (cur != 0 or dps >= 640):
+            return cur
+        prev = cur
+    return None
+
+
+def _split(v: mpmath.mpf | None) -> tuple[float, float]:
+    if v is None or mpmath.isnan(v):
+        return math.nan, 0.0
+    hi = float(v)
+    if math.isinf(hi):
+        return hi, 0.0
+    with mpmath.workdps(60):
+        return hi, float(v - mpmath.mpf(hi))
+
+
+def evaluate_limit(fn, sign: int, params: list[float]) -> tuple[float, float]:
+    """The limit at sign·inf as (hi, lo), or (nan, 0) if the quantity has none there."""
+    for probes in _INF_PROBES:
+        vals = [value(fn, sign * p, params, max_dps=320) for p in probes]
+        if None in vals:
+            continue
+        a, b = (_split(v) for v in vals)
+        return a if a[0] == b[0] else (math.nan, 1.0)
+    return math.nan, 0.0
+
+
+def evaluate(name: str, key: str, xs: np.ndarray, params: dict[str, float]) -> np.ndarray:
+    """Reference values of quantity ``key`` at ``xs``: array (len(xs), 2) of (hi, lo).
+
+    ``hi`` is nan where the reference is undefined (nan input, no limit at ±inf); ``lo`` is 1
+    there for "no limit" and 0 for "undefined".
+    """
+    spec = get_spec(name)
+    plist = [float(params[p]) for p in spec.param_names]
+    expr = expressions(name)[key]
+    digest = hashlib.sha256(
+        f"{CACHE_VERSION}|{sympy.srepr(expr)}|{plist!r}".encode() + xs.astype("<f8").tobytes()
+    ).hexdigest()[:32]
+    path = cache_dir() / f"{name}-{key}-{digest}.npy"
+    if path.exists():
+        return np.load(path)
+    fn = _compiled(name, key)
+    out = np.empty((len(xs), 2))
+    for i, x in enumerate(xs.tolist()):
+        if math.isnan(x):
+            out[i] = (math.nan, 0.0)
+        elif math.isinf(x):
+            out[i] = evaluate_limit(fn, 1 if x > 0 else -1, plist)
+        else:
+            out[i] = _split(value(fn, x, plist))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, out)
+    os.replace(tmp, path)
+    return out

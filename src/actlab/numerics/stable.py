@@ -1,0 +1,82 @@
+"""Numerically stable primitives shared by the specs.
+
+Each stays accurate over the whole float range, including ±inf and the overflow edges, and
+each is written so that autograd through it is right too (the second derivative of many
+specs is autograd of their analytic first derivative). The comment on each names the failure
+of the textbook form it replaces.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+SQRT_2 = math.sqrt(2.0)
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def neg_abs(x: Tensor) -> Tensor:
+    # -|x| with the derivative -1 at 0 (that of the x >= 0 branch). autograd of x.abs() gives 0
+    # there, which silently zeroes the derivative at 0 of everything built on it.
+    return torch.where(x >= 0, -x, x)
+
+
+def pos_part(x: Tensor) -> Tensor:
+    # max(x, 0) whose derivative at 0 is 1, to pair with neg_abs: pos_part(x) + f(neg_abs(x))
+    # then differentiates correctly through 0.
+    return torch.where(x >= 0, x, torch.zeros_like(x))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    # Sign-split: 1/(1+e^-x) for x >= 0 and e^x/(1+e^x) for x < 0, one exp of a value <= 0. The
+    # textbook form overflows exp(-x) for x < -88.7 (float32), returning 0 where σ is subnormal.
+    e = torch.exp(neg_abs(x))
+    return torch.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softplus(x: Tensor) -> Tensor:
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow, and no threshold switch (torch's
+    # threshold=20 returns x for x > 20, which is 1e6 ULP off in float64 up to x ≈ 37).
+    return pos_part(x) + torch.log1p(torch.exp(neg_abs(x)))
+
+
+def sech2(x: Tensor) -> Tensor:
+    # tanh'(x) = sech²(x) = 4e^{-2|x|} / (1 + e^{-2|x|})². The textbook 1 - tanh²(x) cancels to
+    # 0 for |x| > 9 (float32) / 19 (float64), where sech² is still 1e-8 / 1e-17 and beyond.
+    e = torch.exp(2 * neg_abs(x))
+    return 4 * e / (1 + e) ** 2
+
+
+def recip(x: Tensor, big: Tensor) -> Tensor:
+    # 1/x where `big` (|x| large), 0 elsewhere: the inner where keeps 1/x away from tiny x in the
+    # branch that where() discards, whose inf would otherwise turn gradients into 0·inf = NaN.
+    return torch.where(big, 1 / torch.where(big, x, torch.ones_like(x)), torch.zeros_like(x))
+
+
+def inv_1p_sq(x: Tensor) -> Tensor:
+    # 1/(1 + x²), as r²/(1 + r²) with r = 1/x for |x| > 1: x² overflows at 1.8e19 (float32) and
+    # 1/inf = 0 is then wrong by all of the (subnormal) true value.
+    big = x.abs() > 1
+    r = recip(x, big)
+    return torch.where(big, r * r / (1 + r * r), 1 / (1 + torch.where(big, 0, x) ** 2))
+
+
+def normal_cdf(x: Tensor) -> Tensor:
+    # Φ(x) = erfc(-x/√2)/2: accurate in the far-negative tail, where 1 + erf(x/√2) cancels to 0.
+    return 0.5 * torch.special.erfc(-x / SQRT_2)
+
+
+def normal_pdf(x: Tensor) -> Tensor:
+    return INV_SQRT_2PI * torch.exp(-0.5 * x * x)
+
+
+def select(cond: Tensor, a: float | Tensor, b: float | Tensor, like: Tensor) -> Tensor:
+    """``where(cond, a, b)`` in ``like``'s dtype. ``torch.where`` of two Python floats gives the
+    default dtype (float32), which would silently round a float64 computation's constants."""
+    def as_t(v: float | Tensor) -> Tensor:
+        return torch.as_tensor(v, dtype=like.dtype, device=like.device)
+
+    return torch.where(cond, as_t(a), as_t(b))

@@ -1,0 +1,198 @@
+"""The one definition of an activation: :class:`ActivationSpec`, its :class:`Param` and their
+:class:`Domain`, plus the validation of parameters and inputs that every entry point shares."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import torch
+
+Kind = Literal["elementwise", "gated", "concatenated", "stochastic"]
+ACCEPTED_DTYPES = (torch.float64, torch.float32, torch.bfloat16, torch.float16)
+HALF_DTYPES = (torch.bfloat16, torch.float16)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """An interval of the real line, open or closed at each end, minus some points."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_closed: bool = False
+    high_closed: bool = False
+    exclude: tuple[float, ...] = ()
+
+    def __contains__(self, value: float) -> bool:
+        if math.isnan(value) or value in self.exclude:
+            return False
+        above = value >= self.low if self.low_closed else value > self.low
+        below = value <= self.high if self.high_closed else value < self.high
+        return above and below
+
+    def __str__(self) -> str:
+        def end(v: float) -> str:
+            return "inf" if v == math.inf else "-inf" if v == -math.inf else f"{v:g}"
+
+        text = ("[" if self.low_closed else "(") + f"{end(self.low)}, {end(self.high)}"
+        text += "]" if self.high_closed else ")"
+        return text + "".join(f" \\ {{{v:g}}}" for v in self.exclude)
+
+
+REAL = Domain()
+POSITIVE = Domain(low=0.0)
+NONNEGATIVE = Domain(low=0.0, low_closed=True)
+NONZERO = Domain(exclude=(0.0,))
+UNIT = Domain(low=0.0, high=1.0, low_closed=True, high_closed=True)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of an activation.
+
+    ``learnable``: the parameter may be trained (``nn`` modules turn it into an ``nn.Parameter``).
+    ``channelwise``: ``nn`` modules may give it one value per channel (``num_channels=C``).
+    """
+
+    name: str
+    default: float
+    domain: Domain = REAL
+    learnable: bool = False
+    channelwise: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A looser-than-default ULP bound for one derivative order, with the reason it is needed."""
+
+    ulps: float
+    reason: str
+
+
+Fn = Callable[..., torch.Tensor]
+
+
+@dataclass(frozen=True, eq=False)
+class ActivationSpec:
+    """Everything actlab knows about one activation; everything else is derived from it.
+
+    forward(x, **params)            numerically stable torch forward
+    derivative(x, **params)         analytic df/dx, with the PyTorch convention at kinks
+    param_grads[name](x, **params)  analytic df/dtheta for every parameter
+    second_derivative(x, **params)  analytic d2f/dx2; if None, autograd of ``derivative``
+    reference(x, **params)          SymPy expression written from the paper's formula (the oracle)
+    kinks(**params)                 points where f is not differentiable (or not continuous)
+    """
+
+    name: str
+    family: str
+    summary: str
+    formula: str
+    citation: str
+    forward: Fn
+    derivative: Fn
+    reference: Callable[..., Any]
+    params: tuple[Param, ...] = ()
+    param_grads: Mapping[str, Fn] = field(default_factory=dict)
+    second_derivative: Fn | None = None
+    aliases: tuple[str, ...] = ()
+    kinks: Callable[..., tuple[float, ...]] = lambda **_: ()
+    kink_note: str = ""
+    native: Fn | None = None
+    naive: Fn | None = None
+    bounds: Mapping[str, Bound] = field(default_factory=dict)
+    kind: Kind = "elementwise"
+    learn_by_default: bool = False
+    channel_dim: int = 1
+    gate: str | None = None
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        names = {p.name for p in self.params}
+        missing = {p.name for p in self.params if p.learnable} - set(self.param_grads)
+        if missing:
+            raise ValueError(f"{self.name}: learnable parameter(s) {sorted(missing)} need param_grads")
+        if set(self.param_grads) - names:
+            raise ValueError(f"{self.name}: param_grads for unknown parameters")
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        return {p.name: p.default for p in self.params}
+
+    def resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Complete ``params`` with defaults and check every value against its domain."""
+        unknown = set(params) - set(self.param_names)
+        if unknown:
+            have = ", ".join(self.param_names) or "no parameters"
+            raise TypeError(
+                f"{self.name}() got unknown parameter(s) {sorted(unknown)}; it takes: {have}"
+            )
+        values = {**self.defaults, **params}
+        for p in self.params:
+            check_in_domain(self.name, p, values[p.name])
+        return values
+
+    def doc(self) -> str:
+        """A docstring in the JAX/PyTorch outline: summary, formula, parameters, citation."""
+        lines = [self.summary, "", ".. math::", f"    f(x) = {self.formula}", ""]
+        if self.params:
+            lines.append("Args:")
+            lines.append("    x: input tensor (any shape) or NumPy array.")
+            for p in self.params:
+                extra = " Learnable." if p.learnable else ""
+                lines.append(
+                    f"    {p.name}: {p.doc or 'parameter'} Domain {p.domain}. Default: {p.default}.{extra}"
+                )
+            lines.append("")
+        if self.kink_note:
+            lines += [f"At kinks: {self.kink_note}", ""]
+        if self.notes:
+            lines += [self.notes, ""]
+        lines.append(f"Reference: {self.citation}")
+        return "\n".join(lines)
+
+
+def check_in_domain(activation: str, param: Param, value: Any) -> None:
+    """Raise ``ValueError`` naming parameter, value and domain when ``value`` is outside it."""
+    if isinstance(value, torch.Tensor):
+        if not value.is_floating_point():
+            raise TypeError(
+                f"{activation}: parameter '{param.name}' must be a float tensor, got {value.dtype}"
+            )
+        if value.numel() == 0 or value.requires_grad or value.device.type == "meta":
+            return  # learnable values move during training; they were checked at construction
+        if torch.compiler.is_compiling():
+            return
+        values = value.detach().flatten().tolist()
+    else:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(
+                f"{activation}: parameter '{param.name}' must be a real number, "
+                f"got {type(value).__name__} {value!r}"
+            )
+        values = [float(value)]
+    for v in values:
+        if v not in param.domain:
+            raise ValueError(
+                f"{activation}: parameter '{param.name}'={v:g} is outside its domain "
+                f"{param.domain}; {param.doc or 'choose a value inside it'} "
+                f"(default {param.default:g})"
+            )
+
+
+def check_input(activation: str, x: torch.Tensor) -> None:
+    """Raise ``TypeError`` for a dtype actlab does not compute in (ints, bools, complex)."""
+    if x.dtype not in ACCEPTED_DTYPES:
+        accepted = ", ".join(str(d).replace("torch.", "") for d in ACCEPTED_DTYPES)
+        raise TypeError(
+            f"{activation}: input has dtype {str(x.dtype).replace('torch.', '')}; activations are "
+            f"defined on real floating-point tensors ({accepted}). Convert it first, e.g. "
+            f"x.float()."
+        )
