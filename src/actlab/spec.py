@@ -112,9 +112,9 @@ class ActivationSpec:
 
     def __post_init__(self) -> None:
         names = {p.name for p in self.params}
-        missing = {p.name for p in self.params if p.learnable} - set(self.param_grads)
+        missing = names - set(self.param_grads)
         if missing:
-            raise ValueError(f"{self.name}: learnable parameter(s) {sorted(missing)} need param_grads")
+            raise ValueError(f"{self.name}: parameter(s) {sorted(missing)} need param_grads (df/dθ)")
         if set(self.param_grads) - names:
             raise ValueError(f"{self.name}: param_grads for unknown parameters")
 

@@ -1,3 +1,18 @@
-"""The catalog: one module per family; importing it registers every spec."""
+"""The catalog: one module per family; importing it registers every spec.
 
-from . import sigmoidal  # noqa: F401
+Order matters only for the composite kinds: ``gated`` and ``concatenated`` specs look up their
+gate's spec, so the families that define gates come first.
+"""
+
+from . import (  # noqa: F401, I001  (order: gates before gated)
+    sigmoidal,
+    rectifiers,
+    hard,
+    exponential,
+    self_gated,
+    periodic,
+    polynomial,
+    searched,
+    adaptive,
+    gated,
+)

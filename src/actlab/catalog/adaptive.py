@@ -1,0 +1,1 @@
+"""adaptive activations (being written)."""

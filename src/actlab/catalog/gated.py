@@ -1,0 +1,1 @@
+"""gated activations (being written)."""

@@ -1,0 +1,1 @@
+"""hard activations (being written)."""

@@ -1,0 +1,1 @@
+"""periodic activations (being written)."""

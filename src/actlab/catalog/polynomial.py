@@ -1,0 +1,1 @@
+"""polynomial activations (being written)."""

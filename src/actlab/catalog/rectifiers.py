@@ -1,0 +1,1 @@
+"""rectifiers activations (being written)."""

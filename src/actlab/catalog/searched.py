@@ -1,0 +1,1 @@
+"""searched activations (being written)."""
