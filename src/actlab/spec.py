@@ -180,10 +180,10 @@ def check_in_domain(activation: str, param: Param, value: Any) -> None:
         values = [float(value)]
     for v in values:
         if v not in param.domain:
+            why = f" ({param.doc.rstrip('.')})" if param.doc else ""
             raise ValueError(
                 f"{activation}: parameter '{param.name}'={v:g} is outside its domain "
-                f"{param.domain}; {param.doc or 'choose a value inside it'} "
-                f"(default {param.default:g})"
+                f"{param.domain}{why}; use a value inside it, e.g. the default {param.default:g}"
             )
 
 

@@ -1,1 +1,267 @@
-"""rectifiers activations (being written)."""
+"""Rectifiers: identity (or close to it) for x > 0, flat or small-slope for x < 0."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+
+from ..numerics.stable import select
+from ._define import Domain, Param, concatenated, define, sp, torch
+
+FAMILY = "rectifier"
+POSITIVE = Domain(low=0.0)
+UNIT = Domain(low=0.0, high=1.0, low_closed=True, high_closed=True)
+
+
+def _keep_nan(x, v):
+    # Step-function derivatives built from comparisons turn NaN into 0 or 1 (every comparison
+    # with NaN is False); a NaN input must give a NaN derivative, as it gives a NaN value.
+    return torch.where(torch.isnan(x), x, v)
+
+
+def _step(cond, a, b, x):
+    return _keep_nan(x, select(cond, a, b, like=x))
+
+
+def _zero(x):
+    # f'' of a piecewise-linear f. Analytic rather than autograd of f': a derivative made of
+    # constants is not connected to x in the graph.
+    return _keep_nan(x, torch.zeros_like(x))
+
+
+define(
+    "relu", family=FAMILY, aliases=("rectified_linear_unit",),
+    summary="Rectified linear unit max(x, 0): identity for x > 0, zero otherwise.",
+    formula=r"\max(x, 0)",
+    citation="Nair & Hinton 2010, Rectified linear units improve restricted Boltzmann machines, ICML",
+    forward=torch.relu,
+    derivative=lambda x: _step(x > 0, 1.0, 0.0, x),
+    second_derivative=_zero,
+    reference=lambda x: sp.Piecewise((0, x <= 0), (x, True)),
+    kinks=(0.0,),
+    kink_note="f'(0) = 0 (PyTorch).",
+    native=F.relu,
+    naive=lambda x: torch.clamp(x, min=0),
+)
+
+# Shared by leaky_relu, prelu and (in eval mode) rrelu: x for x > 0, slope·x otherwise.
+def _leaky(x, slope):
+    return torch.where(x > 0, x, slope * x)  # NaN falls through to slope·NaN = NaN
+
+
+def _leaky_d(x, slope):
+    return _step(x > 0, 1.0, slope, x)  # slope at 0, as torch's leaky_relu / prelu backward
+
+
+def _leaky_dslope(x, slope):
+    return torch.where(x > 0, torch.zeros_like(x), x)
+
+
+def _leaky_ref(x, slope):
+    return sp.Piecewise((slope * x, x <= 0), (x, True))
+
+
+define(
+    "leaky_relu", family=FAMILY, aliases=("lrelu",),
+    summary="Leaky ReLU: x for x > 0, a small fixed slope (default 0.01) times x otherwise.",
+    formula=r"\begin{cases}x & x > 0\\ a x & x \le 0\end{cases}",
+    citation="Maas, Hannun & Ng 2013, Rectifier nonlinearities improve neural network acoustic "
+    "models, ICML Workshop on Deep Learning for Audio, Speech and Language Processing",
+    params=[Param("negative_slope", 0.01, learnable=True, doc="slope for x <= 0.")],
+    forward=lambda x, negative_slope: _leaky(x, negative_slope),
+    derivative=lambda x, negative_slope: _leaky_d(x, negative_slope),
+    second_derivative=lambda x, negative_slope: _zero(x),
+    param_grads={"negative_slope": lambda x, negative_slope: _leaky_dslope(x, negative_slope)},
+    reference=lambda x, negative_slope: _leaky_ref(x, negative_slope),
+    kinks=(0.0,),
+    kink_note="f'(0) = negative_slope (PyTorch: the x <= 0 branch).",
+    native=lambda x, negative_slope: F.leaky_relu(x, negative_slope),
+    naive=lambda x, negative_slope: torch.where(x > 0, x, negative_slope * x),
+)
+
+define(
+    "prelu", family=FAMILY, aliases=("parametric_relu",),
+    summary="Parametric ReLU: a leaky ReLU whose negative slope is learned (per channel).",
+    formula=r"\begin{cases}x & x > 0\\ a x & x \le 0\end{cases}",
+    citation="He, Zhang, Ren & Sun 2015, Delving deep into rectifiers: Surpassing human-level "
+    "performance on ImageNet classification, ICCV",
+    params=[Param("slope", 0.25, learnable=True, channelwise=True,
+                  doc="learned slope for x <= 0 (one per channel with num_channels).")],
+    forward=_leaky,
+    derivative=_leaky_d,
+    second_derivative=lambda x, slope: _zero(x),
+    param_grads={"slope": _leaky_dslope},
+    reference=_leaky_ref,
+    kinks=(0.0,),
+    kink_note="f'(0) = slope (PyTorch: the x <= 0 branch).",
+    learn_by_default=True,
+    native=lambda x, slope: F.prelu(x, torch.as_tensor(slope, dtype=x.dtype).reshape(1)),
+    naive=lambda x, slope: torch.where(x > 0, x, slope * x),
+)
+
+define(
+    "rrelu", family=FAMILY, kind="stochastic", aliases=("randomized_relu",),
+    summary="Randomized leaky ReLU: in training a slope ~ U(lower, upper) per element; in eval "
+    "the mean slope (lower + upper)/2.",
+    formula=r"\begin{cases}x & x > 0\\ a x & x \le 0\end{cases},\quad "
+    r"a \sim U(l, u)\ \text{(train)},\ a = \tfrac{l + u}{2}\ \text{(eval)}",
+    citation="Xu, Wang, Chen & Li 2015, Empirical evaluation of rectified activations in "
+    "convolutional network, arXiv:1505.00853",
+    params=[Param("lower", 1 / 8, UNIT, doc="lower bound of the random slope."),
+            Param("upper", 1 / 3, UNIT, doc="upper bound of the random slope.")],
+    # Eval mode (the deterministic form); training mode is drawn in functional.py.
+    forward=lambda x, lower, upper: _leaky(x, (lower + upper) / 2),
+    derivative=lambda x, lower, upper: _leaky_d(x, (lower + upper) / 2),
+    second_derivative=lambda x, lower, upper: _zero(x),
+    param_grads={"lower": lambda x, lower, upper: _leaky_dslope(x, None) / 2,
+                 "upper": lambda x, lower, upper: _leaky_dslope(x, None) / 2},
+    reference=lambda x, lower, upper: sp.Piecewise(((lower + upper) / 2 * x, x <= 0), (x, True)),
+    kinks=(0.0,),
+    kink_note="f'(0) = (lower + upper)/2 in eval mode (PyTorch: the x <= 0 branch).",
+    native=lambda x, lower, upper: F.rrelu(x, lower, upper, training=False),
+)
+
+
+def _clip_d(x, lo, hi):
+    # 1 strictly inside (lo, hi), 0 outside and AT the ends: torch's hardtanh/relu6 backward.
+    return _step((x > lo) & (x < hi), 1.0, 0.0, x)
+
+
+define(
+    "relu6", family=FAMILY,
+    summary="ReLU capped at 6, min(max(x, 0), 6): bounded, robust in low-precision arithmetic.",
+    formula=r"\min(\max(x, 0), 6)",
+    citation="Krizhevsky 2010, Convolutional deep belief networks on CIFAR-10, unpublished "
+    "manuscript; PyTorch torch.nn.ReLU6",
+    forward=lambda x: torch.where(x <= 0, torch.zeros_like(x), torch.where(x >= 6, 6.0, x)),
+    derivative=lambda x: _clip_d(x, 0, 6),
+    second_derivative=_zero,
+    reference=lambda x: sp.Piecewise((0, x <= 0), (6, x >= 6), (x, True)),
+    kinks=(0.0, 6.0),
+    kink_note="f'(0) = f'(6) = 0 (PyTorch).",
+    native=F.relu6,
+    naive=lambda x: torch.clamp(x, 0, 6),
+)
+
+define(
+    "threshold", family=FAMILY,
+    summary="Threshold: x where x > threshold, a constant value elsewhere (torch.nn.Threshold).",
+    formula=r"\begin{cases}x & x > t\\ v & x \le t\end{cases}",
+    citation="Collobert, Kavukcuoglu & Farabet 2011, Torch7: a Matlab-like"
+    " environment for machine learning, BigLearn NIPS workshop; PyTorch torch.nn.Threshold",
+    params=[Param("threshold", 0.0, doc="inputs at or below it are replaced."),
+            Param("value", 0.0, doc="the replacement value.")],
+    forward=lambda x, threshold, value: select(x <= threshold, value, x, like=x),  # NaN stays NaN
+    derivative=lambda x, threshold, value: _step(x > threshold, 1.0, 0.0, x),
+    second_derivative=lambda x, threshold, value: _zero(x),
+    param_grads={"threshold": lambda x, threshold, value: _zero(x),
+                 "value": lambda x, threshold, value: _step(x <= threshold, 1.0, 0.0, x)},
+    reference=lambda x, threshold, value: sp.Piecewise((value, x <= threshold), (x, True)),
+    kinks=lambda threshold, value: (threshold,),
+    kink_note="Discontinuous at x = threshold unless value == threshold; f(threshold) = value and "
+    "f'(threshold) = 0 (PyTorch).",
+    native=lambda x, threshold, value: F.threshold(x, threshold, value),
+)
+
+define(
+    "squared_relu", family=FAMILY, aliases=("relu2", "relu_squared"),
+    summary="Squared ReLU max(x, 0)²: the Primer transformer's feed-forward activation.",
+    formula=r"\max(x, 0)^2",
+    citation="So, Mańke, Liu, Dai, Shazeer & Le 2021, Primer: Searching for efficient "
+    "transformers for language modeling, NeurIPS, arXiv:2109.08668",
+    forward=lambda x: torch.relu(x) * torch.relu(x),
+    derivative=lambda x: 2 * torch.relu(x),
+    second_derivative=lambda x: _step(x > 0, 2.0, 0.0, x),
+    reference=lambda x: sp.Piecewise((0, x <= 0), (x**2, True)),
+    kinks=(0.0,),
+    kink_note="C1 at 0; f'' jumps from 0 to 2 there and f''(0) = 0 (as relu'(0) = 0).",
+    naive=lambda x: F.relu(x) ** 2,
+)
+
+
+def _star(x, scale, bias):
+    r = torch.relu(x)
+    # (s·r)·r, not s·(r·r): r² overflows for r > 1.8e19 (float32) where s·r² (s < 1) is finite.
+    return (scale * r) * r + bias
+
+
+define(
+    "star_relu", family=FAMILY, aliases=("starrelu",),
+    summary="StarReLU s·relu(x)² + b: a squared ReLU rescaled to unit variance and zero mean.",
+    formula=r"s \max(x, 0)^2 + b",
+    citation="Yu, Si, Zhou, Yang, Wang, Feng & Yan 2022, MetaFormer baselines for vision, "
+    "IEEE TPAMI 2023, arXiv:2210.13452",
+    params=[Param("scale", 0.8944, learnable=True, doc="scale s of the squared ReLU."),
+            Param("bias", -0.4472, learnable=True, doc="offset b.")],
+    forward=_star,
+    derivative=lambda x, scale, bias: 2 * (scale * torch.relu(x)),
+    second_derivative=lambda x, scale, bias: _step(x > 0, 2 * scale, 0.0, x),
+    param_grads={"scale": lambda x, scale, bias: torch.relu(x) * torch.relu(x),
+                 "bias": lambda x, scale, bias: _keep_nan(x, torch.ones_like(x))},
+    reference=lambda x, scale, bias: sp.Piecewise((bias, x <= 0), (scale * x**2 + bias, True)),
+    kinks=(0.0,),
+    kink_note="C1 at 0; f'' jumps from 0 to 2s there and f''(0) = 0 (as relu'(0) = 0).",
+    learn_by_default=True,
+    naive=lambda x, scale, bias: scale * F.relu(x) ** 2 + bias,
+)
+
+
+# SmeLU, shared with hard.sparse_plus (β = 1). The quadratic piece is evaluated at x clamped to
+# [-β, β] so that far out it stays finite (no inf in the branch where() discards, whose gradient
+# would become 0·inf = NaN); clamp keeps NaN.
+def _inner(x, beta):
+    b = torch.as_tensor(beta, dtype=x.dtype, device=x.device)
+    return torch.clamp(x, -b, b), b
+
+
+def _smelu(x, beta):
+    xm, b = _inner(x, beta)
+    u = xm + b  # exact near x = -β (Sterbenz)
+    quad = (u / 2) * (u / (2 * b))  # (x + β)²/(4β) without underflowing u² first
+    return torch.where(x <= -b, torch.zeros_like(x), torch.where(x >= b, x, quad))
+
+
+def _smelu_d(x, beta):
+    xm, b = _inner(x, beta)
+    return torch.where(x <= -b, torch.zeros_like(x),
+                       torch.where(x >= b, torch.ones_like(x), (xm + b) / (2 * b)))
+
+
+def _smelu_d2(x, beta):
+    return _step((x > -beta) & (x < beta), 1 / (2 * beta), 0.0, x)
+
+
+def _smelu_dbeta(x, beta):
+    # d/dβ (x + β)²/(4β) = g(1 - g) with g = (x + β)/(2β); 1 - g = (β - x)/(2β) directly, since
+    # 1 - g cancels as x -> β.
+    xm, b = _inner(x, beta)
+    inside = (x > -b) & (x < b)
+    return _keep_nan(x, torch.where(inside, (xm + b) / (2 * b) * ((b - xm) / (2 * b)),
+                                    torch.zeros_like(x)))
+
+
+define(
+    "smelu", family=FAMILY,
+    summary="Smooth ReLU: 0, then a quadratic (x + β)²/(4β) on |x| < β, then x; C1.",
+    formula=r"\begin{cases}0 & x \le -\beta\\ \frac{(x + \beta)^2}{4\beta} & |x| < \beta\\ "
+    r"x & x \ge \beta\end{cases}",
+    citation="Shamir, Lin & Coviello 2020, Smooth activations and reproducibility in deep "
+    "networks, arXiv:2010.09931",
+    params=[Param("beta", 2.0, POSITIVE, doc="half-width of the quadratic transition.")],
+    forward=_smelu,
+    derivative=_smelu_d,
+    second_derivative=_smelu_d2,
+    param_grads={"beta": _smelu_dbeta},
+    reference=lambda x, beta: sp.Piecewise((0, x <= -beta), (x, x >= beta),
+                                           ((x + beta) ** 2 / (4 * beta), True)),
+    kinks=lambda beta: (-beta, beta),
+    kink_note="C1; f'' jumps at ±beta, where it is taken as 0 (the outer pieces).",
+    naive=lambda x, beta: torch.where(x <= -beta, 0.0 * x,
+                                      torch.where(x >= beta, x, (x + beta) ** 2 / (4 * beta))),
+)
+
+concatenated(
+    "crelu", base="relu", aliases=("concatenated_relu",),
+    citation="Shang, Sohn, Almeida & Lee 2016, Understanding and improving convolutional neural "
+    "networks via concatenated rectified linear units, ICML",
+    summary="Concatenated ReLU [relu(x), relu(-x)]: keeps both phases, doubling the channels.",
+)

@@ -53,7 +53,8 @@ define(
     "log_sigmoid", family=FAMILY, aliases=("logsigmoid",),
     summary="Log of the sigmoid, log σ(x) = -softplus(-x): the log-likelihood of a logistic unit.",
     formula=r"\log \sigma(x) = -\log(1 + e^{-x})",
-    citation="PyTorch torch.nn.LogSigmoid; JAX jax.nn.log_sigmoid",
+    citation="Paszke et al. 2019, PyTorch (NeurIPS): torch.nn.LogSigmoid; "
+    "Bradbury et al. 2018, JAX: jax.nn.log_sigmoid",
     forward=lambda x: -_softplus(-x),
     derivative=lambda x: _sigmoid(-x),
     reference=lambda x: -sp.log(1 + sp.exp(-x)),

@@ -23,13 +23,17 @@ from ..spec import ActivationSpec
 
 X = sympy.Symbol("x", real=True)
 MIN_DPS = 40
-MAX_DPS = 2560
+MAX_DPS = 5120
 # Stand-ins for ±inf. First far beyond any float, so growing quantities round to inf; where the
 # reference cancels there (1 - tanh² at 1e400 needs 1e400 digits) it does not converge, and the
 # second pair, beyond every exp under/overflow edge, is used. If the quantity takes the same
-# float value at both points of a pair, that is its limit; if not (sin, x cos x), it has none.
-_INF_PROBES = ((mpmath.mpf("1e400"), mpmath.mpf("2e400")), (mpmath.mpf(1000), mpmath.mpf(2000)))
-CACHE_VERSION = "1"
+# float value at all points of a triple, that is its limit; if not (sin, x cos x), it has none
+# (and slowly growing ones, log² x, are left unchecked rather than guessed).
+_INF_PROBES = (
+    tuple(mpmath.mpf(v) for v in ("1e400", "2e400", "3.7e401")),
+    tuple(mpmath.mpf(v) for v in ("1000", "2000", "3700")),
+)
+CACHE_VERSION = "4"
 
 
 def cache_dir() -> Path:
@@ -72,7 +76,7 @@ def _at(fn, x: mpmath.mpf, params: list[mpmath.mpf], dps: int) -> mpmath.mpf | N
     with mpmath.workdps(dps):
         try:
             v = fn(x, *params)
-        except (ZeroDivisionError, ValueError, OverflowError):
+        except (ZeroDivisionError, ValueError, OverflowError, MemoryError):
             return None
         v = mpmath.mpmathify(v)
         if isinstance(v, mpmath.mpc):
@@ -94,7 +98,13 @@ def value(fn, x: float | mpmath.mpf, params: list[float], max_dps: int = MAX_DPS
     precisions never agree (then it is left out of the comparison rather than guessed)."""
     ps = [mpmath.mpf(p) for p in params]
     xm = mpmath.mpf(x)
+    # Start with enough digits that 1 + x and 1 + e^-|x| are exact in the working precision:
+    # at x = 1e-100, 40 and 80 digits both turn (e^x - e^-x)/(e^x + e^-x) into 0, so x - tanh x
+    # "converges" to x, stably and wrongly; likewise log(1 + e^x) loses e^-215 at x = 215 at
+    # both 42 and 84 digits. Beyond |x| = 750 such terms are below every float anyway.
     dps = MIN_DPS
+    if xm != 0 and mpmath.isfinite(xm):
+        dps += int(-mpmath.log10(abs(xm))) if abs(xm) < 1 else int(min(abs(xm), 750) / 2.302585)
     prev = _at(fn, xm, ps, dps)
     while dps < max_dps:
         dps *= 2
@@ -122,11 +132,11 @@ def _split(v: mpmath.mpf | None) -> tuple[float, float]:
 def evaluate_limit(fn, sign: int, params: list[float]) -> tuple[float, float]:
     """The limit at sign·inf as (hi, lo), or (nan, 0) if the quantity has none there."""
     for probes in _INF_PROBES:
-        vals = [value(fn, sign * p, params, max_dps=320) for p in probes]
+        vals = [value(fn, sign * p, params, max_dps=1280) for p in probes]
         if None in vals:
             continue
-        a, b = (_split(v) for v in vals)
-        return a if a[0] == b[0] else (math.nan, 1.0)
+        split = [_split(v) for v in vals]
+        return split[0] if len({v[0] for v in split}) == 1 else (math.nan, 1.0)
     return math.nan, 0.0
 
 

@@ -1,0 +1,25 @@
+"""Shared helpers: points away from kinks, parameter tensors, the catalog split by kind."""
+
+from __future__ import annotations
+
+import torch
+
+import actlab
+
+ELEMENTWISE = [s.name for s in actlab.specs() if s.kind == "elementwise"]
+COMPOSITE = [s.name for s in actlab.specs() if s.kind != "elementwise"]
+
+
+def points(spec, n: int = 40, scale: float = 3.0, seed: int = 0, dtype=torch.float64):
+    """Random points in about ±3·scale, nudged at least 1e-2 away from every kink."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, generator=g, dtype=dtype) * scale
+    for k in spec.kinks(**spec.defaults):
+        near = (x - k).abs() < 1e-2
+        x = torch.where(near, x + 0.05, x)
+    return x
+
+
+def param_tensors(spec, dtype=torch.float64, requires_grad=True):
+    return [torch.tensor(float(p.default), dtype=dtype, requires_grad=requires_grad)
+            for p in spec.params]

@@ -1,0 +1,47 @@
+"""The catalog: size, required members, and that every spec is complete."""
+
+from __future__ import annotations
+
+import pytest
+
+import actlab
+
+REQUIRED = """sigmoid tanh relu leaky_relu prelu rrelu elu selu crelu softplus swish silu glu gelu
+gelu_tanh gelu_sigmoid mish threshold relu6 hardtanh hardsigmoid hardswish celu hardshrink
+softshrink log_sigmoid softsign tanhshrink identity exponential squareplus sparse_plus
+sparse_sigmoid reglu geglu swiglu bilinear penalized_tanh maxsig cosid minsin squared_relu
+star_relu snake smelu lisht tanhexp serf gcu elish isru isrlu bent_identity lecun_tanh xielu dyt
+square cube""".split()
+
+
+def test_catalog_has_at_least_70_activations():
+    assert len(actlab.names()) >= 70
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_required_activation_present(name):
+    assert actlab.get_spec(name).name == name
+
+
+@pytest.mark.parametrize("spec", actlab.specs(), ids=lambda s: s.name)
+def test_spec_is_complete(spec):
+    assert spec.summary and spec.formula and spec.citation
+    assert any(ch.isdigit() for ch in spec.citation), "citation should name a year"
+    assert set(spec.param_grads) == set(spec.param_names)
+    for p in spec.params:
+        assert p.default in p.domain, f"default of {p.name} outside its own domain"
+    doc = getattr(actlab.functional, spec.name).__doc__
+    assert spec.formula in doc and spec.citation in doc
+
+
+@pytest.mark.parametrize("spec", actlab.specs(), ids=lambda s: s.name)
+def test_aliases_resolve_to_the_spec(spec):
+    for alias in spec.aliases:
+        assert actlab.get_spec(alias) is spec
+        assert actlab.get_spec(alias.upper()) is spec
+
+
+def test_names_are_sorted_canonical_and_unique():
+    names = actlab.names()
+    assert names == sorted(set(names))
+    assert set(actlab.names(family="sigmoidal")) <= set(names)

@@ -1,0 +1,71 @@
+"""Bad input gets a clear error that names the problem and the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import actlab
+from actlab.cli import app
+
+
+def test_unknown_name_suggests_the_closest():
+    with pytest.raises(ValueError, match=r"unknown activation 'mish2'.*Did you mean: mish"):
+        actlab.get("mish2")
+    with pytest.raises(ValueError, match=r"Did you mean:.*relu6"):
+        actlab.get("relu7")
+    with pytest.raises(AttributeError, match="Did you mean"):
+        actlab.functional.swsh  # noqa: B018
+    with pytest.raises(AttributeError, match="no module"):
+        actlab.nn.Mishh  # noqa: B018
+
+
+def test_parameter_outside_domain_names_parameter_value_and_domain():
+    with pytest.raises(ValueError, match=r"isru: parameter 'alpha'=-1 is outside its domain \(0, inf\)"):
+        actlab.get("isru", alpha=-1.0)
+    with pytest.raises(ValueError, match=r"softplus: parameter 'beta'=0"):
+        actlab.functional.softplus(torch.ones(2), beta=0.0)
+    with pytest.raises(ValueError, match="outside its domain"):
+        actlab.nn.ISRU(alpha=float("nan"))
+
+
+def test_unknown_parameter_lists_the_ones_it_takes():
+    with pytest.raises(TypeError, match=r"elu\(\) got unknown parameter\(s\) \['beta'\]; it takes: alpha"):
+        actlab.get("elu", beta=1.0)
+    with pytest.raises(TypeError, match="must be a real number"):
+        actlab.get("elu", alpha="1")
+
+
+@pytest.mark.parametrize("bad", [torch.arange(3), torch.tensor([True]), torch.ones(2, dtype=torch.complex64)])
+def test_non_float_tensors_are_refused_with_the_accepted_dtypes(bad):
+    with pytest.raises(TypeError, match=r"dtype .*float64, float32, bfloat16, float16.*x\.float\(\)"):
+        actlab.functional.relu(bad)
+
+
+def test_integer_numpy_and_other_objects_are_refused():
+    with pytest.raises(TypeError, match="NumPy dtype int64"):
+        actlab.functional.tanh(np.arange(3))
+    with pytest.raises(TypeError, match=r"expected a torch\.Tensor or a NumPy array, got list"):
+        actlab.functional.tanh([1.0, 2.0])
+
+
+def test_gated_odd_size_and_learnability_errors():
+    with pytest.raises(ValueError, match=r"even size.*got size 5"):
+        actlab.functional.swiglu(torch.ones(2, 5))
+    with pytest.raises(ValueError, match="cannot be learned"):
+        actlab.nn.Activation("mish", learnable=["beta"])
+    with pytest.raises(ValueError, match="lower <= upper"):
+        actlab.functional.rrelu(torch.ones(2), lower=0.3, upper=0.1)
+
+
+def test_cli_bad_input_exits_2_with_one_line_and_no_traceback():
+    runner = CliRunner()
+    for args in (["show", "mish2"], ["show", "isru", "--param", "alpha=-1"],
+                 ["show", "isru", "--param", "alpha"], ["list", "--family", "nope"],
+                 ["check", "accuracy", "relu", "--dtype", "float8"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        text = result.output.strip()
+        assert "Traceback" not in text and text.startswith("error:"), text
