@@ -262,6 +262,18 @@ def demo(quick: Annotated[bool, typer.Option(help="Fewer grid points.")] = True)
     check_accuracy(names=None, dtype="float64,float32", jobs=2, quick=quick, as_json=False)
 
 
+# ------------------------------------------------------------ commands from the analysis areas
+def _wire() -> None:
+    """Add the commands that live next to their code (analysis/, report/, web/, bench/)."""
+    from .analysis import cli_understand
+
+    app.command("properties")(friendly(cli_understand.properties))
+    app.command("verify")(friendly(cli_understand.verify))
+
+
+_wire()
+
+
 def main() -> None:
     app()
 
