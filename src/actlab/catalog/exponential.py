@@ -10,7 +10,7 @@ from ..numerics.stable import neg_abs, pos_part
 from ..numerics.stable import sigmoid as _sigmoid
 from ..numerics.stable import softplus as _softplus
 from ..registry import get_spec
-from ._define import Domain, Param, define, sp, torch
+from ._define import Domain, Param, define, sp, sp_log1p, torch
 
 FAMILY = "exponential"
 POSITIVE = Domain(low=0.0)
@@ -156,9 +156,7 @@ def _softplus_ref(x, beta):
     # log1p(z) is log(1 + z); mpmath's log(1 + e^{βx}) drops e^{βx} < 10^-dps at the oracle's
     # starting precision, and df/dβ = (βx σ(βx) - log(1 + e^{βx}))/β² then "converges" to
     # x σ(βx)/β at x = -215, off by 1/216 (ULP 1e11). log1p keeps the tiny argument.
-    from sympy.codegen.cfunctions import log1p
-
-    return log1p(sp.exp(beta * x)) / beta
+    return sp_log1p(sp.exp(beta * x)) / beta
 
 
 define(

@@ -7,9 +7,9 @@ import math
 
 import torch.nn.functional as F
 
-from ..numerics.stable import sech2, select
+from ..numerics.stable import clip_grad, keep_nan, sech2, select, step, zero
 from ._define import Domain, Param, define, sp, torch
-from .rectifiers import _clip_d, _keep_nan, _smelu, _smelu_d, _smelu_d2, _step, _zero
+from .rectifiers import _smelu, _smelu_d, _smelu_d2
 
 FAMILY = "hard"
 NONNEGATIVE = Domain(low=0.0, low_closed=True)
@@ -32,10 +32,10 @@ define(
     params=[Param("min_val", -1.0, doc="lower clipping value."),
             Param("max_val", 1.0, doc="upper clipping value (>= min_val).")],
     forward=lambda x, min_val, max_val: _clip(x, min_val, max_val),
-    derivative=lambda x, min_val, max_val: _clip_d(x, min_val, max_val),
-    second_derivative=lambda x, min_val, max_val: _zero(x),
-    param_grads={"min_val": lambda x, min_val, max_val: _step(x <= min_val, 1.0, 0.0, x),
-                 "max_val": lambda x, min_val, max_val: _step(x >= max_val, 1.0, 0.0, x)},
+    derivative=lambda x, min_val, max_val: clip_grad(x, min_val, max_val),
+    second_derivative=lambda x, min_val, max_val: zero(x),
+    param_grads={"min_val": lambda x, min_val, max_val: step(x <= min_val, 1.0, 0.0, x),
+                 "max_val": lambda x, min_val, max_val: step(x >= max_val, 1.0, 0.0, x)},
     reference=lambda x, min_val, max_val: sp.Piecewise((min_val, x <= min_val),
                                                        (max_val, x >= max_val), (x, True)),
     kinks=lambda min_val, max_val: (min_val, max_val),
@@ -52,8 +52,8 @@ define(
     "Searching for MobileNetV3, ICCV",
     # (x + 3)/6, not x/6 + 1/2, which cancels to garbage ULPs as f -> 0 near x = -3.
     forward=lambda x: (_clip(x, -3.0, 3.0) + 3) / 6,
-    derivative=lambda x: _clip_d(x, -3.0, 3.0) / 6,
-    second_derivative=_zero,
+    derivative=lambda x: clip_grad(x, -3.0, 3.0) / 6,
+    second_derivative=zero,
     reference=lambda x: sp.Piecewise((0, x <= -3), (1, x >= 3), ((x + 3) / 6, True)),
     kinks=(-3.0, 3.0),
     kink_note="f'(±3) = 0 (PyTorch).",
@@ -82,7 +82,7 @@ define(
     citation="PyTorch torch.nn.Hardswish; Howard et al. 2019, Searching for MobileNetV3, ICCV",
     forward=_hardswish,
     derivative=_hardswish_d,
-    second_derivative=lambda x: _step((x > -3) & (x < 3), 1 / 3, 0.0, x),
+    second_derivative=lambda x: step((x > -3) & (x < 3), 1 / 3, 0.0, x),
     reference=lambda x: sp.Piecewise((0, x <= -3), (x, x >= 3), (x * (x + 3) / 6, True)),
     kinks=(-3.0, 3.0),
     kink_note="f'(-3) = 0 and f'(3) = 1 (PyTorch: the outer pieces); f''(±3) = 0.",
@@ -99,9 +99,9 @@ define(
     params=[Param("lambd", 0.5, NONNEGATIVE, doc="threshold λ.")],
     # The comparisons are written so that NaN (all comparisons False) keeps x.
     forward=lambda x, lambd: torch.where((x >= -lambd) & (x <= lambd), torch.zeros_like(x), x),
-    derivative=lambda x, lambd: _step((x >= -lambd) & (x <= lambd), 0.0, 1.0, x),
-    second_derivative=lambda x, lambd: _zero(x),
-    param_grads={"lambd": lambda x, lambd: _zero(x)},
+    derivative=lambda x, lambd: step((x >= -lambd) & (x <= lambd), 0.0, 1.0, x),
+    second_derivative=lambda x, lambd: zero(x),
+    param_grads={"lambd": lambda x, lambd: zero(x)},
     reference=lambda x, lambd: sp.Piecewise((x, x > lambd), (x, x < -lambd), (0, True)),
     kinks=lambda lambd: (-lambd, lambd),
     kink_note="Discontinuous at ±λ, where f = 0 and f' = 0 (PyTorch).",
@@ -118,9 +118,9 @@ define(
     params=[Param("lambd", 0.5, NONNEGATIVE, doc="threshold λ.")],
     forward=lambda x, lambd: torch.where(x > lambd, x - lambd,
                                          torch.where(x >= -lambd, torch.zeros_like(x), x + lambd)),
-    derivative=lambda x, lambd: _step((x >= -lambd) & (x <= lambd), 0.0, 1.0, x),
-    second_derivative=lambda x, lambd: _zero(x),
-    param_grads={"lambd": lambda x, lambd: _keep_nan(x, torch.where(
+    derivative=lambda x, lambd: step((x >= -lambd) & (x <= lambd), 0.0, 1.0, x),
+    second_derivative=lambda x, lambd: zero(x),
+    param_grads={"lambd": lambda x, lambd: keep_nan(x, torch.where(
         x > lambd, -torch.ones_like(x), select(x < -lambd, 1.0, 0.0, like=x)))},
     reference=lambda x, lambd: sp.Piecewise((x - lambd, x > lambd), (x + lambd, x < -lambd),
                                             (0, True)),
@@ -171,8 +171,8 @@ define(
     formula=r"\tfrac{1}{2}\min(\max(x + 1, 0), 2)",
     citation="Martins & Astudillo 2016, From softmax to sparsemax, ICML; JAX jax.nn.sparse_sigmoid",
     forward=lambda x: (_clip(x, -1.0, 1.0) + 1) / 2,  # x + 1 is exact near -1 (Sterbenz)
-    derivative=lambda x: _clip_d(x, -1.0, 1.0) / 2,
-    second_derivative=_zero,
+    derivative=lambda x: clip_grad(x, -1.0, 1.0) / 2,
+    second_derivative=zero,
     reference=lambda x: sp.Piecewise((0, x <= -1), (1, x >= 1), ((x + 1) / 2, True)),
     kinks=(-1.0, 1.0),
     kink_note="f'(±1) = 0 (as hardtanh in PyTorch).",
@@ -215,7 +215,7 @@ def _hard_elish_d(x):
 def _hard_elish_d2(x):
     xm = _clip(x, -1.0, 1.0)
     inner = torch.where(x < 0, torch.exp(xm) * (xm + 3) / 2, torch.ones_like(x))
-    return _keep_nan(x, torch.where((x <= -1) | (x >= 1), torch.zeros_like(x), inner))
+    return keep_nan(x, torch.where((x <= -1) | (x >= 1), torch.zeros_like(x), inner))
 
 
 define(

@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from ..numerics.stable import select
+from ..numerics.stable import clip_grad, keep_nan, select, step, zero
 from ._define import Domain, Param, concatenated, define, sp, torch
 
 FAMILY = "rectifier"
 POSITIVE = Domain(low=0.0)
 UNIT = Domain(low=0.0, high=1.0, low_closed=True, high_closed=True)
-
-
-def _keep_nan(x, v):
-    # Step-function derivatives built from comparisons turn NaN into 0 or 1 (every comparison
-    # with NaN is False); a NaN input must give a NaN derivative, as it gives a NaN value.
-    return torch.where(torch.isnan(x), x, v)
-
-
-def _step(cond, a, b, x):
-    return _keep_nan(x, select(cond, a, b, like=x))
-
-
-def _zero(x):
-    # f'' of a piecewise-linear f. Analytic rather than autograd of f': a derivative made of
-    # constants is not connected to x in the graph.
-    return _keep_nan(x, torch.zeros_like(x))
 
 
 define(
@@ -34,8 +18,8 @@ define(
     formula=r"\max(x, 0)",
     citation="Nair & Hinton 2010, Rectified linear units improve restricted Boltzmann machines, ICML",
     forward=torch.relu,
-    derivative=lambda x: _step(x > 0, 1.0, 0.0, x),
-    second_derivative=_zero,
+    derivative=lambda x: step(x > 0, 1.0, 0.0, x),
+    second_derivative=zero,
     reference=lambda x: sp.Piecewise((0, x <= 0), (x, True)),
     kinks=(0.0,),
     kink_note="f'(0) = 0 (PyTorch).",
@@ -49,7 +33,7 @@ def _leaky(x, slope):
 
 
 def _leaky_d(x, slope):
-    return _step(x > 0, 1.0, slope, x)  # slope at 0, as torch's leaky_relu / prelu backward
+    return step(x > 0, 1.0, slope, x)  # slope at 0, as torch's leaky_relu / prelu backward
 
 
 def _leaky_dslope(x, slope):
@@ -69,7 +53,7 @@ define(
     params=[Param("negative_slope", 0.01, learnable=True, doc="slope for x <= 0.")],
     forward=lambda x, negative_slope: _leaky(x, negative_slope),
     derivative=lambda x, negative_slope: _leaky_d(x, negative_slope),
-    second_derivative=lambda x, negative_slope: _zero(x),
+    second_derivative=lambda x, negative_slope: zero(x),
     param_grads={"negative_slope": lambda x, negative_slope: _leaky_dslope(x, negative_slope)},
     reference=lambda x, negative_slope: _leaky_ref(x, negative_slope),
     kinks=(0.0,),
@@ -88,7 +72,7 @@ define(
                   doc="learned slope for x <= 0 (one per channel with num_channels).")],
     forward=_leaky,
     derivative=_leaky_d,
-    second_derivative=lambda x, slope: _zero(x),
+    second_derivative=lambda x, slope: zero(x),
     param_grads={"slope": _leaky_dslope},
     reference=_leaky_ref,
     kinks=(0.0,),
@@ -111,7 +95,7 @@ define(
     # Eval mode (the deterministic form); training mode is drawn in functional.py.
     forward=lambda x, lower, upper: _leaky(x, (lower + upper) / 2),
     derivative=lambda x, lower, upper: _leaky_d(x, (lower + upper) / 2),
-    second_derivative=lambda x, lower, upper: _zero(x),
+    second_derivative=lambda x, lower, upper: zero(x),
     param_grads={"lower": lambda x, lower, upper: _leaky_dslope(x, None) / 2,
                  "upper": lambda x, lower, upper: _leaky_dslope(x, None) / 2},
     reference=lambda x, lower, upper: sp.Piecewise(((lower + upper) / 2 * x, x <= 0), (x, True)),
@@ -121,11 +105,6 @@ define(
 )
 
 
-def _clip_d(x, lo, hi):
-    # 1 strictly inside (lo, hi), 0 outside and AT the ends: torch's hardtanh/relu6 backward.
-    return _step((x > lo) & (x < hi), 1.0, 0.0, x)
-
-
 define(
     "relu6", family=FAMILY,
     summary="ReLU capped at 6, min(max(x, 0), 6): bounded, robust in low-precision arithmetic.",
@@ -133,8 +112,8 @@ define(
     citation="Krizhevsky 2010, Convolutional deep belief networks on CIFAR-10, unpublished "
     "manuscript; PyTorch torch.nn.ReLU6",
     forward=lambda x: torch.where(x <= 0, torch.zeros_like(x), torch.where(x >= 6, 6.0, x)),
-    derivative=lambda x: _clip_d(x, 0, 6),
-    second_derivative=_zero,
+    derivative=lambda x: clip_grad(x, 0, 6),
+    second_derivative=zero,
     reference=lambda x: sp.Piecewise((0, x <= 0), (6, x >= 6), (x, True)),
     kinks=(0.0, 6.0),
     kink_note="f'(0) = f'(6) = 0 (PyTorch).",
@@ -151,10 +130,10 @@ define(
     params=[Param("threshold", 0.0, doc="inputs at or below it are replaced."),
             Param("value", 0.0, doc="the replacement value.")],
     forward=lambda x, threshold, value: select(x <= threshold, value, x, like=x),  # NaN stays NaN
-    derivative=lambda x, threshold, value: _step(x > threshold, 1.0, 0.0, x),
-    second_derivative=lambda x, threshold, value: _zero(x),
-    param_grads={"threshold": lambda x, threshold, value: _zero(x),
-                 "value": lambda x, threshold, value: _step(x <= threshold, 1.0, 0.0, x)},
+    derivative=lambda x, threshold, value: step(x > threshold, 1.0, 0.0, x),
+    second_derivative=lambda x, threshold, value: zero(x),
+    param_grads={"threshold": lambda x, threshold, value: zero(x),
+                 "value": lambda x, threshold, value: step(x <= threshold, 1.0, 0.0, x)},
     reference=lambda x, threshold, value: sp.Piecewise((value, x <= threshold), (x, True)),
     kinks=lambda threshold, value: (threshold,),
     kink_note="Discontinuous at x = threshold unless value == threshold; f(threshold) = value and "
@@ -170,7 +149,7 @@ define(
     "transformers for language modeling, NeurIPS, arXiv:2109.08668",
     forward=lambda x: torch.relu(x) * torch.relu(x),
     derivative=lambda x: 2 * torch.relu(x),
-    second_derivative=lambda x: _step(x > 0, 2.0, 0.0, x),
+    second_derivative=lambda x: step(x > 0, 2.0, 0.0, x),
     reference=lambda x: sp.Piecewise((0, x <= 0), (x**2, True)),
     kinks=(0.0,),
     kink_note="C1 at 0; f'' jumps from 0 to 2 there and f''(0) = 0 (as relu'(0) = 0).",
@@ -194,9 +173,9 @@ define(
             Param("bias", -0.4472, learnable=True, doc="offset b.")],
     forward=_star,
     derivative=lambda x, scale, bias: 2 * (scale * torch.relu(x)),
-    second_derivative=lambda x, scale, bias: _step(x > 0, 2 * scale, 0.0, x),
+    second_derivative=lambda x, scale, bias: step(x > 0, 2 * scale, 0.0, x),
     param_grads={"scale": lambda x, scale, bias: torch.relu(x) * torch.relu(x),
-                 "bias": lambda x, scale, bias: _keep_nan(x, torch.ones_like(x))},
+                 "bias": lambda x, scale, bias: keep_nan(x, torch.ones_like(x))},
     reference=lambda x, scale, bias: sp.Piecewise((bias, x <= 0), (scale * x**2 + bias, True)),
     kinks=(0.0,),
     kink_note="C1 at 0; f'' jumps from 0 to 2s there and f''(0) = 0 (as relu'(0) = 0).",
@@ -227,7 +206,7 @@ def _smelu_d(x, beta):
 
 
 def _smelu_d2(x, beta):
-    return _step((x > -beta) & (x < beta), 1 / (2 * beta), 0.0, x)
+    return step((x > -beta) & (x < beta), 1 / (2 * beta), 0.0, x)
 
 
 def _smelu_dbeta(x, beta):
@@ -235,7 +214,7 @@ def _smelu_dbeta(x, beta):
     # 1 - g cancels as x -> β.
     xm, b = _inner(x, beta)
     inside = (x > -b) & (x < b)
-    return _keep_nan(x, torch.where(inside, (xm + b) / (2 * b) * ((b - xm) / (2 * b)),
+    return keep_nan(x, torch.where(inside, (xm + b) / (2 * b) * ((b - xm) / (2 * b)),
                                     torch.zeros_like(x)))
 
 

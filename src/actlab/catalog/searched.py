@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from ..numerics.stable import inv_1p_sq, recip, sech2
 from ..numerics.stable import sigmoid as _sigmoid
+from ..numerics.stable import sigmoid_grad as _sigmoid_d
+from ..numerics.stable import x_over_1p_sq as _x_over_1p_sq
 from ._define import define, sp, torch
 from .periodic import sinc, sinc_d, sinc_d2, sinc_reference
 
@@ -22,10 +24,6 @@ _CITE = f"{_SEARCH} (Table 2); {_EGER}"
 # The root of x = σ(x), where max(x, σ(x)) switches from σ (below) to x (above).
 _XSTAR_DIGITS = "0.65904606840740666098438649592886755169809033035711518848929463"
 X_STAR = float(_XSTAR_DIGITS)
-
-
-def _sigmoid_d(x):
-    return _sigmoid(x) * _sigmoid(-x)
 
 
 def _above(x):
@@ -100,14 +98,6 @@ define(
     reference=lambda x: sp.cos(x) - x,
     naive=lambda x: torch.cos(x) - x,
 )
-
-
-def _x_over_1p_sq(x):
-    # x/(1 + x²), as r/(1 + r²) with r = 1/x for |x| > 1 (x² overflows at 1.8e19 in float32).
-    big = x.abs() > 1
-    r = recip(x, big)
-    xs = torch.where(big, 0, x)
-    return torch.where(big, r / (1 + r * r), xs / (1 + xs * xs))
 
 
 def _wide(fn):

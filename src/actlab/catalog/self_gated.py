@@ -12,10 +12,12 @@ import math
 
 import torch.nn.functional as F
 
+from ..numerics.stable import finite as _fin
 from ..numerics.stable import neg_abs, normal_cdf, normal_pdf, sech2
 from ..numerics.stable import sigmoid as _sigmoid
+from ..numerics.stable import sigmoid_grad as _dsig
 from ..numerics.stable import softplus as _softplus
-from ._define import Bound, Param, define, sp, torch
+from ._define import Bound, Param, define, sp, sp_log1p, torch
 
 FAMILY = "self_gated"
 SAT = 1e4  # |x| beyond which every x·g'(x) term below is 0 in float64 (and f' is 0 or 1)
@@ -25,17 +27,8 @@ def _lo(x):
     return x.clamp(min=-torch.finfo(x.dtype).max)  # -inf -> -max: -max·0 = -0, not NaN
 
 
-def _fin(x):
-    big = torch.finfo(x.dtype).max
-    return x.clamp(-big, big)  # ±inf -> ±max (NaN stays NaN)
-
-
 def _sat(x):
     return x.clamp(-SAT, SAT)
-
-
-def _dsig(x):
-    return _sigmoid(x) * _sigmoid(-x)  # σ'(x); never σ(1 - σ), which is 0 for x > 17 (float32)
 
 
 # ------------------------------------------------------------------------------ Swish family
@@ -201,15 +194,6 @@ define(
 )
 
 
-def _ln1p(u):
-    # log(1 + u) for the references as SymPy's log1p (mpmath.log1p): with log(1 + u) the oracle
-    # loses a tiny u to 1 + u at 40 and 80 digits alike, so two precisions "agree" on f' = x e^x
-    # where it is e^x (1 + x), 0.5% off at x = -200. log1p keeps u at any precision.
-    from sympy.codegen.cfunctions import log1p
-
-    return log1p(u)
-
-
 # ------------------------------------------------------------------------------------- Mish
 def _mish_parts(x):
     # tanh(softplus(x)) = n/(n+2), n = e^x(e^x + 2), written in e = exp(-|x|) on both sides:
@@ -255,7 +239,7 @@ define(
     forward=lambda x: _lo(x) * _mish_parts(x)[3],
     derivative=_mish_d,
     second_derivative=_mish_d2,
-    reference=lambda x: x * sp.tanh(_ln1p(sp.exp(x))),
+    reference=lambda x: x * sp.tanh(sp_log1p(sp.exp(x))),
     native=F.mish,
     naive=lambda x: x * torch.tanh(F.softplus(x)),
 )
@@ -346,7 +330,7 @@ define(
                              "each with 1.5-3.5 ULP from erf∘log1p∘exp and 4 products; a dense sweep "
                              "of [-4, 0.5] peaks at 10.0 (float32) / 10.8 (float64) ULP")
             for d in ("float32", "float64")},
-    reference=lambda x: x * sp.erf(_ln1p(sp.exp(x))),
+    reference=lambda x: x * sp.erf(sp_log1p(sp.exp(x))),
     naive=lambda x: x * torch.erf(F.softplus(x)),
 )
 
@@ -405,7 +389,7 @@ define(
     bounds={"df:float32": Bound(6, "f' = log(1 + σ) + xσσ(-x)/(1 + σ): for x < -1 both terms are ∝ e^x and "
                                 "cancel ~|x|:(|x| - 1) (κ ≈ 1), each with ~1.5 ULP; a dense sweep of "
                                 "[-6, 3] peaks at 4.9 ULP")},
-    reference=lambda x: x * _ln1p(1 / (1 + sp.exp(-x))),
+    reference=lambda x: x * sp_log1p(1 / (1 + sp.exp(-x))),
     naive=lambda x: x * torch.log(1 + torch.sigmoid(x)),
 )
 
@@ -436,6 +420,6 @@ define(
     "methods, Electronics 11(4):540",
     forward=lambda x: _lo(x) * (lambda s, p: p / (p + 2))(*_smish_parts(x)),
     derivative=_smish_d,
-    reference=lambda x: x * sp.tanh(_ln1p(1 / (1 + sp.exp(-x)))),
+    reference=lambda x: x * sp.tanh(sp_log1p(1 / (1 + sp.exp(-x)))),
     naive=lambda x: x * torch.tanh(torch.log(1 + torch.sigmoid(x))),
 )

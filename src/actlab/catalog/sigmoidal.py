@@ -6,15 +6,12 @@ import torch.nn.functional as F
 
 from ..numerics.stable import inv_1p_sq, recip, sech2, select
 from ..numerics.stable import sigmoid as _sigmoid
+from ..numerics.stable import sigmoid_grad as _sigmoid_d
 from ..numerics.stable import softplus as _softplus
 from ._define import Domain, Param, define, sp, torch
 
 FAMILY = "sigmoidal"
 POSITIVE = Domain(low=0.0)
-
-
-def _sigmoid_d(x):
-    return _sigmoid(x) * _sigmoid(-x)  # σ(1 - σ) cancels for x > 17 (float32): 1 - σ rounds to 0
 
 
 define(

@@ -80,3 +80,45 @@ def select(cond: Tensor, a: float | Tensor, b: float | Tensor, like: Tensor) -> 
         return torch.as_tensor(v, dtype=like.dtype, device=like.device)
 
     return torch.where(cond, as_t(a), as_t(b))
+
+
+def sigmoid_grad(x: Tensor) -> Tensor:
+    # σ'(x) = σ(x)σ(-x); never σ(1 - σ), whose 1 - σ rounds to 0 for x > 17 (float32).
+    return sigmoid(x) * sigmoid(-x)
+
+
+def x_over_1p_sq(x: Tensor) -> Tensor:
+    # x/(1 + x²), as r/(1 + r²) with r = 1/x for |x| > 1 (x² overflows at 1.8e19 in float32).
+    big = x.abs() > 1
+    r = recip(x, big)
+    xs = torch.where(big, 0, x)
+    return torch.where(big, r / (1 + r * r), xs / (1 + xs * xs))
+
+
+def finite(x: Tensor) -> Tensor:
+    # ±inf -> ±max (NaN stays NaN): x·g(x) at x = -inf is then -max·0 = -0 instead of NaN.
+    big = torch.finfo(x.dtype).max
+    return x.clamp(-big, big)
+
+
+# Piecewise-constant derivatives -------------------------------------------------------------
+def keep_nan(x: Tensor, v: Tensor) -> Tensor:
+    # Derivatives built from comparisons turn NaN into 0 or 1 (every comparison with NaN is
+    # False); a NaN input must give a NaN derivative, as it gives a NaN value.
+    return torch.where(torch.isnan(x), x, v)
+
+
+def step(cond: Tensor, a: float | Tensor, b: float | Tensor, x: Tensor) -> Tensor:
+    """``a`` where ``cond`` else ``b``, in x's dtype, NaN where x is NaN."""
+    return keep_nan(x, select(cond, a, b, like=x))
+
+
+def zero(x: Tensor) -> Tensor:
+    # f'' of a piecewise-linear f. Analytic rather than autograd of f': a derivative made of
+    # constants is not connected to x in the graph.
+    return keep_nan(x, torch.zeros_like(x))
+
+
+def clip_grad(x: Tensor, lo: float | Tensor, hi: float | Tensor) -> Tensor:
+    # 1 strictly inside (lo, hi), 0 outside and AT the ends: torch's hardtanh/relu6 backward.
+    return step((x > lo) & (x < hi), 1.0, 0.0, x)
