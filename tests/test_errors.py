@@ -69,3 +69,12 @@ def test_cli_bad_input_exits_2_with_one_line_and_no_traceback():
         assert result.exit_code == 2, (args, result.output)
         text = result.output.strip()
         assert "Traceback" not in text and text.startswith("error:"), text
+
+
+def test_analysis_commands_reject_unknown_names_with_exit_2():
+    runner = CliRunner()
+    for args in (["meanfield", "nope"], ["gradflow", "relux"], ["properties", "mishh"],
+                 ["verify", "tanh(x) ==="]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.output.strip().startswith("error:"), result.output

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
-from functools import wraps
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from .cli_common import err, friendly, parse_params
 
 app = typer.Typer(
     help="actlab: use, verify, understand, compare and choose activation functions.\n\n"
@@ -28,40 +29,12 @@ check_app = typer.Typer(help="Verify activations against the mpmath oracle.", no
 app.add_typer(check_app, name="check")
 
 out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ParamOpt = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="Parameter value as NAME=VALUE; repeat for several."),
 ]
-
-
-def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the library's ValueError/TypeError into one line on stderr and exit code 2."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, TypeError) as e:
-            err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def parse_params(items: Sequence[str] | None) -> dict[str, float]:
-    params = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        try:
-            params[key.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            raise ValueError(f"--param expects NAME=VALUE with a number, e.g. --param beta=1.5; got {item!r}")
-    return params
 
 
 def render(rows: list[dict], columns: Sequence[str], as_json: bool, title: str = "") -> None:
@@ -265,10 +238,13 @@ def demo(quick: Annotated[bool, typer.Option(help="Fewer grid points.")] = True)
 # ------------------------------------------------------------ commands from the analysis areas
 def _wire() -> None:
     """Add the commands that live next to their code (analysis/, report/, web/, bench/)."""
+    from .analysis import cli as stability
     from .analysis import cli_understand
 
     app.command("properties")(friendly(cli_understand.properties))
     app.command("verify")(friendly(cli_understand.verify))
+    for name in ("gradflow", "meanfield", "doctor", "selfnorm"):
+        app.command(name)(friendly(getattr(stability, name)))
 
 
 _wire()

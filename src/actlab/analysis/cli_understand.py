@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..cli_common import parse_params
+
 app = typer.Typer(help="Understand activations: measured properties and checked claims.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
@@ -34,22 +36,6 @@ def _out() -> Console:
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-
-
-def parse_params(items: Sequence[str] | None) -> dict[str, float]:
-    """``["beta=1.5", ...]`` -> ``{"beta": 1.5}``; ``ValueError`` for anything else."""
-    params: dict[str, float] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        try:
-            if not sep or not key.strip():
-                raise ValueError
-            params[key.strip()] = float(value)
-        except ValueError:
-            raise ValueError(
-                f"--param expects NAME=VALUE with a number, e.g. --param beta=1.5; got {item!r}"
-            ) from None
-    return params
 
 
 def _format(as_json: bool, markdown: bool, as_csv: bool) -> str:

@@ -1,0 +1,293 @@
+r"""Weight initialisers, including :func:`critical_` from mean-field theory.
+
+Every Gaussian scheme draws :math:`W_{ij} \sim \mathcal N(0, \sigma_w^2 / \text{fan\_in})`; they
+differ in :math:`\sigma_w^2`:
+
+=============  =============================================  ==============================
+scheme         weight variance                                reference
+=============  =============================================  ==============================
+xavier         2 / (fan_in + fan_out)                         Glorot & Bengio 2010
+he             2 / fan_in                                     He et al. 2015
+lecun          1 / fan_in                                     LeCun et al. 1998
+normal         σ² (a plain N(0, σ²), no fan scaling)          —
+orthogonal     gain · Q, Q orthogonal (QR of a Gaussian)      Saxe et al. 2014
+critical       σ_w²(edge of chaos) / fan_in                   Schoenholz et al. 2017
+=============  =============================================  ==============================
+
+``critical`` picks σ_w² where χ₁ = σ_w² E[φ′(√q* z)²] = 1 for the activation φ that follows
+the layer (:func:`actlab.analysis.meanfield.edge_of_chaos`): 2 for ReLU (He), 1 for tanh at
+σ_b = 0, 1.76095 for tanh at σ_b² = 0.05, ... Gradients then neither vanish nor explode
+exponentially with depth. Samples are drawn in float64 and rounded once into the weight's dtype.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import registry
+from .spec import ActivationSpec
+
+SCHEMES = ("xavier", "he", "lecun", "orthogonal", "normal", "critical")
+WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+# torch.nn activation attributes whose actlab parameter has another name
+_TORCH_PARAM_NAMES = {"PReLU": {"slope": "weight"}}
+
+
+def fans(weight: torch.Tensor) -> tuple[int, int]:
+    """(fan_in, fan_out) of a Linear (out, in) or Conv (out, in, *kernel) weight."""
+    if weight.dim() < 2:
+        raise ValueError(f"fan_in/fan_out need a weight with >= 2 dims, got shape {tuple(weight.shape)}")
+    receptive = math.prod(weight.shape[2:]) if weight.dim() > 2 else 1
+    return weight.shape[1] * receptive, weight.shape[0] * receptive
+
+
+def _scheme(scheme: str) -> str:
+    key = scheme.strip().lower().replace("-", "_")
+    key = {"glorot": "xavier", "kaiming": "he"}.get(key, key)
+    if key not in SCHEMES:
+        raise ValueError(f"unknown initialisation '{scheme}'; choose one of {', '.join(SCHEMES)}")
+    return key
+
+
+def weight_sigma2(scheme: str, fan_in: int, fan_out: int, *, activation: Any = None,
+                  sigma: float | None = None, sigma_b2: float = 0.0) -> float:
+    """σ_w² (= weight variance · fan_in) of ``scheme`` for a layer with these fans.
+
+    ``normal`` needs ``sigma`` (the plain standard deviation); ``critical`` needs the
+    ``activation`` that follows (name, spec or ``actlab.get`` object; ``None`` = linear, σ_w² = 1).
+    ``orthogonal`` returns gain² with ``gain = sigma`` (default 1).
+    """
+    key = _scheme(scheme)
+    if key == "xavier":
+        return 2.0 * fan_in / (fan_in + fan_out)
+    if key == "he":
+        return 2.0
+    if key == "lecun":
+        return 1.0
+    if key == "normal":
+        if sigma is None or not sigma > 0:
+            raise ValueError(f"init 'normal' needs sigma > 0 (the weights' standard deviation), got {sigma}")
+        return sigma * sigma * fan_in
+    if key == "orthogonal":
+        return 1.0 if sigma is None else sigma * sigma
+    return critical_sigma2(activation, sigma_b2)[0]
+
+
+def critical_sigma2(activation: Any, sigma_b2: float = 0.0) -> tuple[float, str]:
+    """The edge-of-chaos σ_w² for ``activation`` and σ_b², and how it was found.
+
+    Returns ``(σ_w², how)`` with ``how`` "edge of chaos" or, for activations whose length map
+    has no stable fixed point (squared ReLU, cube: χ₁ jumps over 1), "variance preserving" — the
+    σ_w² that keeps unit-variance pre-activations at unit variance.
+    """
+    from .analysis import meanfield
+
+    if activation is None:
+        return 1.0, "linear (χ₁ = σ_w²)"
+    spec, params = _spec_params(activation)
+    if spec.kind == "gated":
+        raise ValueError(
+            f"critical init: {spec.name} is gated (a ⊗ {spec.gate}(b)); mean-field theory here covers "
+            f"elementwise activations. Pass activation='{spec.gate}' (or another elementwise one) "
+            f"to choose the variance, or initialise this layer yourself."
+        )
+    try:
+        return meanfield.edge_of_chaos(spec.name, sigma_b2, **params), "edge of chaos"
+    except ValueError as e:
+        if "jumps over 1" not in str(e):
+            raise
+        return meanfield.variance_preserving(spec.name, sigma_b2, **params), "variance preserving"
+
+
+def _spec_params(activation: Any) -> tuple[ActivationSpec, dict[str, float]]:
+    if isinstance(activation, nn.Module):
+        found = activation_of(activation)
+        if found is None:
+            raise ValueError(f"{type(activation).__name__} is not an activation actlab knows")
+        return found
+    if hasattr(activation, "spec") and hasattr(activation, "params"):  # actlab.get(...)
+        return activation.spec, dict(activation.params)
+    spec = registry.get_spec(activation)
+    return spec, {}
+
+
+def _squashed(name: str) -> str | None:
+    """The catalog name whose name or alias equals ``name`` ignoring case and underscores:
+    "LeakyReLU" -> leaky_relu, "LogSigmoid" -> log_sigmoid, "Hardswish" -> hard_swish."""
+    table = {}
+    for spec in registry.specs():
+        for alias in (spec.name, *spec.aliases):
+            table.setdefault(alias.replace("_", "").lower(), spec.name)
+    return table.get(re.sub(r"[_\s-]", "", name).lower())
+
+
+def activation_of(module: nn.Module) -> tuple[ActivationSpec, dict[str, float]] | None:
+    """The catalog spec and parameter values of an activation module, or ``None``.
+
+    actlab modules carry ``.spec``; learned parameters are read at their current value (the
+    mean over channels for channel-wise ones). torch.nn activations map by class name
+    (``GELU`` -> gelu, ``LeakyReLU`` -> leaky_relu) and their attributes of the same name as a
+    spec parameter (``negative_slope``, ``alpha``, ``beta``; PReLU's ``weight`` -> ``slope``).
+    """
+    spec = getattr(module, "spec", None)
+    if isinstance(spec, ActivationSpec):
+        params = dict(getattr(module, "fixed", {}))
+        for name in getattr(module, "learned", ()):
+            params[name] = float(getattr(module, name).detach().float().mean())
+        return spec, params
+    if isinstance(module, WEIGHT_LAYERS) or next(module.children(), None) is not None:
+        return None
+    cls = type(module).__name__
+    candidates = [cls]
+    if getattr(module, "approximate", "none") == "tanh":  # torch.nn.GELU(approximate="tanh")
+        candidates = [f"{cls}_tanh", f"{cls}tanh", cls]
+    for name in candidates:
+        found = _squashed(name)
+        if found is None:
+            continue
+        spec = registry.get_spec(found)
+        rename = _TORCH_PARAM_NAMES.get(cls, {})
+        params = {}
+        for p in spec.params:
+            value = getattr(module, rename.get(p.name, p.name), None)
+            if isinstance(value, torch.Tensor):
+                value = float(value.detach().float().mean())
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                params[p.name] = float(value)
+        try:
+            spec.resolve(params)
+        except (ValueError, TypeError):
+            params = {}  # an attribute with a clashing meaning: fall back to the defaults
+        return spec, params
+    return None
+
+
+@torch.no_grad()
+def init_weight_(weight: torch.Tensor, scheme: str, *, activation: Any = None, sigma: float | None = None,
+                 sigma_b2: float = 0.0, generator: torch.Generator | None = None) -> float:
+    """Fill ``weight`` in place following ``scheme``; returns the σ_w² used.
+
+    Gaussian schemes: N(0, σ_w²/fan_in) drawn in float64, rounded once to the weight's dtype.
+    ``orthogonal``: ``gain · Q`` with Q from the QR decomposition of a Gaussian matrix (sign-fixed so
+    it is Haar-distributed), gain = ``sigma`` (default 1), reshaped for conv weights.
+    """
+    key = _scheme(scheme)
+    fan_in, fan_out = fans(weight)
+    sw2 = weight_sigma2(key, fan_in, fan_out, activation=activation, sigma=sigma, sigma_b2=sigma_b2)
+    dev = weight.device
+    if key == "orthogonal":
+        rows, cols = weight.shape[0], fan_in
+        a = torch.randn(max(rows, cols), min(rows, cols), dtype=torch.float64, generator=generator)
+        q, r = torch.linalg.qr(a)
+        q = q * torch.sign(torch.diagonal(r))  # Haar measure (Mezzadri 2007)
+        q = q if rows >= cols else q.T
+        weight.copy_((math.sqrt(sw2) * q[:rows, :cols]).reshape(weight.shape).to(dev))
+        return sw2
+    sample = torch.randn(weight.shape, dtype=torch.float64, generator=generator)
+    weight.copy_((sample * math.sqrt(sw2 / fan_in)).to(dev))
+    return sw2
+
+
+def _ordered_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Leaf-level modules in registration order (the forward order of Sequential-style models);
+    actlab activation modules count as leaves even when they hold parameters."""
+    out = []
+    for name, m in model.named_modules():
+        if isinstance(m, WEIGHT_LAYERS) or activation_of(m) is not None:
+            out.append((name, m))
+    return out
+
+
+def following_activations(model: nn.Module) -> list[tuple[str, nn.Module, str | None, nn.Module | None]]:
+    """For every Linear/Conv layer: (name, layer, name of the activation that follows, activation).
+
+    "Follows" means: the next activation module in registration order before the next weight
+    layer. Models that call activations functionally (``F.relu`` in ``forward``) have none here:
+    pass ``activation=`` to :func:`critical_` for them.
+    """
+    layers = _ordered_layers(model)
+    result = []
+    for i, (name, m) in enumerate(layers):
+        if not isinstance(m, WEIGHT_LAYERS):
+            continue
+        nxt = layers[i + 1] if i + 1 < len(layers) else None
+        if nxt is None or isinstance(nxt[1], WEIGHT_LAYERS):  # nothing in between: linear
+            result.append((name, m, None, None))
+        else:
+            result.append((name, m, nxt[0], nxt[1]))
+    return result
+
+
+def initialize_(model: nn.Module, scheme: str, *, sigma: float | None = None, sigma_b2: float = 0.0,
+                activation: Any = None, generator: torch.Generator | None = None) -> list[dict[str, Any]]:
+    """Initialise every Linear/Conv layer of ``model`` with ``scheme``; biases ~ N(0, σ_b²).
+
+    Returns one row per layer: name, shape, activation that follows, σ_w², σ_b², how σ_w² was
+    chosen. ``activation`` overrides the detected activation (used by ``critical`` only).
+    """
+    key = _scheme(scheme)
+    rows = []
+    cache: dict[tuple, tuple[float, str]] = {}
+    for name, layer, act_name, act in following_activations(model):
+        follower = activation if activation is not None else act
+        how = key
+        if key == "critical":
+            spec_key = None if follower is None else _key(follower)
+            if spec_key not in cache:
+                cache[spec_key] = critical_sigma2(follower, sigma_b2)
+            sw2, how = cache[spec_key]
+            init_weight_(layer.weight, "normal", sigma=math.sqrt(sw2 / fans(layer.weight)[0]),
+                         generator=generator)
+        else:
+            sw2 = init_weight_(layer.weight, key, sigma=sigma, sigma_b2=sigma_b2, generator=generator)
+        if layer.bias is not None:
+            with torch.no_grad():
+                b = torch.randn(layer.bias.shape, dtype=torch.float64, generator=generator)
+                layer.bias.copy_((b * math.sqrt(sigma_b2)).to(layer.bias.device))
+        label = None if follower is None else _spec_params(follower)[0].name
+        rows.append({"layer": name, "shape": list(layer.weight.shape), "activation": label,
+                     "module": act_name, "sigma_w2": sw2, "sigma_b2": sigma_b2, "how": how})
+    return rows
+
+
+def _key(activation: Any) -> tuple:
+    spec, params = _spec_params(activation)
+    return spec.name, tuple(sorted(params.items()))
+
+
+def critical_(model: nn.Module, *, sigma_b2: float = 0.0, activation: Any = None,
+              generator: torch.Generator | None = None) -> list[dict[str, Any]]:
+    """Edge-of-chaos initialisation of every Linear/Conv layer of ``model``, in place.
+
+    Each layer's weights get variance σ_w²/fan_in, with σ_w² the root of χ₁(σ_w², σ_b²) = 1 for
+    the activation module that follows it (found by walking the model in registration order;
+    torch.nn activations map to the catalog by class name). Biases ~ N(0, σ_b²). A layer with no
+    activation after it (the output layer) gets σ_w² = 1, the edge of chaos of the identity.
+
+    Args:
+        model: any ``nn.Module``; changed in place.
+        sigma_b2: bias variance σ_b²; the critical σ_w² depends on it (tanh: 1 at 0, 1.761 at 0.05).
+        activation: use this activation for every layer instead of the detected ones (needed for
+            models that apply activations functionally in ``forward``).
+        generator: a ``torch.Generator`` for reproducible draws.
+
+    Returns:
+        One row per layer (name, shape, activation, σ_w², σ_b², how σ_w² was chosen).
+
+    Reference: Schoenholz, Gilmer, Ganguli & Sohl-Dickstein 2017, Deep information propagation, ICLR.
+    """
+    if not sigma_b2 >= 0:
+        raise ValueError(f"sigma_b2 is a variance and must be >= 0, got {sigma_b2}")
+    return initialize_(model, "critical", sigma_b2=sigma_b2, activation=activation, generator=generator)
+
+
+__all__ = [
+    "SCHEMES", "activation_of", "critical_", "critical_sigma2", "fans", "following_activations",
+    "init_weight_", "initialize_", "weight_sigma2",
+]
