@@ -245,6 +245,9 @@ def _wire() -> None:
     app.command("verify")(friendly(cli_understand.verify))
     for name in ("gradflow", "meanfield", "doctor", "selfnorm"):
         app.command(name)(friendly(getattr(stability, name)))
+    from .web import cli as web
+
+    app.command("serve")(friendly(web.serve))
 
 
 _wire()

@@ -1,0 +1,48 @@
+"""``actlab serve``: the interactive explorer (the lead wires this app's ``serve`` command)."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Interactive web page to look at and compare activations.", add_completion=False)
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and 'localhost': addresses only this machine can reach."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind. The default is reachable from this "
+                                           "machine only; 0.0.0.0 exposes the page to your network.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8000,
+) -> None:
+    """Serve the explorer: pick activations, move their parameters, compare f, f′, f″, measured
+    properties and the mean-field χ₁ curve. Works offline (Plotly.js comes from the plotly package)."""
+    if not 0 <= port <= 65535:
+        raise ValueError(f"--port {port} is not a TCP port: use 1..65535 (or 0 for any free port)")
+    if not host.strip():
+        raise ValueError("--host is empty: use 127.0.0.1 (this machine only) or an address to bind")
+    from .server import plotly_js
+    from .server import serve as run
+
+    plotly_js()  # fail now, with the fix in the message, not at the first page load
+    shown = f"[{host}]" if ":" in host else host
+    print(f"actlab explorer on http://{shown}:{port}/  (Ctrl-C stops it)", file=sys.stderr)
+    if not is_loopback(host):
+        print(f"warning: {host} is not a loopback address: anyone who can reach this port can use "
+              "the page and its API (there is no authentication)", file=sys.stderr)
+    run(host=host, port=port, log_level="warning")
