@@ -16,8 +16,10 @@ $(STAMP): $(PY) pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The main job: the self-contained HTML report (catalog, properties, claims, plots, accuracy,
+# approximation demo, gradient flow, mean field, ...) in actlab-report/report.html.
 demo: $(STAMP)
-	$(VENV)/bin/actlab demo
+	$(VENV)/bin/actlab report --quick --out actlab-report
 
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
 # As root (CI) it is installed here; elsewhere those tests are skipped with a message.

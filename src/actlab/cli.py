@@ -230,7 +230,8 @@ def check_accuracy(
 @app.command()
 @friendly
 def demo(quick: Annotated[bool, typer.Option(help="Fewer grid points.")] = True) -> None:
-    """The main job for now: print the catalog and the accuracy summary of the whole catalog."""
+    """Print the catalog and the accuracy summary of the whole catalog (`actlab report` builds
+    the full HTML report, which `make demo` runs)."""
     list_cmd(family=None, as_json=False)
     check_accuracy(names=None, dtype="float64,float32", jobs=2, quick=quick, as_json=False)
 
@@ -245,8 +246,12 @@ def _wire() -> None:
     app.command("verify")(friendly(cli_understand.verify))
     for name in ("gradflow", "meanfield", "doctor", "selfnorm"):
         app.command(name)(friendly(getattr(stability, name)))
+    from .report import cli as report
     from .web import cli as web
 
+    app.command("plot")(friendly(report.plot_cmd))
+    app.command("approx")(friendly(report.approx_cmd))
+    app.command("report")(friendly(report.report_cmd))
     app.command("serve")(friendly(web.serve))
 
 

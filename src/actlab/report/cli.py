@@ -1,0 +1,186 @@
+"""``actlab plot``, ``actlab approx`` and ``actlab report``: figures, the universal-approximation
+demo and the self-contained HTML report.
+
+Commands build plain data and print a Rich table or JSON (``--json``) to stdout; progress bars
+and "wrote FILE" go to stderr. Bad input raises ``ValueError`` with a message saying what to
+write; the main CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="Figures, the universal-approximation demo and the HTML report.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _err() -> Console:
+    return Console(stderr=True)
+
+
+def _out() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=_err(), transient=True)
+
+
+def _ints(text: str, what: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"{what} expects integers separated by commas, e.g. 2,8,32,128; "
+                         f"got {text!r}") from None
+    if not values:
+        raise ValueError(f"{what} expects at least one integer, e.g. 2,8,32,128")
+    return values
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip() for w in text.split(",") if w.strip()]
+
+
+# ------------------------------------------------------------------------------------- plot
+@app.command("plot")
+def plot_cmd(
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Activations to plot; none (or --gallery) = the whole catalog as small multiples.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .png, .svg or .pdf.")]
+    = Path("plot.png"),
+    order: Annotated[str, typer.Option(help="Derivative orders: 0 = f, 1 = f′, 2 = f″, comma-separated.")]
+    = "0,1,2",
+    xrange: Annotated[tuple[float, float], typer.Option("--range", help="x range A B.")] = (-5.0, 5.0),
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="Parameter value as NAME=VALUE; repeat for several.")] = None,
+    gallery: Annotated[bool, typer.Option("--gallery", help="Small multiples, one panel per activation.")]
+    = False,
+    layout: Annotated[str, typer.Option(help="auto | overlay (orders on one axes) | panels (one per order).")]
+    = "auto",
+    dpi: Annotated[int, typer.Option(help="Resolution of PNG output.")] = 150,
+) -> None:
+    """Plot f, f′ and f″ with kinks marked (one activation: overlaid; several: one panel per
+    order). Gated activations show their gate, CReLU its base function. Examples:
+
+    actlab plot mish --out mish.svg;  actlab plot elu selu celu --order 0,1 --range -4 2 --out elus.png;
+    actlab plot swish -p beta=4 --out swish.pdf;  actlab plot --gallery --out catalog.png
+    """
+    from ..cli import parse_params
+    from . import plots
+
+    orders = plots.parse_orders(order)
+    params = parse_params(param)
+    if Path(out).suffix.lower() not in plots.FORMATS:
+        raise ValueError(f"--out must end in .png, .svg or .pdf; got {str(out)!r}")
+    if gallery or not names:
+        if params:
+            raise ValueError("--param applies to named activations, not to the gallery")
+        import actlab
+
+        chosen = [actlab.get_spec(n).name for n in names] if names else actlab.names()
+        with _progress() as bar:
+            task = bar.add_task("plotting the gallery", total=len(chosen))
+            fig = plots.gallery(chosen, orders, xrange, progress=lambda _: bar.advance(task))
+    else:
+        fig = plots.plot(names, orders, xrange, params, layout=layout)
+    path = plots.save(fig, out, dpi=dpi)
+    _err().print(f"wrote {path}", highlight=False)
+
+
+# ----------------------------------------------------------------------------------- approx
+@app.command("approx")
+def approx_cmd(
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Activations (default: identity square cube relu tanh gelu sin sigmoid).")] = None,
+    target: Annotated[str, typer.Option(help="Targets on [-1, 1]: sin (sin 2πx), abs (|x|), step.")]
+    = "sin,abs,step",
+    widths: Annotated[str, typer.Option(help="Hidden widths N, comma-separated.")] = "2,4,8,16,32,64,128,256",
+    seeds: Annotated[int, typer.Option(help="Random draws of the hidden layer per width (median).")] = 5,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Also save the plot (.png/.svg/.pdf).")]
+    = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Universal approximation: fit 1-D targets with one hidden layer of width N (random hidden
+    weights, least-squares output layer) and print the test error against N. Polynomial
+    activations plateau at the best polynomial fit of their degree; the others keep improving
+    (Leshno et al. 1993)."""
+    from ..analysis import approx
+    from . import plots
+
+    if out is not None and Path(out).suffix.lower() not in plots.FORMATS:
+        raise ValueError(f"--out must end in .png, .svg or .pdf; got {str(out)!r}")
+    chosen = list(names) if names else list(approx.DEFAULT_ACTIVATIONS)
+    with _progress() as bar:
+        task = bar.add_task("fitting", total=len(chosen))
+        result = approx.run(chosen, _words(target), _ints(widths, "--widths"), seeds,
+                            progress=lambda n: bar.update(task, advance=1, description=f"fitted {n}"))
+    if out is not None:
+        _err().print(f"wrote {plots.save(approx.plot(result), out)}", highlight=False)
+    if as_json:
+        sys.stdout.write(json.dumps({**result.to_dict(), "rows": result.rows()}, indent=2,
+                                    ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"RMS test error of one hidden layer of width N (median of {seeds} draws); "
+                  "polynomial activations plateau")
+    first = 8 if 8 in result.widths else result.widths[0]  # rows()' improvement: error(first) / error(last)
+    gain = f"gain {first}→{result.widths[-1]}"
+    for c in ("activation", "target", "polynomial", *(f"N={w}" for w in result.widths), gain):
+        table.add_column(c, justify="left" if c in ("activation", "target", "polynomial") else "right")
+    for r in result.rows():
+        table.add_row(r["activation"], r["label"], f"degree {r['degree']}" if r["polynomial"] else "no",
+                      *(f"{r[f'N={w}']:.2g}" for w in result.widths), f"{r['improvement']:.3g}×")
+    _out().print(table)
+
+
+# ----------------------------------------------------------------------------------- report
+@app.command("report")
+def report_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for report.html and report.json.")]
+    = Path("actlab-report"),
+    quick: Annotated[bool, typer.Option("--quick", help="Smaller grids, float32-only accuracy, shorter "
+                                        "training runs: about 130 CPU-seconds from a cold cache (1-3 "
+                                        "minutes on 2 cores, depending on load).")] = False,
+    name: Annotated[list[str] | None, typer.Option(
+        "--name", "-n", help="Only these activations in the per-activation sections; repeat.")] = None,
+    sections: Annotated[str | None, typer.Option(help="Only these sections, comma-separated (e.g. "
+                                                 "catalog,gallery,claims).")] = None,
+    jobs: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the report: one self-contained HTML file (opens offline) with the catalog, plots of
+    f/f′/f″, measured properties, checked claims, the accuracy table, the universal-approximation
+    demo and the network analyses; the tables also as report.json. Exits 1 if a core section
+    failed (the page is still written, with the error shown)."""
+    from . import build as B
+
+    keys = _words(sections) if sections else None
+    result = B.build(out, quick=quick, names=name or None, keys=keys, jobs=jobs, progress=True)
+    summary: dict[str, Any] = {
+        "html": str(result.html_path), "json": str(result.json_path), "seconds": round(result.seconds, 1),
+        "sections": {o.key: ("skipped" if o.skipped else "failed: " + o.error if o.error else "ok")
+                     for o in result.outcomes},
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    else:
+        err = _err()
+        for o in result.outcomes:
+            if o.error:
+                err.print(f"[bold red]section {o.key} failed:[/] {o.error}", highlight=False, soft_wrap=True)
+        _out().print(f"wrote {result.html_path} and {result.json_path} in {result.seconds:.0f} s "
+                     f"({len(result.outcomes) - len(result.failed)}/{len(result.outcomes)} sections ok); "
+                     f"open it in a browser: file://{result.html_path.resolve()}",
+                     highlight=False, soft_wrap=True)
+    if result.failed_required:
+        raise typer.Exit(1)
