@@ -11,7 +11,7 @@ $(PY):
 
 # Reinstall when the package metadata or the pins change.
 $(STAMP): $(PY) pyproject.toml constraints.txt
-	$(PIP) install -q -c constraints.txt -e '.[test]'
+	$(PIP) install -q -c constraints.txt -e '.[test,bench,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -19,6 +19,7 @@ install: $(STAMP)
 # The main job: the self-contained HTML report (catalog, properties, claims, plots, accuracy,
 # approximation demo, gradient flow, mean field, ...) in actlab-report/report.html.
 demo: $(STAMP)
+	$(VENV)/bin/actlab bench quick
 	$(VENV)/bin/actlab report --quick --out actlab-report
 
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).

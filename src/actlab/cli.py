@@ -236,6 +236,17 @@ def demo(quick: Annotated[bool, typer.Option(help="Fewer grid points.")] = True)
     check_accuracy(names=None, dtype="float64,float32", jobs=2, quick=quick, as_json=False)
 
 
+def _bench_quick(
+    db: Annotated[str, typer.Option(help="Results store.")] = "actlab-results/results.sqlite",
+    seeds: Annotated[int, typer.Option(help="Seeds per activation.")] = 3,
+) -> None:
+    """The small sweep behind the report's benchmark section (a few minutes on 2 cores;
+    finished runs are skipped, so running it again is instant)."""
+    from .bench.recommend import quick_sweep
+
+    quick_sweep(db, seeds=seeds)
+
+
 # ------------------------------------------------------------ commands from the analysis areas
 def _wire() -> None:
     """Add the commands that live next to their code (analysis/, report/, web/, bench/)."""
@@ -246,6 +257,16 @@ def _wire() -> None:
     app.command("verify")(friendly(cli_understand.verify))
     for name in ("gradflow", "meanfield", "doctor", "selfnorm"):
         app.command(name)(friendly(getattr(stability, name)))
+    from .bench import cli as bench
+
+    bench_app = typer.Typer(help="Benchmarks: training on real data (train, results, tasks, quick).",
+                            no_args_is_help=True)
+    app.add_typer(bench_app, name="bench")
+    bench_app.command("train")(friendly(bench.train))
+    bench_app.command("results")(friendly(bench.results))
+    bench_app.command("tasks")(friendly(bench.tasks_cmd))
+    bench_app.command("quick")(friendly(_bench_quick))
+    app.command("recommend")(friendly(bench.recommend))
     from .report import cli as report
     from .web import cli as web
 

@@ -696,3 +696,23 @@ analysis_section(
     "doctor", "Model doctor on demo models", "actlab.analysis.doctor", _doctor_render, order=100, weight=3,
     intro="actlab doctor runs one pass through any nn.Module with hooks and reports dead and saturated "
           "units and vanishing or exploding gradients with advice; here on built-in demo models.")
+
+
+def _bench_render(data: dict[str, Any], opt: Options) -> Any:
+    parts = [H.note(n) for n in data.get("notes", [])]
+    for rec in data.get("recommendations", []):
+        if rec.get("available") and rec.get("statement"):
+            parts.append(H.Raw(f"<p><b>{H.esc(rec.get('kind', ''))}:</b> {H.esc(rec['statement'])}</p>"))
+    for t in data.get("tables", []):
+        parts.append(H.Raw(f"<h3>{H.esc(t.get('title', ''))}</h3>"))
+        parts.append(H.table(t.get("rows", []), t.get("columns", []), cls="compact"))
+    return H.join(parts)
+
+
+analysis_section(
+    "bench", "Compare and choose: training on real data", "actlab.bench.report", _bench_render,
+    order=110, weight=3,
+    intro="Activations trained with the same model, data, optimiser and seeds (digits, MNIST-1D, a "
+          "byte-level transformer, the depth test): mean and 95% interval over seeds, paired tests "
+          "with Holm's correction, and a recommendation that claims only what the tests support. "
+          "From the results store; `make demo` runs a quick sweep first, `actlab bench train` more.")

@@ -1,0 +1,146 @@
+"""Models shared by the classification tasks: an MLP, a small 2-D CNN and a small 1-D CNN.
+
+Each nonlinearity is an ``actlab.nn.Activation``, so any activation of the catalog fits: gated
+ones (GLU family) get a pre-activation layer twice as wide and return the unit count,
+concatenated ones (CReLU) hand twice the units to the next layer. Every activation module is
+tagged with ``unit_dim`` (the axis along which its units lie: features for MLPs, channels for
+CNNs) so that :func:`actlab.bench.train.unit_stats` can count dead and saturated units.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from . import make_activation, width_factors
+
+INITS = ("torch", "lecun", "he")
+
+
+def activation_module(label: str, unit_dim: int) -> nn.Module:
+    act = make_activation(label, dim=unit_dim)
+    act.unit_dim = unit_dim
+    return act
+
+
+def init_weights(model: nn.Module, scheme: str) -> None:
+    """Re-initialise Linear/Conv weights: ``torch`` keeps PyTorch's default (uniform, variance
+    1/(3·fan_in)); ``lecun`` draws N(0, 1/fan_in) (LeCun et al. 1998, what SELU assumes);
+    ``he`` N(0, 2/fan_in) (He et al. 2015, what ReLU assumes). Biases start at 0 for the two
+    Gaussian schemes."""
+    if scheme not in INITS:
+        raise ValueError(f"unknown init '{scheme}'; choose one of {', '.join(INITS)}")
+    if scheme == "torch":
+        return
+    gain = {"lecun": 1.0, "he": 2.0}[scheme]
+    for m in model.modules():
+        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+            fan_in = m.weight[0].numel()
+            nn.init.normal_(m.weight, 0.0, math.sqrt(gain / fan_in))
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+def mlp(n_in: int, hidden: Sequence[int], n_out: int, act: str, *, init: str = "torch") -> nn.Sequential:
+    """``Linear -> act -> ... -> Linear``; ``len(hidden)`` activation layers."""
+    pre, post = width_factors(act)
+    layers: list[nn.Module] = []
+    width = n_in
+    for h in hidden:
+        layers += [nn.Linear(width, h * pre), activation_module(act, -1)]
+        width = h * post
+    layers.append(nn.Linear(width, n_out))
+    model = nn.Sequential(*layers)
+    init_weights(model, init)
+    return model
+
+
+class CNN2d(nn.Module):
+    """Two ``conv3x3 -> act -> maxpool2`` blocks and a linear classifier."""
+
+    def __init__(self, act: str, channels: Sequence[int], side: int, n_out: int) -> None:
+        super().__init__()
+        pre, post = width_factors(act)
+        blocks: list[nn.Module] = []
+        width = 1
+        for c in channels:
+            blocks += [nn.Conv2d(width, c * pre, 3, padding=1), activation_module(act, 1), nn.MaxPool2d(2)]
+            width = c * post
+            side //= 2
+        self.features = nn.Sequential(*blocks)
+        self.head = nn.Linear(width * side * side, n_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).flatten(1))
+
+
+class CNN1d(nn.Module):
+    """The MNIST-1D reference CNN (Greydanus 2020): three strided 1-D convolutions of 25
+    channels (kernel 5, 3, 3; stride 2) with the activation after each, then a linear layer."""
+
+    def __init__(self, act: str, length: int, n_out: int, channels: int = 25) -> None:
+        super().__init__()
+        pre, post = width_factors(act)
+        blocks: list[nn.Module] = []
+        width = 1
+        for k in (5, 3, 3):
+            blocks += [nn.Conv1d(width, channels * pre, k, stride=2, padding=1), activation_module(act, 1)]
+            width = channels * post
+            length = (length + 2 - k) // 2 + 1
+        self.features = nn.Sequential(*blocks)
+        self.head = nn.Linear(width * length, n_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x.unsqueeze(1)).flatten(1))
+
+
+# ------------------------------------------------------------------------ task factory
+CLASSIFY_DEFAULTS = {"epochs": 10, "steps": 0, "batch": 64, "lr": 1e-3, "probe": 512}
+
+
+def classification_tasks(name: str, *, summary: str, source: str, load, available=None,
+                         mlp_hidden: Sequence[int] = (128, 128), cnn: str | None = None,
+                         cnn_channels: Sequence[int] = (16, 32), epochs: int = 10, batch: int = 64):
+    """Register ``name`` (an MLP) and, if ``cnn`` is "1d"/"2d", ``name-cnn`` on the same data.
+
+    Training settings shared by all of them: Adam, constant learning rate ``lr``, ``epochs``
+    passes over the training split in batches of ``batch`` (``steps`` > 0 stops earlier, for
+    smoke tests), ``probe`` training examples to count dead/saturated units.
+    """
+    from . import Task, register
+
+    common = {**CLASSIFY_DEFAULTS, "epochs": epochs, "batch": batch}
+
+    def build_mlp(act: str, cfg, data) -> nn.Module:
+        hidden = [cfg["width"]] * cfg["layers"]
+        return mlp(data.x_train[0].numel(), hidden, data.n_classes, act, init=cfg["init"])
+
+    kw = {"available": available} if available else {}
+    register(Task(name, "vision", "accuracy", "classify", f"{summary}, MLP", source,
+                  {**common, "width": mlp_hidden[0], "layers": len(mlp_hidden), "init": "torch"},
+                  load, build_mlp, **kw))
+    if cnn is None:
+        return
+
+    def build_cnn(act: str, cfg, data) -> nn.Module:
+        if cnn == "1d":
+            return CNN1d(act, data.x_train.shape[-1], data.n_classes, cfg["channels"])
+        return CNN2d(act, [cfg["channels"], 2 * cfg["channels"]], data.x_train.shape[-1], data.n_classes)
+
+    register(Task(f"{name}-cnn", "vision", "accuracy", "classify", f"{summary}, small {cnn.upper()} CNN",
+                  source, {**common, "channels": 25 if cnn == "1d" else cnn_channels[0]},
+                  lambda cfg: _as_images(load(cfg), cnn), build_cnn, **kw))
+
+
+def _as_images(data, cnn: str):
+    """MLP data are flat vectors; the 2-D CNN wants (N, 1, side, side)."""
+    if cnn == "1d":
+        return data
+    from . import ClassData
+
+    side = math.isqrt(data.x_train.shape[1])
+    return ClassData(data.x_train.view(-1, 1, side, side), data.y_train,
+                     data.x_test.view(-1, 1, side, side), data.y_test, data.n_classes)

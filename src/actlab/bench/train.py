@@ -1,0 +1,301 @@
+"""One training run: (task, activation, seed, configuration) -> per-epoch metrics and a result.
+
+A run is deterministic: the seed fixes the initial weights (``torch.manual_seed`` just before
+the model is built) and the order of the batches (its own ``torch.Generator``); the data split
+never depends on it. Sweeps run each run on one thread (``torch.set_num_threads(1)``), which also
+keeps floating-point reductions in one order, so the same run gives the same numbers in a local
+worker, in a Ray worker or in this process.
+
+Each evaluation ("epoch" row; for the language model, every ``eval_every`` steps) records the
+training loss since the last one, the held-out loss and metric (accuracy or bits per character)
+and two unit statistics measured on a fixed probe batch, with the threshold used for saturation
+by :mod:`actlab.analysis.properties` (``|f'| < 1e-3``):
+
+* ``sat_frac`` -- the fraction of (example, unit) pairs where the unit passes (almost) no
+  gradient: ``|∂y/∂z| < 1e-3`` (for a gated unit ``a ⊗ g(b)``, both ``|g(b)|`` and
+  ``|a·g'(b)|``); a ReLU on its negative side counts, as does tanh beyond |z| ≈ 3.8;
+* ``dead_frac`` -- the fraction of units saturated on *every* probe example: dead ReLUs, or
+  sigmoid units stuck at 0 or 1.
+
+Units are features for MLPs and the transformer's feed-forward block, channels for CNNs.
+
+Runs take actlab's eager (spec) path for every activation (``actlab.fused.disabled()``): the
+fused kernels are compiled only after a process has used an activation for a while, so with
+them a run's last digits would depend on what its worker ran before. Speed is measured apart
+(``actlab bench kernels``); here only the training curves matter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from .tasks import Task, canonical_activation, get_task
+
+SATURATION = 1e-3  # |f'| below this is "saturated" (actlab.analysis.properties.SATURATION)
+PROTOCOL = 1  # bump when a change to the training code changes results: old rows stop matching
+
+Progress = Callable[[dict[str, Any], int], None]
+
+
+def config_hash(task: str, config: Mapping[str, Any]) -> str:
+    """First 16 hex digits of SHA-256 over the task, its resolved configuration and PROTOCOL."""
+    blob = json.dumps({"task": task, "config": dict(config), "protocol": PROTOCOL}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What identifies a run. Build with :meth:`make` (canonical names, defaults filled in)."""
+
+    task: str
+    activation: str
+    seed: int
+    config: dict[str, Any] = field(hash=False)
+    config_hash: str = ""
+
+    @classmethod
+    def make(cls, task: str, activation: str, seed: int,
+             overrides: Mapping[str, Any] | None = None) -> RunSpec:
+        t = get_task(task)
+        cfg = t.config(overrides)
+        return cls(t.name, canonical_activation(activation), int(seed), cfg, config_hash(t.name, cfg))
+
+    @property
+    def key(self) -> tuple[str, str, int, str]:
+        return (self.task, self.activation, self.seed, self.config_hash)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "activation": self.activation, "seed": self.seed, "config": self.config}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RunSpec:
+        return cls.make(d["task"], d["activation"], d["seed"], d["config"])
+
+    def describe(self) -> str:
+        return f"{self.task} {self.activation} seed {self.seed}"
+
+
+# ------------------------------------------------------------------------------ unit stats
+def activation_modules(model: nn.Module) -> list[nn.Module]:
+    return [m for m in model.modules() if hasattr(m, "unit_dim") and hasattr(m, "spec")]
+
+
+def unit_stats(model: nn.Module, probe: torch.Tensor) -> tuple[float, float]:
+    """(dead_frac, sat_frac) of ``model``'s activation units on ``probe`` (see module doc)."""
+    acts = activation_modules(model)
+    inputs: dict[int, torch.Tensor] = {}
+    hooks = [m.register_forward_hook(lambda m, i, o, k=k: inputs.__setitem__(k, i[0].detach()))
+             for k, m in enumerate(acts)]
+    was_training = model.training
+    model.eval()  # eval form of stochastic activations (RReLU), and no RNG drawn here
+    dead = units = sat = pairs = 0
+    try:
+        with torch.no_grad():
+            model(probe)
+        for k, m in enumerate(acts):
+            z = inputs[k].clone().requires_grad_(True)
+            with torch.enable_grad():
+                (g,) = torch.autograd.grad(m(z).sum(), z)  # elementwise: the diagonal f'(z)
+            g = g.abs()
+            if m.spec.kind == "gated":  # ∂/∂a = g(b), ∂/∂b = a·g'(b): no gradient when both are ~0
+                g = torch.maximum(*g.chunk(2, dim=m.dim))
+            g = g.movedim(m.unit_dim, -1).reshape(-1, g.shape[m.unit_dim])
+            small = g < SATURATION
+            sat += int(small.sum())
+            pairs += small.numel()
+            dead += int(small.all(0).sum())
+            units += small.shape[1]
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return (dead / units if units else 0.0, sat / pairs if pairs else 0.0)
+
+
+# -------------------------------------------------------------------------------- the loops
+def _row(epoch: int, step: int, train_loss: float, val_loss: float, metric: float,
+         stats: tuple[float, float], t0: float) -> dict[str, Any]:
+    return {"epoch": epoch, "step": step, "train_loss": train_loss, "val_loss": val_loss,
+            "metric": metric, "dead_frac": stats[0], "sat_frac": stats[1],
+            "seconds": time.perf_counter() - t0}
+
+
+def _classify(task: Task, spec: RunSpec, model: nn.Module, data: Any, progress: Progress | None,
+              t0: float) -> tuple[list[dict[str, Any]], bool]:
+    cfg = spec.config
+    opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    gen = torch.Generator().manual_seed(spec.seed)
+    x, y = data.x_train, data.y_train
+    probe = x[: cfg["probe"]]
+    n, batch, steps = len(x), cfg["batch"], cfg["steps"]
+    total = cfg["epochs"] if not steps else min(cfg["epochs"], math.ceil(steps / math.ceil(n / batch)))
+
+    def evaluate(epoch: int, step: int, train_loss: float) -> dict[str, Any]:
+        model.eval()
+        with torch.no_grad():
+            losses, correct = 0.0, 0
+            for i in range(0, len(data.x_test), 4096):
+                logits = model(data.x_test[i:i + 4096])
+                target = data.y_test[i:i + 4096]
+                losses += float(nn.functional.cross_entropy(logits, target, reduction="sum"))
+                correct += int((logits.argmax(1) == target).sum())
+        model.train()
+        n_test = len(data.x_test)
+        row = _row(epoch, step, train_loss, losses / n_test, correct / n_test, unit_stats(model, probe), t0)
+        if progress:
+            progress(row, total)
+        return row
+
+    rows = [evaluate(0, 0, math.nan)]
+    step, diverged = 0, False
+    for epoch in range(1, total + 1):
+        perm = torch.randperm(n, generator=gen)
+        loss_sum, seen = 0.0, 0
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item() * len(idx)
+            seen += len(idx)
+            step += 1
+            if not math.isfinite(loss.item()):
+                diverged = True
+                break
+            if steps and step >= steps:
+                break
+        rows.append(evaluate(epoch, step, loss_sum / seen))
+        if diverged or (steps and step >= steps):
+            break
+    return rows, diverged
+
+
+def _lm(task: Task, spec: RunSpec, model: nn.Module, data: Any, progress: Progress | None,
+        t0: float) -> tuple[list[dict[str, Any]], bool]:
+    cfg = spec.config
+    ctx, batch, steps, every = cfg["ctx"], cfg["batch"], cfg["steps"], cfg["eval_every"]
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], betas=(0.9, 0.95), weight_decay=0.0)
+    warm = max(1, cfg["warmup"])
+
+    def lr_factor(s: int) -> float:  # linear warm-up, then cosine from 1 to 0.1
+        if s < warm:
+            return (s + 1) / warm
+        progress_ = (s - warm) / max(1, steps - warm)
+        return 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress_)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    gen = torch.Generator().manual_seed(spec.seed)
+    offsets = torch.arange(ctx + 1)
+    n_seg = (min(cfg["eval_bytes"], len(data.val)) - 1) // ctx
+    segments = data.val[torch.arange(n_seg)[:, None] * ctx + offsets].long()
+    is_char = (segments[:, 1:] & 0xC0) != 0x80  # a byte that starts a UTF-8 character
+    n_chars = int(is_char.sum())
+    probe = segments[: cfg["probe"], :-1]
+    total = math.ceil(steps / every)
+
+    def evaluate(epoch: int, step: int, train_loss: float) -> dict[str, Any]:
+        model.eval()
+        nats = 0.0
+        with torch.no_grad():
+            for i in range(0, n_seg, 128):
+                seg = segments[i:i + 128]
+                logits = model(seg[:, :-1])
+                nats += float(nn.functional.cross_entropy(logits.reshape(-1, 256), seg[:, 1:].reshape(-1),
+                                                          reduction="sum"))
+        model.train()
+        bpc = nats / math.log(2) / n_chars
+        row = _row(epoch, step, train_loss, nats / (n_seg * ctx), bpc, unit_stats(model, probe), t0)
+        if progress:
+            progress(row, total)
+        return row
+
+    rows = [evaluate(0, 0, math.nan)]
+    loss_sum, seen, diverged = 0.0, 0, False
+    for step in range(1, steps + 1):
+        starts = torch.randint(0, len(data.train) - ctx - 1, (batch,), generator=gen)
+        seq = data.train[starts[:, None] + offsets].long()
+        logits = model(seq[:, :-1])
+        loss = nn.functional.cross_entropy(logits.reshape(-1, 256), seq[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        loss_sum += loss.item()
+        seen += 1
+        if not math.isfinite(loss.item()):
+            diverged = True
+        if diverged or step % every == 0 or step == steps:
+            rows.append(evaluate(len(rows), step, loss_sum / seen))
+            loss_sum, seen = 0.0, 0
+        if diverged:
+            break
+    return rows, diverged
+
+
+def _eager() -> contextlib.AbstractContextManager[Any]:
+    try:
+        from .. import fused
+    except ImportError:  # pragma: no cover - older actlab without fused kernels
+        return contextlib.nullcontext()
+    return fused.disabled()
+
+
+_WARM = False
+
+
+def warm_up() -> None:
+    """Pay this process's one-time costs (torch.optim imports torch._dynamo, the first backward
+    starts autograd's threads: ~2-4 s) before a run's clock starts, so ``seconds`` compares."""
+    global _WARM
+    if not _WARM:
+        lin = nn.Linear(2, 2)
+        opt = torch.optim.Adam(lin.parameters())
+        lin(torch.ones(1, 2)).sum().backward()
+        opt.step()
+        _WARM = True
+
+
+def run(spec: RunSpec, progress: Progress | None = None) -> dict[str, Any]:
+    """Train one run and return its record (what :meth:`actlab.bench.store.Store.record` stores).
+
+    Raises ValueError when the task cannot run here (missing data) or the activation does not
+    fit the task.
+    """
+    import actlab
+
+    task = get_task(spec.task)
+    data = task.load(spec.config)
+    warm_up()
+    started = time.time()
+    t0 = time.perf_counter()
+    torch.manual_seed(spec.seed)
+    model = task.build(spec.activation, spec.config, data)
+    loop = _classify if task.loop == "classify" else _lm
+    with _eager():
+        rows, diverged = loop(task, spec, model, data, progress, t0)
+    last = rows[-1]
+    return {
+        "task": spec.task, "activation": spec.activation, "seed": spec.seed,
+        "config_hash": spec.config_hash, "config": spec.config, "metric_name": task.metric,
+        "metric": last["metric"], "val_loss": last["val_loss"],
+        "status": "diverged" if diverged else "done",
+        "n_params": sum(p.numel() for p in model.parameters()),
+        "seconds": time.perf_counter() - t0, "started": started, "finished": time.time(),
+        "host": socket.gethostname(), "pid": os.getpid(), "threads": torch.get_num_threads(),
+        "versions": {"actlab": actlab.__version__, "torch": torch.__version__, "protocol": PROTOCOL},
+        "epochs": rows,
+    }

@@ -1,0 +1,145 @@
+"""Sweeps: the rows a tiny sweep writes, resuming, and a worker killed with SIGKILL mid-run."""
+
+import os
+import signal
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from actlab.bench.store import Store
+from actlab.bench.sweep import parse_acts, parse_sets, plan, run_sweep
+
+
+def rows(db):
+    """Everything a run stored that does not depend on the clock or the process."""
+    with Store(db) as s:
+        return {(r["task"], r["activation"], r["seed"], r["config_hash"]):
+                (r["metric"], r["val_loss"], r["n_params"],
+                 [{k: v for k, v in e.items() if k not in ("seconds", "run_id")} for e in r["epochs"]])
+                for r in s.runs(with_epochs=True)}
+
+
+TINY = {"steps": ["3"], "batch": ["16"]}  # 3 optimiser steps: one evaluation after epoch 0
+
+
+def test_plan_is_a_seed_major_grid():
+    specs = plan("digits,depth", "relu,tanh", 2, {"depth": ["2", "4"], "epochs": ["1"]})
+    # digits: 2 acts; depth: 2 depths × 2 acts -> 6 per seed
+    assert len(specs) == 12 and [s.seed for s in specs] == [0] * 6 + [1] * 6
+    assert {s.config["depth"] for s in specs if s.task == "depth"} == {2, 4}
+    assert all("depth" not in s.config for s in specs if s.task == "digits")
+    with pytest.raises(ValueError, match="no task in"):
+        plan("digits", "relu", 1, {"depht": ["2"]})
+    assert parse_acts("glu,relu") == ["glu", "reglu", "geglu", "swiglu", "bilinear", "relu"]
+    assert parse_sets(["depth=2,8", "lr=0.01"]) == {"depth": ["2", "8"], "lr": ["0.01"]}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_sets(["depth"])
+
+
+def test_tiny_sweep_writes_the_expected_rows_and_resumes(tmp_path):
+    db = tmp_path / "r.sqlite"
+    specs = plan("digits", "relu,tanh", 2, TINY)
+    report = run_sweep(specs, db, workers=0, progress=False)
+    assert report.complete and len(report.stored) == 4 and report.skipped == 0
+    with Store(db) as s:
+        runs = s.runs(with_epochs=True)
+        assert s.claims() == []
+    assert sorted((r["activation"], r["seed"]) for r in runs) == [("relu", 0), ("relu", 1), ("tanh", 0),
+                                                                  ("tanh", 1)]
+    for r in runs:
+        assert r["status"] == "done" and r["metric_name"] == "accuracy" and r["n_params"] == 26122
+        assert [(e["epoch"], e["step"]) for e in r["epochs"]] == [(0, 0), (1, 3)]
+        assert r["metric"] == r["epochs"][-1]["metric"]
+        # accuracy is a count over the 360 test digits
+        assert 0 <= r["metric"] <= 1 and abs(r["metric"] * 360 - round(r["metric"] * 360)) < 1e-9
+        last = r["epochs"][-1]
+        assert 0 <= last["dead_frac"] <= 1 and 0 <= last["sat_frac"] <= 1
+    assert {r["epochs"][0]["sat_frac"] > 0.2 for r in runs if r["activation"] == "relu"} == {True}
+    again = run_sweep(specs, db, workers=0, progress=False)
+    assert again.skipped == 4 and again.stored == []
+
+
+def test_a_killed_worker_loses_only_its_run_and_a_rerun_finishes(tmp_path):
+    db = tmp_path / "r.sqlite"
+    specs = plan("digits", "relu,elu", 2, {"epochs": ["2"]})
+    Store(db).close()
+    killed = {}
+
+    def killer():  # SIGKILL the first worker seen holding a run, mid-run
+        with Store(db) as s:
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                claims = s.claims()
+                if claims:
+                    c = claims[0]
+                    killed["key"] = (c["task"], c["activation"], c["seed"], c["config_hash"])
+                    os.kill(c["pid"], signal.SIGKILL)
+                    return
+                time.sleep(0.02)
+
+    t = threading.Thread(target=killer)
+    t.start()
+    report = run_sweep(specs, db, workers=2, progress=False)
+    t.join()
+    assert [k for k, _ in report.lost] == [killed["key"]] and "signal 9" in report.lost[0][1]
+    assert len(report.stored) == 3 and not report.failed
+    with Store(db) as s:
+        assert killed["key"] not in s.finished_keys() and s.count() == 3
+    rerun = run_sweep(specs, db, workers=0, progress=False)
+    assert rerun.stored == [killed["key"]] and rerun.skipped == 3
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        per_key = c.execute("SELECT COUNT(*) FROM runs GROUP BY task, activation, seed, config_hash")
+        assert sorted(n for (n,) in per_key.fetchall()) == [1, 1, 1, 1]
+        # epochs belong to stored runs only: 1 + 2 evaluations each, nothing left by the killed run
+        assert c.execute("SELECT COUNT(*) FROM epochs").fetchone()[0] == 4 * 3
+        assert c.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+    # the pool's rows, the re-run's row and an uninterrupted in-process sweep agree bit for bit
+    run_sweep(specs, tmp_path / "serial.sqlite", workers=0, progress=False)
+    assert rows(db) == rows(tmp_path / "serial.sqlite")
+
+
+def test_bad_requests_fail_before_anything_runs(tmp_path):
+    specs = plan("digits", "relu", 1, TINY)
+    with pytest.raises(ValueError, match="--backend"):
+        run_sweep(specs, tmp_path / "r.sqlite", backend="slurm")
+    with pytest.raises(ValueError, match="--address"):
+        run_sweep(specs, tmp_path / "r.sqlite", address="10.0.0.1:6379")
+    with pytest.raises(ValueError, match="--seeds"):
+        plan("digits", "relu", 0)
+
+
+def test_cli_train_results_and_recommend(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from actlab.bench.cli import app
+
+    db = str(tmp_path / "r.sqlite")
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "--task", "digits", "--acts", "relu,tanh", "--seeds", "2",
+                              "--steps", "3", "--db", db, "--workers", "0", "--no-progress", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["report"]["stored"] == 4 and len(data["summary"]) == 2
+    res = runner.invoke(app, ["results", "--db", db, "--json", "--plots", str(tmp_path / "fig")])
+    assert res.exit_code == 0, res.output
+    assert len(json.loads(res.stdout)["summary"]) == 2 and (tmp_path / "fig" / "ranks.png").exists()
+    res = runner.invoke(app, ["recommend", "--db", db, "--task-kind", "vision", "--no-properties", "--json"])
+    assert res.exit_code == 0, res.output
+    (rec,) = json.loads(res.stdout)
+    assert rec["confidence"] == "low" and set(rec["tied"]) == {"relu", "tanh"}  # two seeds decide nothing
+    res = runner.invoke(app, ["train", "--task", "digits", "--acts", "rleu", "--db", db])
+    assert res.exit_code == 2 and "rleu" in res.output
+    res = runner.invoke(app, ["recommend", "--db", str(tmp_path / "none.sqlite")])
+    assert res.exit_code == 2 and "no results store" in res.output
+    from actlab.bench.recommend import report_section
+
+    section = report_section(db, tmp_path / "report", properties=False)
+    assert section["tables"][0]["rows"] and all(f["path"].endswith(".png") for f in section["figures"])
+    assert {r["kind"] for r in section["recommendations"]} == {"vision", "nlp", "deep"}
+    empty = report_section(tmp_path / "none.sqlite", tmp_path / "report2")
+    assert empty["figures"] == [] and "No stored runs" in empty["notes"][0]
