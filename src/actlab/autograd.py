@@ -5,6 +5,10 @@ analytic derivative needs from them: the activation costs one saved tensor, what
 formula. The backward is written in differentiable torch ops, so double backward (and
 ``gradgradcheck``) works: the second derivative is autograd of the analytic first derivative.
 Half-precision inputs are computed in float32 and rounded once at the end.
+
+Large inputs may take a fused kernel instead of the eager composite (:mod:`actlab.fused`: one
+compiled kernel for the forward and one for ``grad * f'(x)``, or torch's native op where it
+is as accurate); the Function, what it saves and its double backward stay the same.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 import torch
 
+from . import fused
 from .spec import HALF_DTYPES, ActivationSpec
 
 
@@ -43,6 +48,9 @@ def elementwise_function(spec: ActivationSpec) -> type[torch.autograd.Function]:
             ctx.tensor_at = [i for i, v in enumerate(values) if isinstance(v, torch.Tensor)]
             ctx.constants = [None if isinstance(v, torch.Tensor) else v for v in values]
             ctx.save_for_backward(x, *(values[i] for i in ctx.tensor_at))
+            y = fused.forward(spec, x, values)
+            if y is not None:
+                return y
             return spec.forward(x.to(dtype), **_params(spec, values, dtype)).to(x.dtype)
 
         @staticmethod
@@ -53,9 +61,12 @@ def elementwise_function(spec: ActivationSpec) -> type[torch.autograd.Function]:
                 values[i] = t
             dtype = compute_dtype(x.dtype)
             params = _params(spec, tuple(values), dtype)
-            xc, gc = x.to(dtype), grad.to(dtype)
-            grad_x = None
-            if ctx.needs_input_grad[0]:
+            # the fused kernel declines (None) when a graph is being built (double backward)
+            grad_x = fused.backward(spec, x, grad, tuple(values)) if ctx.needs_input_grad[0] else None
+            if grad_x is not None and not any(ctx.needs_input_grad[1:]):
+                return (grad_x, *(None for _ in values))
+            xc, gc = x.to(dtype), grad.to(dtype)  # float32 copies of half inputs
+            if ctx.needs_input_grad[0] and grad_x is None:
                 grad_x = (gc * spec.derivative(xc, **params)).to(x.dtype)
             grads: list[torch.Tensor | None] = []
             for i, (p, v) in enumerate(zip(spec.params, values)):

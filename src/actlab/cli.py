@@ -259,13 +259,16 @@ def _wire() -> None:
         app.command(name)(friendly(getattr(stability, name)))
     from .bench import cli as bench
 
-    bench_app = typer.Typer(help="Benchmarks: training on real data (train, results, tasks, quick).",
+    bench_app = typer.Typer(help="Benchmarks: kernels against the hardware floor; training on real data.",
                             no_args_is_help=True)
     app.add_typer(bench_app, name="bench")
     bench_app.command("train")(friendly(bench.train))
     bench_app.command("results")(friendly(bench.results))
     bench_app.command("tasks")(friendly(bench.tasks_cmd))
     bench_app.command("quick")(friendly(_bench_quick))
+    from .bench import cli_kernels
+
+    bench_app.command("kernels")(friendly(cli_kernels.kernels))
     app.command("recommend")(friendly(bench.recommend))
     from .report import cli as report
     from .web import cli as web

@@ -1,0 +1,180 @@
+"""``actlab bench kernels``: activation kernels against torch's alternatives and the memory floor.
+
+The command builds plain data (lists of dicts, see :mod:`actlab.bench.kernels`) and prints Rich
+tables, or JSON with ``--json``. Bad input raises ``ValueError`` with a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="Benchmarks.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+
+
+
+@app.callback()
+def bench() -> None:
+    """Benchmarks of actlab's kernels (a group, so that `kernels` is always a subcommand)."""
+
+
+DEFAULT_SIZES = "4K,64K,1M,16M,64M"
+MODEL_DEFAULTS = ("relu", "gelu", "silu", "mish", "squareplus", "tanhexp")
+
+SUMMARY_COLUMNS = {
+    "activation": "activation", "dtype": "dtype", "size_label": "size", "direction": "dir",
+    "path": "actlab path", "actlab_ms": "actlab ms", "best_alt": "best alt", "vs_best": "/best",
+    "vs_native": "/native", "vs_compiled": "/compiled", "naive_speedup": "naive/actlab",
+    "vs_copy": "/copy", "vs_alloc": "/alloc", "actlab_gb_s": "GB/s", "peak_x": "peak ×x",
+    "native_peak_x": "native peak ×x",
+}
+MODEL_COLUMNS = {
+    "activation": "activation", "model": "model", "baseline": "baseline", "actlab_ms": "actlab ms",
+    "baseline_ms": "baseline ms", "time_ratio": "time ×", "actlab_peak_mb": "actlab MB",
+    "baseline_peak_mb": "baseline MB", "mem_ratio": "memory ×",
+}
+
+
+def _split(items: Sequence[str] | None) -> list[str]:
+    return [p.strip() for item in items or () for p in item.split(",") if p.strip()]
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if math.isinf(v) or math.isnan(v):
+            return str(v)
+        return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
+    return str(v)
+
+
+def _table(rows: Sequence[dict[str, Any]], columns: dict[str, str], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for label in columns.values():
+        table.add_column(label, justify="left" if label in ("activation", "dir", "actlab path") else "right")
+    for r in rows:
+        table.add_row(*(_cell(r.get(k)) for k in columns))
+    Console(width=None if sys.stdout.isatty() else 220).print(table)
+
+
+def _progress(total: int, what: str) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TextColumn("{task.description}"),
+                    transient=True, console=_stderr())
+
+
+def _stderr() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _advance(bar: Any, task: Any) -> Callable[[str], None]:
+    return lambda label: bar.update(task, advance=1, description=label)
+
+
+@app.command()
+def kernels(
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Activations (default: every elementwise one in the catalog).")] = None,
+    sizes: Annotated[str, typer.Option(help="Numbers of elements, comma-separated; K/M/G are "
+                                       "binary (4K = 4096).")] = DEFAULT_SIZES,
+    dtype: Annotated[str, typer.Option(help="dtypes, comma-separated (float32, bfloat16, float16, "
+                                       "float64).")] = "float32",
+    repeats: Annotated[int, typer.Option(help="Timed rounds per contender (the minimum is "
+                                         "reported).")] = 5,
+    memory: Annotated[bool, typer.Option("--memory/--no-memory",
+                                         help="Measure peak memory (one profiled call each).")] = True,
+    compiled: Annotated[bool, typer.Option("--compile/--no-compile",
+                                           help="Include torch.compile of the naive composite "
+                                           "(a compilation per activation).")] = True,
+    models: Annotated[bool, typer.Option("--models", help="Also time a training step of an MLP "
+                                         "and a transformer FFN block, actlab vs torch modules.")] = False,
+    models_only: Annotated[bool, typer.Option("--models-only", help="Only the model check.")] = False,
+    calibrate: Annotated[bool, typer.Option("--calibrate", help="Measure the routing table of "
+                                            "actlab.fused (speed at 16M float32, ULP accuracy of the "
+                                            "fused kernels in 4 dtypes) and print it as Python.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Save time vs size (log-log) here, .png or "
+                                              ".svg.")] = None,
+    threads: Annotated[int | None, typer.Option(help="torch.set_num_threads for the run (default: "
+                                                "torch's).")] = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Forward and forward+backward time and peak memory of every activation at each size,
+    side by side with torch's native op, the naive eager composite, torch.compile of it, and
+    two floors (copy into a preallocated buffer; allocate and copy). Ratios: actlab / best
+    alternative, actlab / floor."""
+    import torch
+
+    from . import kernels as kb
+
+    chosen = _split(names)
+    size_list = kb.parse_sizes(sizes)
+    dtypes = kb.parse_dtypes(dtype)
+    if device not in ("cpu", "cuda") or (device == "cuda" and not torch.cuda.is_available()):
+        raise ValueError(f"device {device!r} is not available here; use --device cpu")
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {threads}")
+        torch.set_num_threads(threads)
+    specs = kb.benchable(chosen or None)
+    out: dict[str, Any] = {"device": device, "threads": torch.get_num_threads(),
+                           "torch": torch.__version__}
+    if calibrate:
+        with _progress(len(specs), "calibrating") as bar:
+            task = bar.add_task("", total=len(specs))
+            rows = kb.calibrate([s.name for s in specs], repeats=repeats, progress=_advance(bar, task))
+        if as_json:
+            out["calibration"] = [{**r, "route": vars(r["route"])} for r in rows]
+            sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        else:
+            sys.stdout.write(kb.routes_source(rows) + "\n")
+        return
+    if not models_only:
+        total = len(specs) * len(size_list) * len(dtypes)
+        with _progress(total, "kernels") as bar:
+            task = bar.add_task("", total=total)
+            rows = kb.run([s.name for s in specs], size_list, dtypes, repeats, memory, compiled,
+                          device, progress=_advance(bar, task))
+        summary = kb.summarize(rows)
+        out["results"], out["summary"] = rows, summary
+        out["targets"] = kb.targets(summary)
+        if plot is not None:
+            out["plot"] = kb.plot(rows, plot)
+    if models or models_only:
+        model_names = [s.name for s in specs] if chosen else list(MODEL_DEFAULTS)
+        with _progress(2 * len(model_names), "models") as bar:
+            task = bar.add_task("", total=2 * len(model_names))
+            out["models"] = kb.models(model_names, repeats, memory, device,
+                                      progress=_advance(bar, task))
+    if as_json:
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        return
+    if "summary" in out:
+        _table(out["summary"], SUMMARY_COLUMNS,
+               f"actlab vs alternatives and floors ({device}, {out['threads']} threads; "
+               "time ratios: < 1 means actlab is faster)")
+        misses = [t for t in out["targets"] if not t["meets_all"]]
+        if out["targets"]:
+            _stderr().print(f"targets at 16M float32 fwd+bwd: {len(out['targets']) - len(misses)}/"
+                            f"{len(out['targets'])} met" + (": misses " + ", ".join(
+                                t["activation"] for t in misses) if misses else ""))
+    if "models" in out:
+        _table(out["models"], MODEL_COLUMNS, "training step: actlab modules vs torch (ratios < 1: "
+               "actlab is faster / smaller)")
+    if "plot" in out:
+        _stderr().print(f"plot written to {out['plot']}")

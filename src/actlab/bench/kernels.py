@@ -1,0 +1,696 @@
+"""Kernel benchmark: every activation's forward and forward+backward, time and peak memory, side
+by side in one run with torch's alternatives and with the hardware floor.
+
+Contenders, at each size and dtype (parameters at their defaults):
+
+``native``     ``spec.native`` under autograd, where torch has the op (``F.silu``, ``F.mish``...).
+``naive``      the textbook eager composite ``spec.naive`` (``x * tanh(softplus(x))``); where the
+               spec has none, its stable ``spec.forward`` under plain autograd ("eager composite").
+``compiled``   ``torch.compile(dynamic=True)`` of that composite (inductor; AOTAutograd makes
+               its backward).
+``actlab``     ``actlab.functional`` through the generic autograd Function, as routed by
+               :mod:`actlab.fused` in its steady state (the compile-after-N-elements rule is
+               set to 0 here, so a warm-up call compiles what the route fuses).
+``copy``       floor: ``buf.copy_(x)`` into a preallocated buffer (forward: one read, one write);
+               plus ``torch.mul(x, g, out=buf)`` for forward+backward (two reads, one write),
+               the least memory traffic any activation's backward can have. Memory bandwidth.
+``alloc``      floor: ``x.clone()`` (plus ``x * g``): the same traffic into freshly allocated
+               outputs, i.e. what an op that returns a new tensor costs on this allocator (on CPU,
+               large blocks come from ``mmap`` and are page-faulted in on first touch).
+
+Timing: each contender is warmed up (compiling where it compiles), then the contenders take turns,
+``repeats`` rounds, each sample looping enough calls to last >= 2 ms; the reported time is the
+minimum per call (the least-disturbed sample, which is what the machine can do: other processes
+only ever add time) and the median is kept beside it. Forward is timed under ``torch.no_grad()``
+(inference); forward+backward builds the graph and calls ``y.backward(g)``.
+
+Peak memory (CPU): one extra call under ``torch.profiler`` with ``profile_memory=True``; the
+allocator's raw allocation/free events (``kineto_results.events()``, name ``[memory]``) are
+sorted by time and summed, and the peak of the running sum is the most bytes the call held at
+once beyond what existed before it (x and g are allocated outside). It counts every allocation
+through c10's CPU allocator, inductor's buffers included, and nothing else (no Python objects,
+no allocator caching). On CUDA: ``torch.cuda.max_memory_allocated`` after a reset, minus the
+memory allocated before the call. Reported in bytes and as a multiple of ``x.nbytes``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .. import fused, registry
+from ..functional import apply
+from ..spec import ActivationSpec
+
+DEFAULT_SIZES = (1 << 12, 1 << 16, 1 << 20, 1 << 24, 1 << 26)
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16,
+          "float64": torch.float64}
+ALTERNATIVES = ("native", "naive", "compiled")
+FLOORS = ("copy", "alloc")
+MEMORY_SLACK = 1 << 16  # bytes of small allocations ignored when comparing peaks
+SAMPLE_S = 2e-3  # each timed sample lasts at least this long (loops small calls)
+UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+Progress = Callable[[str], None]
+
+
+# ------------------------------------------------------------------------------------- parsing
+def parse_size(text: str) -> int:
+    """``"4K"`` -> 4096, ``"16M"`` -> 16777216 (binary units), ``"1000"`` -> 1000."""
+    t = text.strip().upper().removesuffix("B")
+    unit = t[-1] if t and t[-1] in UNITS and not t[-1].isdigit() else ""
+    try:
+        value = float(t[: len(t) - len(unit)]) * UNITS[unit]
+    except ValueError:
+        value = -1.0
+    if value < 1 or value != int(value):
+        raise ValueError(f"size {text!r} is not a number of elements; write e.g. 4096, 4K, 16M or 1G")
+    return int(value)
+
+
+def parse_sizes(text: str | Sequence[str]) -> list[int]:
+    parts = text.split(",") if isinstance(text, str) else [p for t in text for p in t.split(",")]
+    return [parse_size(p) for p in parts if p.strip()]
+
+
+def parse_dtypes(text: str | Sequence[str]) -> list[torch.dtype]:
+    parts = text.split(",") if isinstance(text, str) else [p for t in text for p in t.split(",")]
+    out = []
+    for p in (p.strip() for p in parts if p.strip()):
+        if p not in DTYPES:
+            raise ValueError(f"dtype {p!r} is not benchmarked; choose from {', '.join(DTYPES)}")
+        out.append(DTYPES[p])
+    return out
+
+
+def size_label(n: int) -> str:
+    for unit in ("G", "M", "K"):
+        if n >= UNITS[unit] and n % UNITS[unit] == 0:
+            return f"{n // UNITS[unit]}{unit}"
+    return str(n)
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def benchable(names: Iterable[str] | None = None) -> list[ActivationSpec]:
+    """The elementwise specs among ``names`` (default: the whole catalog). Gated, concatenated
+    and stochastic activations reuse an elementwise spec's kernels and are benchmarked there."""
+    specs = [registry.get_spec(n) for n in names] if names else registry.specs()
+    out = [s for s in specs if s.kind == "elementwise"]
+    if names and not out:
+        raise ValueError("none of these activations is elementwise; the kernel benchmark runs "
+                         "elementwise ones (a gated activation's gate, e.g. 'silu' for 'swiglu')")
+    return out
+
+
+# -------------------------------------------------------------------------------------- timing
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_round_robin(fns: dict[str, Callable[[], Any]], repeats: int, device: torch.device,
+                     warmup: int = 1) -> dict[str, list[float]]:
+    """Per-call seconds of each ``fns[k]``, ``repeats`` samples each, taking turns."""
+    inner: dict[str, int] = {}
+    for k, fn in fns.items():
+        for _ in range(warmup):
+            fn()
+        _sync(device)
+        t = time.perf_counter()
+        fn()
+        _sync(device)
+        once = time.perf_counter() - t
+        inner[k] = max(1, min(10_000, int(SAMPLE_S / max(once, 1e-7))))
+    samples: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            _sync(device)
+            t = time.perf_counter()
+            for _ in range(inner[k]):
+                fn()
+            _sync(device)
+            samples[k].append((time.perf_counter() - t) / inner[k])
+    return samples
+
+
+@contextlib.contextmanager
+def _quiet_fd2() -> Iterator[None]:
+    """Silence C++ writes to stderr (kineto prints a line at profiler start and stop)."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (e.g. under some test runners): nothing to silence
+        yield
+        return
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def peak_bytes(fn: Callable[[], Any], device: torch.device) -> int:
+    """Most bytes held at once during ``fn()`` beyond what was allocated before it."""
+    if device.type == "cuda":
+        _sync(device)
+        before = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        fn()
+        _sync(device)
+        return torch.cuda.max_memory_allocated(device) - before
+    from torch.profiler import ProfilerActivity, profile
+
+    with _quiet_fd2(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    events = [e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"]
+    events.sort(key=lambda e: e.start_ns())
+    held = peak = 0
+    for e in events:
+        held += e.nbytes()
+        peak = max(peak, held)
+    return peak
+
+
+# --------------------------------------------------------------------------------- contenders
+@dataclass
+class Contender:
+    """One way to compute an activation: ``fwd(x)`` and ``step(x, g)`` (forward+backward)."""
+
+    impl: str
+    label: str
+    fwd: Callable[[torch.Tensor], Any]
+    step: Callable[[torch.Tensor, torch.Tensor], Any]
+
+
+def _autograd_step(f: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor, torch.Tensor], Any]:
+    def step(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        xr = x.detach().requires_grad_(True)
+        f(xr).backward(g)
+        return xr.grad
+
+    return step
+
+
+def _no_grad(f: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
+    def fwd(x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return f(x)
+
+    return fwd
+
+
+_COMPILED: dict[str, Callable[..., Any]] = {}
+
+
+def composite(spec: ActivationSpec) -> tuple[Callable[..., torch.Tensor], str]:
+    """The naive eager composite of ``spec`` (its stable forward where it has no naive one)."""
+    if spec.naive is not None:
+        return spec.naive, "naive eager composite"
+    return spec.forward, "actlab eager composite (spec.forward under autograd)"
+
+
+def contenders(spec: ActivationSpec, compiled: bool = True) -> list[Contender]:
+    params = spec.defaults
+    out = []
+    if spec.native is not None:
+        native = spec.native
+        f = lambda x: native(x, **params)
+        out.append(Contender("native", "torch native op", _no_grad(f), _autograd_step(f)))
+    naive, label = composite(spec)
+    f_naive = lambda x: naive(x, **params)
+    out.append(Contender("naive", label, _no_grad(f_naive), _autograd_step(f_naive)))
+    if compiled:
+        if spec.name not in _COMPILED:
+            def call(x: torch.Tensor) -> torch.Tensor:
+                return naive(x, **params)
+
+            _COMPILED[spec.name] = fused.compile_fn(call, f"{spec.name}_naive_compiled", fullgraph=False,
+                                                    accurate=False)
+        c = _COMPILED[spec.name]
+        out.append(Contender("compiled", "torch.compile(naive composite)", _no_grad(c), _autograd_step(c)))
+    f_actlab = lambda x: apply(spec, x, params)
+    out.append(Contender("actlab", "actlab (generic Function, routed)", _no_grad(f_actlab),
+                         _autograd_step(f_actlab)))
+    return out
+
+
+def floors(x: torch.Tensor, g: torch.Tensor) -> list[Contender]:
+    buf, buf2 = torch.empty_like(x), torch.empty_like(x)
+
+    def copy_step(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        buf.copy_(x)
+        return torch.mul(x, g, out=buf2)
+
+    def alloc_step(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        y = x.clone()
+        del y
+        return x * g
+
+    return [Contender("copy", "floor: copy into a preallocated buffer", lambda x: buf.copy_(x), copy_step),
+            Contender("alloc", "floor: allocate and copy", lambda x: x.clone(), alloc_step)]
+
+
+# ------------------------------------------------------------------------------------ the run
+def run(names: Sequence[str] | None = None, sizes: Sequence[int] = DEFAULT_SIZES,
+        dtypes: Sequence[torch.dtype] = (torch.float32,), repeats: int = 5, memory: bool = True,
+        compiled: bool = True, device: str = "cpu", progress: Progress | None = None,
+        seed: int = 0) -> list[dict[str, Any]]:
+    """One row per (activation, dtype, size, direction, contender): time and peak memory."""
+    dev = torch.device(device)
+    specs = benchable(names)
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    rows: list[dict[str, Any]] = []
+    gen = torch.Generator().manual_seed(seed)
+    # steady state: what the route fuses is compiled by the warm-up call, not after 2**24 elements
+    with fused.configured(after=0):
+        for dtype in dtypes:
+            for n in sizes:
+                x = (torch.randn(n, generator=gen) * 3).to(device=dev, dtype=dtype)
+                g = torch.randn(n, generator=gen).to(device=dev, dtype=dtype)
+                base = floors(x, g)
+                floor_rows = _measure(None, base, x, g, repeats, memory, dev)
+                for spec in specs:
+                    cs = contenders(spec, compiled)
+                    before = fused.stats()
+                    rs = _measure(spec, cs, x, g, repeats, memory, dev)
+                    path = _path(spec.name, before, fused.stats())
+                    for r in rs:
+                        if r["impl"] == "actlab":
+                            r["path"] = path
+                    rows += rs + [{**r, "activation": spec.name} for r in floor_rows]
+                    if progress:
+                        progress(f"{spec.name} {dtype_name(dtype)} {size_label(n)}")
+                del x, g, base
+    return rows
+
+
+def _path(name: str, before: dict, after: dict) -> str:
+    """Which kernels actlab's calls used: e.g. "fused/fused", "native/eager", "eager/eager"."""
+    def took(direction: str) -> str:
+        for way in ("fused", "native"):
+            if after.get((name, direction, way), 0) > before.get((name, direction, way), 0):
+                return way
+        return "eager"
+
+    return f"{took('forward')}/{took('backward')}"
+
+
+def _measure(spec: ActivationSpec | None, cs: list[Contender], x: torch.Tensor, g: torch.Tensor,
+             repeats: int, memory: bool, dev: torch.device) -> list[dict[str, Any]]:
+    rows = []
+    for direction in ("fwd", "fwd+bwd"):
+        fns = {c.impl: (lambda c=c: c.fwd(x)) if direction == "fwd" else (lambda c=c: c.step(x, g))
+               for c in cs}
+        samples = time_round_robin(fns, repeats, dev)
+        for c in cs:
+            s = samples[c.impl]
+            peak = peak_bytes(fns[c.impl], dev) if memory else None
+            rows.append({
+                "activation": None if spec is None else spec.name, "dtype": dtype_name(x.dtype),
+                "size": x.numel(), "direction": direction, "impl": c.impl, "label": c.label,
+                "time_s": min(s), "median_s": statistics.median(s),
+                "peak_bytes": peak, "peak_x": None if peak is None else peak / (x.numel() * x.element_size()),
+                "gb_per_s": _traffic(direction, x) / min(s) / 1e9,
+            })
+    return rows
+
+
+def _traffic(direction: str, x: torch.Tensor) -> float:
+    """Bytes an ideal kernel moves: forward reads x, writes y; backward reads x, g, writes gx."""
+    return x.numel() * x.element_size() * (2 if direction == "fwd" else 5)
+
+
+def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (activation, dtype, size, direction): actlab against the best alternative and the floors."""
+    groups: dict[tuple, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["activation"], r["dtype"], r["size"], r["direction"]), {})[r["impl"]] = r
+    out = []
+    for (name, dtype, n, direction), by in groups.items():
+        if "actlab" not in by:
+            continue
+        me = by["actlab"]
+        alts = {k: by[k] for k in ALTERNATIVES if k in by}
+        best = min(alts, key=lambda k: alts[k]["time_s"])
+        ref_mem = by.get("native", alts[best])
+        row = {
+            "activation": name, "dtype": dtype, "size": n, "size_label": size_label(n),
+            "direction": direction, "path": me.get("path", ""),
+            "actlab_ms": me["time_s"] * 1e3, "best_alt": best, "best_alt_ms": alts[best]["time_s"] * 1e3,
+            "vs_best": me["time_s"] / alts[best]["time_s"],
+            "vs_native": me["time_s"] / by["native"]["time_s"] if "native" in by else None,
+            "vs_compiled": me["time_s"] / by["compiled"]["time_s"] if "compiled" in by else None,
+            "naive_speedup": by["naive"]["time_s"] / me["time_s"] if "naive" in by else None,
+            "vs_copy": me["time_s"] / by["copy"]["time_s"] if "copy" in by else None,
+            "vs_alloc": me["time_s"] / by["alloc"]["time_s"] if "alloc" in by else None,
+            "actlab_gb_s": me["gb_per_s"],
+            "peak_x": me["peak_x"], "native_peak_x": by["native"]["peak_x"] if "native" in by else None,
+            "mem_vs_ref": (me["peak_bytes"] / ref_mem["peak_bytes"]
+                           if me["peak_bytes"] is not None and ref_mem["peak_bytes"] else None),
+            "peak_bytes": me["peak_bytes"], "ref_peak_bytes": ref_mem["peak_bytes"],
+            "mem_ref": "native" if "native" in by else best,
+        }
+        out.append(row)
+    return out
+
+
+def targets(summary: Sequence[dict[str, Any]], size: int = 1 << 24) -> list[dict[str, Any]]:
+    """The issue's targets at ``size`` float32 forward+backward: <= 1.1x the best of (native,
+    compiled naive); >= 2x faster than the naive eager composite where torch has no native op;
+    peak memory <= native's."""
+    out = []
+    for r in summary:
+        if r["size"] != size or r["dtype"] != "float32" or r["direction"] != "fwd+bwd":
+            continue
+        alts = [v for v in (r["vs_native"], r["vs_compiled"]) if v is not None]
+        vs = min(alts) if alts else None
+        has_native = r["vs_native"] is not None
+        ok_time = vs is None or vs <= 1.1
+        ok_naive = has_native or (r["naive_speedup"] is not None and r["naive_speedup"] >= 2)
+        # a few small allocations (0-d tensors, masks of tiny tensors) are not the point: 64 KiB slack
+        ok_mem = (not has_native or r["peak_bytes"] is None or r["ref_peak_bytes"] is None
+                  or r["peak_bytes"] <= r["ref_peak_bytes"] + MEMORY_SLACK)
+        out.append({**r, "vs_best_native_compiled": vs, "meets_1_1x": ok_time, "meets_2x_naive": ok_naive,
+                    "meets_memory": ok_mem, "meets_all": ok_time and ok_naive and ok_mem})
+    return out
+
+
+# -------------------------------------------------------------------------------------- models
+def _module(fn: Callable[[torch.Tensor], torch.Tensor], name: str) -> torch.nn.Module:
+    class Wrapped(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return fn(x)
+
+        def extra_repr(self) -> str:
+            return name
+
+    return Wrapped()
+
+
+def baseline_module(spec: ActivationSpec) -> tuple[torch.nn.Module, str]:
+    """torch's native op as a module, or the naive composite where torch has none."""
+    params = spec.defaults
+    if spec.native is not None:
+        native = spec.native
+        return _module(lambda x: native(x, **params), "native"), "native"
+    naive, _ = composite(spec)
+    return _module(lambda x: naive(x, **params), "naive"), "naive" if spec.naive else "eager composite"
+
+
+def mlp(act: Callable[[], torch.nn.Module], width: int = 1024, depth: int = 3) -> torch.nn.Module:
+    layers: list[torch.nn.Module] = [torch.nn.Linear(256, width), act()]
+    for _ in range(depth - 1):
+        layers += [torch.nn.Linear(width, width), act()]
+    layers.append(torch.nn.Linear(width, 10))
+    return torch.nn.Sequential(*layers)
+
+
+class FFN(torch.nn.Module):
+    """A pre-norm transformer feed-forward block: x + W2 act(W1 LayerNorm(x))."""
+
+    def __init__(self, act: torch.nn.Module, d_model: int = 256, hidden: int = 1024) -> None:
+        super().__init__()
+        self.norm = torch.nn.LayerNorm(d_model)
+        self.up, self.down, self.act = torch.nn.Linear(d_model, hidden), torch.nn.Linear(hidden, d_model), act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.down(self.act(self.up(self.norm(x))))
+
+
+def models(names: Sequence[str], repeats: int = 5, memory: bool = True, device: str = "cpu",
+           progress: Progress | None = None, seed: int = 0) -> list[dict[str, Any]]:
+    """Training-step time and peak memory of a small MLP (batch 1024, 256 -> 1024 -> 1024 ->
+    1024 -> 10, activations of 1M elements) and of a transformer FFN block (8 x 512 tokens,
+    d=256, hidden 1024: activations of 4M elements), actlab modules against torch-native ones
+    (naive composites where torch has none); same weights, same data, SGD."""
+    dev = torch.device(device)
+    rows = []
+    with fused.configured(after=0):
+        for spec in benchable(names):
+            for model_name in ("mlp", "ffn"):
+                rows.append(_model_row(spec, model_name, repeats, memory, dev, seed))
+                if progress:
+                    progress(f"{spec.name} {model_name}")
+    return rows
+
+
+def _model_row(spec: ActivationSpec, model_name: str, repeats: int, memory: bool, dev: torch.device,
+               seed: int) -> dict[str, Any]:
+    from .. import nn as actlab_nn
+
+    torch.manual_seed(seed)
+    if model_name == "mlp":
+        inputs = torch.randn(1024, 256, device=dev)
+        target: torch.Tensor = torch.randint(0, 10, (1024,), device=dev)
+        loss_fn: Callable[..., torch.Tensor] = torch.nn.functional.cross_entropy
+    else:
+        inputs = torch.randn(8, 512, 256, device=dev)
+        target = torch.randn(8, 512, 256, device=dev)
+        loss_fn = torch.nn.functional.mse_loss
+    base_mod, base_kind = baseline_module(spec)
+    makers: dict[str, Callable[[], torch.nn.Module]] = {
+        "actlab": lambda: actlab_nn.Activation(spec.name), "baseline": lambda: base_mod}
+    steps: dict[str, Callable[[], Any]] = {}
+    for key, make in makers.items():
+        torch.manual_seed(seed)  # the same weights for both
+        model = (mlp(make) if model_name == "mlp" else FFN(make())).to(dev)
+        steps[key] = _train_step(model, inputs, target, loss_fn)
+    samples = time_round_robin(steps, repeats, dev, warmup=2)
+    t = {k: min(v) for k, v in samples.items()}
+    peak = {k: peak_bytes(steps[k], dev) if memory else None for k in steps}
+    return {
+        "activation": spec.name, "model": model_name, "baseline": base_kind,
+        "actlab_ms": t["actlab"] * 1e3, "baseline_ms": t["baseline"] * 1e3,
+        "time_ratio": t["actlab"] / t["baseline"],
+        "actlab_peak_mb": None if peak["actlab"] is None else peak["actlab"] / 2**20,
+        "baseline_peak_mb": None if peak["baseline"] is None else peak["baseline"] / 2**20,
+        "mem_ratio": peak["actlab"] / peak["baseline"] if peak["actlab"] and peak["baseline"] else None,
+    }
+
+
+def _train_step(model: torch.nn.Module, inputs: torch.Tensor, target: torch.Tensor,
+                loss_fn: Callable[..., torch.Tensor]) -> Callable[[], None]:
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(inputs), target).backward()
+        opt.step()
+
+    return step
+
+
+# --------------------------------------------------------------------------------------- plot
+STYLE = {"native": ("C0", "-"), "naive": ("C3", "-"), "compiled": ("C2", "-"), "actlab": ("C1", "-"),
+         "copy": ("0.3", "--"), "alloc": ("0.6", ":")}
+
+
+def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str], direction: str = "fwd+bwd") -> str:
+    """Time per call vs size, log-log, one panel per (activation, dtype); saved to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["direction"] == direction:
+            panels.setdefault((r["activation"], r["dtype"]), []).append(r)
+    if not panels:
+        raise ValueError("no rows to plot")
+    cols = min(4, len(panels))
+    nrows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.4 * nrows), squeeze=False)
+    for ax, ((name, dtype), rs) in zip(axes.flat, panels.items()):
+        for impl, (color, ls) in STYLE.items():
+            pts = sorted((r["size"], r["time_s"]) for r in rs if r["impl"] == impl)
+            if not pts:
+                continue
+            label = {"naive": "naive eager", "compiled": "torch.compile(naive)",
+                     "copy": "floor: copy", "alloc": "floor: alloc+copy"}.get(impl, impl)
+            ax.plot([p[0] for p in pts], [p[1] * 1e3 for p in pts], ls, color=color, marker="o",
+                    markersize=3, label=label, linewidth=2.2 if impl == "actlab" else 1.2)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_title(f"{name} ({dtype}, {direction})", fontsize=10)
+        ax.set_xlabel("elements")
+        ax.set_ylabel("time per call (ms)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return str(path)
+
+
+# --------------------------------------------------------------------------------- calibration
+ACCURACY_DTYPES = ("float64", "float32", "bfloat16", "float16")
+
+
+def calibrate(names: Sequence[str] | None = None, size: int = 1 << 24, small: int = 1 << 12,
+              repeats: int = 5, accuracy_dtypes: Sequence[str] = ACCURACY_DTYPES,
+              progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Measure what :data:`actlab.fused.ROUTES` is made of, per activation.
+
+    Speed (float32, ``size`` elements): fused forward and native forward, the fused backward
+    kernel (``repeats`` interleaved rounds, minimum); eager spec forward and eager ``g * f'(x)``
+    (one round: they are 2-300x slower); at ``small`` elements, eager and native forward.
+    Kernels launched: aten compute ops of the spec's forward and of the native op.
+    Accuracy: :func:`actlab.numerics.accuracy.measure` under :func:`fused.forced` (so f and f'
+    come from the fused kernels) and the native column, every dtype.
+
+    The rule that turns a row into a :class:`actlab.fused.Route` is :func:`_decide`.
+    """
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(size, generator=gen) * 3
+    g = torch.randn(size, generator=gen)
+    xs = x[:small].clone()
+    out = []
+    for spec in benchable(names):
+        out.append(_calibrate_one(spec, x, g, xs, repeats, accuracy_dtypes))
+        if progress:
+            progress(spec.name)
+    return out
+
+
+def _calibrate_one(spec: ActivationSpec, x: torch.Tensor, g: torch.Tensor, xs: torch.Tensor,
+                   repeats: int, accuracy_dtypes: Sequence[str]) -> dict[str, Any]:
+    from ..numerics import accuracy
+
+    params = spec.defaults
+    values = tuple(params[n] for n in spec.param_names)
+    row: dict[str, Any] = {"activation": spec.name}
+    before = fused.stats()
+    with fused.forced():
+        ms = accuracy.measure(spec.name, accuracy_dtypes)
+    after = fused.stats()
+    # a kernel that failed to compile falls back to eager, which would pass for it: count calls
+    ran = {d: after.get((spec.name, d, "fused"), 0) - before.get((spec.name, d, "fused"), 0)
+           for d in ("forward", "backward")}
+    row["fused_f_ok"] = ran["forward"] >= len(accuracy_dtypes) and all(
+        m.passed for m in ms if m.quantity == "f")
+    row["fused_df_ok"] = ran["backward"] >= 1 and all(m.passed for m in ms if m.quantity == "df")
+    row["fused_worst"] = _failures(ms)
+    row["native_ok"] = spec.native is not None and all(
+        m.native is not None and m.native.bad == 0 and (m.bound is None or m.native.max_ulp <= m.bound)
+        for m in ms if m.quantity == "f")
+    slow: dict[str, Callable[[], Any]] = {
+        "eager_fwd": lambda: spec.forward(x, **params),
+        "eager_bwd": lambda: g * spec.derivative(x, **params),
+    }
+    fns: dict[str, Callable[[], Any]] = {}
+    fwd_k, bwd_k = fused.kernel(spec, "forward", values), fused.kernel(spec, "backward", values)
+    if fwd_k is not None:
+        fns["fused_fwd"] = lambda: fwd_k(x)
+    if bwd_k is not None:
+        fns["fused_bwd"] = lambda: bwd_k(x, g)
+    small_fns: dict[str, Callable[[], Any]] = {"eager_fwd": lambda: spec.forward(xs, **params)}
+    if spec.native is not None:
+        native = spec.native
+        fns["native_fwd"] = lambda: native(x, **params)
+        small_fns["native_fwd"] = lambda: native(xs, **params)
+    row["eager_ops"] = len(compute_ops(spec.forward, xs, **params))
+    row["native_ops"] = None if spec.native is None else len(compute_ops(spec.native, xs, **params))
+    with torch.no_grad():
+        t = {k: min(v) for k, v in time_round_robin(slow, 1, x.device).items()}
+        t.update({k: min(v) for k, v in time_round_robin(fns, repeats, x.device).items()})
+        ts = {k: min(v) for k, v in time_round_robin(small_fns, repeats, x.device).items()}
+    row.update({f"{k}_ms": v * 1e3 for k, v in t.items()})
+    row.update({f"small_{k}_us": v * 1e6 for k, v in ts.items()})
+    row["route"] = _decide(row, t, ts)
+    return row
+
+
+_NOT_KERNELS = {"lift_fresh", "lift_fresh_copy", "view", "_unsafe_view", "detach", "alias", "expand",
+                "t", "unsqueeze", "squeeze", "as_strided", "empty_like", "empty_strided"}
+
+
+def compute_ops(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list[str]:
+    """The aten compute ops ``fn(*args, **kwargs)`` dispatches (views and aliases left out):
+    a memory-bound elementwise function costs about one pass over memory per op."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    ops: list[str] = []
+
+    class Count(TorchDispatchMode):
+        def __torch_dispatch__(self, func: Any, types: Any, a: tuple = (), kw: dict | None = None) -> Any:
+            name = func.overloadpacket.__name__
+            if name not in _NOT_KERNELS:
+                ops.append(name)
+            return func(*a, **(kw or {}))
+
+    with torch.no_grad(), Count():
+        fn(*args, **kwargs)
+    return ops
+
+
+def _failures(ms: Sequence[Any]) -> str:
+    bad = [m for m in ms if m.quantity in ("f", "df") and not m.passed]
+    return "; ".join(f"{m.dtype} {m.quantity} {m.actlab.max_ulp:.3g} ULP (bound {m.bound}), "
+                     f"non-finite {m.actlab.bad}" for m in bad)
+
+
+def _decide(row: dict[str, Any], t: dict[str, float], ts: dict[str, float]) -> fused.Route:
+    """The route from one calibration row (see :func:`calibrate`).
+
+    Forward, at or above ``min_numel``: the fastest of the uncompiled choices that pass the ULP
+    bounds (the spec's eager forward; the native op), unless the fused kernel passes and is more
+    than 5% faster (it costs a compilation). Below ``min_numel``: the native op where it passes
+    and launches fewer kernels than the spec's eager forward (at small sizes a call costs per
+    kernel launched, and op counts do not depend on the machine's load).
+    Backward: the fused kernel where it passes and is more than 5% faster than eager.
+    """
+    del ts  # small-size timings are kept in the row for the record; op counts decide
+    native_ok = row["native_ok"] and row.get("native_ops") is not None
+    small = "native" if native_ok and row["native_ops"] < row["eager_ops"] else "eager"
+    uncompiled = {"eager": t["eager_fwd"]}
+    if native_ok and "native_fwd" in t:
+        uncompiled["native"] = t["native_fwd"]
+    forward = min(uncompiled, key=uncompiled.__getitem__)
+    if row["fused_f_ok"] and "fused_fwd" in t and t["fused_fwd"] < 0.95 * uncompiled[forward]:
+        forward = "fused"
+    backward = "eager"
+    if row["fused_df_ok"] and "fused_bwd" in t and t["fused_bwd"] < 0.95 * t["eager_bwd"]:
+        backward = "fused"
+    return fused.Route(small, forward, backward)
+
+
+def routes_source(rows: Sequence[dict[str, Any]]) -> str:
+    """``ROUTES = {...}`` as Python source, each entry under a comment with its measurements."""
+    import textwrap
+
+    lines = ["ROUTES: dict[str, Route] = {"]
+    for r in rows:
+        route = r["route"]
+        notes = []
+        if "fused_fwd_ms" in r and "fused_bwd_ms" in r:
+            notes.append(f"fused/eager: fwd {r['fused_fwd_ms'] / r['eager_fwd_ms']:.2g}x, "
+                         f"bwd {r['fused_bwd_ms'] / r['eager_bwd_ms']:.2g}x")
+        if r.get("native_ops") is not None:
+            text = f"native: {r['native_ops']} kernel(s) (eager {r['eager_ops']})"
+            if "fused_fwd_ms" in r and "native_fwd_ms" in r:
+                text += f", fwd {r['native_fwd_ms'] / r['fused_fwd_ms']:.2g}x fused's"
+            notes.append(text + ("" if r["native_ok"] else ", fails the ULP bounds"))
+        if r["fused_worst"]:
+            notes.append(f"fused fails {r['fused_worst']}")
+        for line in textwrap.wrap("; ".join(notes), 100):
+            lines.append(f"    # {line}")
+        entry = f'"{r["activation"]}": Route("{route.small}", "{route.forward}", "{route.backward}"),'
+        lines.append(f"    {entry}")
+    lines.append("}")
+    return "\n".join(lines)
