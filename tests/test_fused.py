@@ -193,7 +193,8 @@ def test_natives_routed_above_the_small_size_pass_the_ulp_bounds():
 
     routed = [n for n, r in fused.ROUTES.items() if r.forward == "native" and r.small != "native"]
     for name in routed:
-        for m in accuracy.measure(name, ("float32", "bfloat16"), size="small"):
+        # the same grids as test_accuracy.py, so the two share the oracle's on-disk cache
+        for m in accuracy.measure(name, ("float32", "bfloat16")):
             if m.quantity == "f":
                 assert m.native is not None and m.native.bad == 0 and m.native.max_ulp <= m.bound, name
 
@@ -230,7 +231,8 @@ def test_run_summarize_and_targets_on_a_small_size():
     summary = kb.summarize(rows)
     relu = next(s for s in summary if s["activation"] == "relu" and s["direction"] == "fwd+bwd")
     assert relu["vs_native"] == pytest.approx(step["actlab"]["time_s"] / step["native"]["time_s"])
-    synthetic = {**relu, "size": 1 << 24, "vs_native": 1.2, "vs_compiled": 1.05,
+    # actlab at 0.9x native's time and 1.05x compiled's: 1.05x the faster of the two
+    synthetic = {**relu, "size": 1 << 24, "vs_native": 0.9, "vs_compiled": 1.05,
                  "peak_bytes": 2 << 26, "ref_peak_bytes": 2 << 26}
     t = kb.targets([synthetic])[0]
     assert t["vs_best_native_compiled"] == 1.05 and t["meets_1_1x"] and t["meets_all"]
