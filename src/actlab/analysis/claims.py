@@ -48,15 +48,16 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..jsonsafe import json_safe as _json_safe
 from ..registry import get_spec, suggestions
 from ..spec import ActivationSpec
-from .properties import SymbolicTimeout, _extremum, _json_safe, exact, gaussian_moments, symbolic
+from .properties import SymbolicTimeout, _extremum, exact, gaussian_moments, symbolic
 
 DPS = 30
 EXACT_RTOL = 1e-20  # pointwise comparisons at 30 digits
@@ -1022,17 +1023,20 @@ def check(claim: str) -> Verdict:
     return v
 
 
-def verify_shipped(progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
-    """Check every claim in :data:`actlab.analysis.claims_list.CLAIMS` and its correction.
+def verify_shipped(progress: Callable[[str], None] | None = None,
+                   indices: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """Check the claims in :data:`actlab.analysis.claims_list.CLAIMS` (all, or those at
+    ``indices``) and their corrections.
 
-    One row per checked statement: claim, expected and found verdict, ``ok`` (they agree),
-    method, discrepancy, counterexample, source, note, role ("claim" or "correction", the true
-    statement shipped next to a false claim).
+    One row per checked statement: index in CLAIMS, claim, expected and found verdict, ``ok``
+    (they agree), method, discrepancy, counterexample, source, note, role ("claim" or
+    "correction", the true statement shipped next to a false claim).
     """
     from .claims_list import CLAIMS
 
     rows = []
-    for item in CLAIMS:
+    for i in range(len(CLAIMS)) if indices is None else indices:
+        item = CLAIMS[i]
         todo = [(item.claim, item.expected, "claim")]
         if item.correction:
             todo.append((item.correction, True, "correction"))
@@ -1043,7 +1047,7 @@ def verify_shipped(progress: Callable[[str], None] | None = None) -> list[dict[s
             except (ValueError, TypeError) as e:  # a shipped claim that cannot be read is a failure
                 v, found, err = None, None, str(e)
             rows.append({
-                "claim": text, "expected": expected, "verdict": found, "ok": found == expected,
+                "index": i, "claim": text, "expected": expected, "verdict": found, "ok": found == expected,
                 "method": v.method if v else "error", "discrepancy": v.discrepancy if v else None,
                 "counterexample": v.counterexample if v else None,
                 "detail": v.detail if v else err, "source": item.source,

@@ -51,6 +51,7 @@ import numpy as np
 import torch
 
 from ..activation import Activation, get
+from ..jsonsafe import json_safe as to_json
 from ..registry import get_spec, specs
 from ..spec import ActivationSpec
 
@@ -122,21 +123,7 @@ class Properties:
     def as_dict(self, json_safe: bool = False) -> dict[str, Any]:
         """The fields as a dict; ``json_safe`` writes ±inf as "inf"/"-inf" and nan as None."""
         d = asdict(self)
-        return _json_safe(d) if json_safe else d
-
-
-def _json_safe(v: Any) -> Any:
-    if isinstance(v, float):
-        if math.isnan(v):
-            return None
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return v
-    if isinstance(v, dict):
-        return {k: _json_safe(u) for k, u in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json_safe(u) for u in v]
-    return v
+        return to_json(d) if json_safe else d
 
 
 # ----------------------------------------------------------------------------- timeouts

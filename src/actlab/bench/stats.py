@@ -308,6 +308,15 @@ def _plt() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: str | Path) -> Path:
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def plot_learning_curves(runs: Sequence[Mapping[str, Any]], path: str | Path, title: str = "") -> Path:
     """Metric and dead/saturated fractions vs step (mean and 95 % CI over seeds), one experiment."""
     plt = _plt()
@@ -345,12 +354,7 @@ def plot_learning_curves(runs: Sequence[Mapping[str, Any]], path: str | Path, ti
     ax1.legend(fontsize=8)
     if ax2.get_legend_handles_labels()[0]:
         ax2.legend(fontsize=7, loc="center right")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_depth(runs: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
@@ -384,12 +388,7 @@ def plot_depth(runs: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
     ax.set_title(f"depth test: plain MLPs on {data} (mean, 95% CI; dots: single seeds)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_ranks(ranks: Sequence[Mapping[str, Any]], path: str | Path, title: str = "") -> Path:
@@ -406,9 +405,4 @@ def plot_ranks(ranks: Sequence[Mapping[str, Any]], path: str | Path, title: str 
     n = ranks[0]["n_experiments"] if ranks else 0
     ax.set_title(title or f"average rank over {n} experiment(s)")
     ax.grid(True, axis="x", alpha=0.3)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import os
 import platform
 import time
@@ -27,6 +26,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from ..jsonsafe import json_safe
 from . import html as H
 from . import sections as S
 
@@ -296,23 +296,6 @@ def _footer(meta: dict[str, Any], outcomes: dict[str, Outcome]) -> H.Raw:
                  f"Work per section (summed over its parts): {H.esc(times)}. "
                  "The tables are also in report.json next to this file. This page loads nothing from "
                  "the network.")
-
-
-def json_safe(v: Any) -> Any:
-    """``v`` with ±inf as "inf"/"-inf", NaN as None and tuples as lists (strict JSON)."""
-    if isinstance(v, float):
-        if math.isnan(v):
-            return None
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return v
-    if isinstance(v, dict):
-        return {str(k): json_safe(u) for k, u in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [json_safe(u) for u in v]
-    if isinstance(v, bytes):
-        return None
-    return v
 
 
 def _json(meta: dict[str, Any], outcomes: dict[str, Outcome]) -> dict[str, Any]:

@@ -359,28 +359,10 @@ def _claims_parts(opt: Options) -> list[list[int]]:
 
 def _claims_compute(opt: Options, part: list[int]) -> dict[str, Any]:
     """The rows of :func:`actlab.analysis.claims.verify_shipped` for the claims at indices
-    ``part`` (the same fields; split so the claims are checked on two cores)."""
-    from ..analysis.claims import check
-    from ..analysis.claims_list import CLAIMS
+    ``part`` (split so the claims are checked on two cores)."""
+    from ..analysis.claims import verify_shipped
 
-    rows = []
-    for i in part:
-        item = CLAIMS[i]
-        todo = [(item.claim, item.expected, "claim")]
-        if item.correction:
-            todo.append((item.correction, True, "correction"))
-        for text, expected, role in todo:
-            try:
-                v = check(text)
-                found, method, disc, cx, detail = v.holds, v.method, v.discrepancy, v.counterexample, v.detail
-            except (ValueError, TypeError) as e:
-                found, method, disc, cx, detail = None, "error", None, None, str(e)
-            rows.append({"index": i, "claim": text, "expected": expected, "verdict": found,
-                         "ok": found == expected, "method": method, "discrepancy": disc,
-                         "counterexample": cx, "detail": detail, "source": item.source,
-                         "note": item.note if role == "claim" else f"correction of: {item.claim}",
-                         "role": role})
-    return {"rows": rows}
+    return {"rows": verify_shipped(indices=part)}
 
 
 def _claims_render(data: dict[str, Any], opt: Options) -> Any:

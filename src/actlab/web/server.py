@@ -46,6 +46,7 @@ from starlette.staticfiles import StaticFiles
 
 import actlab
 from actlab import registry
+from actlab.jsonsafe import json_safe
 from actlab.spec import ActivationSpec, Domain, Param
 
 STATIC = Path(__file__).with_name("static")
@@ -199,16 +200,6 @@ def finite_or_none(values: np.ndarray) -> list[float | None]:
     return [v if math.isfinite(v) else None for v in np.asarray(values, dtype=np.float64).tolist()]
 
 
-def _json_safe(v: Any) -> Any:
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {str(k): _json_safe(u) for k, u in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json_safe(u) for u in v]
-    return v
-
-
 # ------------------------------------------------------------------------------ payloads
 def _nice(step: float) -> float:
     """The 1-2-5 number at or above ``step`` (slider steps that read well)."""
@@ -353,7 +344,7 @@ def properties_payload(name: str | None, params: Mapping[str, float]) -> dict[st
     row = module.summary_row(props)
     out["rows"] = [{"key": k, "label": label, "value": str(row[k])} for k, label in PROPERTY_ROWS.items()
                    if k in row]
-    out["measured"] = _json_safe(props.as_dict())
+    out["measured"] = json_safe(props.as_dict(), inf_as_text=False)
     return out
 
 
