@@ -74,7 +74,9 @@ def test_cli_bad_input_exits_2_with_one_line_and_no_traceback():
 def test_analysis_commands_reject_unknown_names_with_exit_2():
     runner = CliRunner()
     for args in (["meanfield", "nope"], ["gradflow", "relux"], ["properties", "mishh"],
-                 ["verify", "tanh(x) ==="]):
+                 ["verify", "tanh(x) ==="], ["meanfield", "tanh", "--sigma-b2", "-1"],
+                 ["check", "accuracy", "sigmoid", "--jobs", "0"], ["plot", "mishh"],
+                 ["bench", "kernels", "mish", "--sizes", "-5"], ["recommend", "--task-kind", "audio"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert result.output.strip().startswith("error:"), result.output

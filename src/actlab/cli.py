@@ -212,6 +212,8 @@ def check_accuracy(
     finite. ULPs are divided by the condition number where it exceeds 1 (see the docs).
     """
     dtypes = [d.strip() for d in dtype.split(",") if d.strip()]
+    if jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {jobs}")
     rows = accuracy_rows(names or [], dtypes, jobs, "small" if quick else "full", progress=not as_json)
     if as_json:
         render(rows, [], True)

@@ -150,6 +150,12 @@ def meanfield(
     from . import meanfield as mf
 
     names = _names(activations, ["tanh", "relu", "selu"])
+    # the options themselves are checked here (exit 2); per-activation failures, such as "no
+    # edge of chaos", stay in the table's note column
+    if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
+        raise ValueError(f"--sigma-b2 must be a finite bias variance >= 0, got {sigma_b2}")
+    if sigma_w2 is not None and not (math.isfinite(sigma_w2) and sigma_w2 > 0):
+        raise ValueError(f"--sigma-w2 must be a finite weight variance > 0, got {sigma_w2}")
     params = parse_params(param)
     if params and len(names) != 1:
         raise ValueError("--param applies to a single activation; name exactly one")
