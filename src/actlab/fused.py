@@ -124,10 +124,10 @@ ROUTES: dict[str, Route] = {
     "bent_identity": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.23x, bwd 0.15x; native: 1 kernel(s) (eager 8), fwd 0.69x fused's
     "celu": Route("native", "native", "fused"),
-    # fused/eager: fwd 1.2x, bwd 0.36x; native: 1 kernel(s) (eager 1), fwd 0.81x fused's
-    "cos": Route("eager", "native", "fused"),
-    # fused/eager: fwd 0.36x, bwd 0.14x; fused fails float32 df 4.52 ULP (bound 4.0), non-finite 0
-    "cosid": Route("eager", "fused", "eager"),
+    # fused/eager: fwd 1.1x, bwd 0.37x; native: 1 kernel(s) (eager 1), fwd 0.93x fused's
+    "cos": Route("eager", "eager", "fused"),
+    # fused/eager: fwd 0.34x, bwd 0.16x
+    "cosid": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.66x, bwd 0.36x
     "cube": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.4x, bwd 0.11x; native: 4 kernel(s) (eager 4), fwd 2.4x fused's
@@ -142,7 +142,7 @@ ROUTES: dict[str, Route] = {
     "exponential": Route("eager", "native", "fused"),
     # fused/eager: fwd 0.39x, bwd 0.14x
     "gaussian": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.72x, bwd 0.27x
+    # fused/eager: fwd 0.8x, bwd 0.25x
     "gcu": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.5x, bwd 0.16x; native: 1 kernel(s) (eager 6), fwd 0.35x fused's, fails the ULP
     # bounds
@@ -184,7 +184,7 @@ ROUTES: dict[str, Route] = {
     "maxsig": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.5x, bwd 0.092x; native: 2 kernel(s) (eager 3), fwd 1.3x fused's
     "maxtanh": Route("native", "fused", "fused"),
-    # fused/eager: fwd 0.36x, bwd 0.13x; native: 2 kernel(s) (eager 3), fwd 1.4x fused's, fails the ULP
+    # fused/eager: fwd 0.46x, bwd 0.15x; native: 2 kernel(s) (eager 3), fwd 1.2x fused's, fails the ULP
     # bounds
     "minsin": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.093x, bwd 0.026x; native: 1 kernel(s) (eager 19), fwd 1.2x fused's, fails the ULP
@@ -213,18 +213,18 @@ ROUTES: dict[str, Route] = {
     # fused/eager: fwd 0.12x, bwd 0.054x; native: 1 kernel(s) (eager 14), fwd 0.55x fused's, fails the ULP
     # bounds
     "silu": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 1.3x, bwd 0.47x; native: 1 kernel(s) (eager 1), fwd 0.79x fused's
-    "sin": Route("eager", "native", "fused"),
-    # fused/eager: fwd 0.24x, bwd 0.043x
+    # fused/eager: fwd 0.84x, bwd 0.55x; native: 1 kernel(s) (eager 1), fwd 1.2x fused's
+    "sin": Route("eager", "fused", "fused"),
+    # fused/eager: fwd 0.12x, bwd 0.043x
     "sinc": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.21x, bwd 0.046x
+    # fused/eager: fwd 0.21x, bwd 0.044x
     "sincid": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.17x, bwd 0.14x
     "smelu": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.11x, bwd 0.029x
     "smish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.25x, bwd 0.19x; fused fails float32 df 4.52 ULP (bound 4.0), non-finite 0
-    "snake": Route("eager", "fused", "eager"),
+    # fused/eager: fwd 0.22x, bwd 0.21x
+    "snake": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.13x, bwd 0.085x; native: 1 kernel(s) (eager 18), fwd 0.54x fused's, fails the ULP
     # bounds
     "softplus": Route("eager", "fused", "fused"),
@@ -508,7 +508,7 @@ def _cache_salt() -> Any:
             return None
 
         def uuid(self) -> str:  # changes whenever the generated code below changes
-            return "actlab.fused: " + _CODEGEN + _vec_expm1("x") + _vec_erf("x")
+            return "actlab.fused: " + _CODEGEN + _vec_expm1("x") + _vec_erf("x") + _vec_sin("x")
 
     return ActlabSalt()
 
@@ -524,6 +524,10 @@ def _accurate_inductor() -> Iterator[None]:
       ULP in float32 and 9e15 in float64, so every ELU-like activation's careful ``expm1`` tail
       goes wrong once compiled. ATen's ``Vectorized<T>::expm1`` (SLEEF, 1 ULP) is used instead.
     * ``isnan`` in a scalar loop (no vectorised version): ``x != x`` instead, exact.
+    * float32 ``sin``/``cos`` as ``Vectorized<float>::sin/cos``, SLEEF's 3.5-ULP variants
+      (measured: 1.9 ULP on [-2, 2], where eager ``torch.sin`` has 0.6); Snake's and CosId's
+      f' = (sin + cos)² doubles that to 4.5 ULP, past the 4-ULP bound. SLEEF's 1-ULP variants
+      (``Sleef_sinf16_u10``, ``Sleef_sinf8_u10``) are used on AVX-512 and AVX2 instead.
     * ``erf(x)`` as ``Vectorized<float>::erf``, Abramowitz & Stegun 7.1.26: absolute error
       1.5e-7, so relative error unbounded near 0 (erf(2e-9) returns 0; SERF's forward is 8e5 ULP
       off). Here: ``2x/√π · Σ (-x²)^k / (k!(2k+1))`` (k <= 6, truncation < 0.5 ULP) for
@@ -539,7 +543,7 @@ def _accurate_inductor() -> Iterator[None]:
     except ImportError:  # pragma: no cover - a torch without inductor's C++ backend
         yield
         return
-    mine = {"expm1": _vec_expm1, "erf": _vec_erf, "isnan": _vec_isnan}
+    mine = {"expm1": _vec_expm1, "erf": _vec_erf, "isnan": _vec_isnan, "sin": _vec_sin, "cos": _vec_cos}
     originals = {k: CppVecOverrides.__dict__.get(k) for k in mine}
     for k, fn in mine.items():
         setattr(CppVecOverrides, k, staticmethod(fn))
@@ -554,7 +558,8 @@ def _accurate_inductor() -> Iterator[None]:
 
 
 # The generated code changes with this; it is part of the inductor cache key of actlab's kernels.
-_CODEGEN = "expm1: x.expm1(); erf: series below 1/2, 1 - erfc above; isnan: x != x; v3"
+_CODEGEN = ("expm1: x.expm1(); erf: series below 1/2, 1 - erfc above; isnan: x != x; "
+            "sin/cos: SLEEF u10; v4")
 
 
 def _vec_expm1(x: Any) -> str:
@@ -585,6 +590,28 @@ def _vec_erf(x: Any) -> str:
         "auto big = W(1) - a.erfc(); big = W::blendv(big, W(0) - big, v < W(0)); "
         "return W::blendv(big, small, a < W(0.5)); }"
     )
+    return _per_float_vector(one, "x_.erf()", x)
+
+
+def _vec_trig(op: str) -> Callable[[Any], str]:
+    # Float lanes only: Vectorized<double>::sin/cos already use SLEEF's 1-ULP versions. Any
+    # other vector width (NEON, the scalar fallback) keeps inductor's choice.
+    def gen(x: Any) -> str:
+        one = (
+            "[](auto v) { using W = decltype(v); "
+            f"if constexpr (W::size() == 16) {{ return W(Sleef_{op}f16_u10(v)); }} "
+            f"else if constexpr (W::size() == 8) {{ return W(Sleef_{op}f8_u10(v)); }} "
+            f"else {{ return v.{op}(); }} }}"
+        )
+        return _per_float_vector(one, f"x_.{op}()", x)
+
+    gen.__name__ = op
+    return gen
+
+
+def _per_float_vector(one: str, otherwise: str, x: Any) -> str:
+    """C++ applying the generic lambda ``one`` to each ``Vectorized<float>`` of ``x`` (a
+    ``Vectorized<float>`` or ``VectorizedN<float, N>``); ``otherwise`` for other types."""
     return (
         # a generic lambda, so that `if constexpr` discards the branches for the other types
         f"[&](auto x_) {{ using V = decltype(x_); auto one = {one}; "
@@ -592,9 +619,11 @@ def _vec_erf(x: Any) -> str:
         "else if constexpr (std::is_same_v<typename V::value_type, float>) { V r; "
         "for (int i = 0; i < int(V::size() / at::vec::Vectorized<float>::size()); ++i) "
         "{ r[i] = one(x_[i]); } return r; } "
-        f"else {{ return x_.erf(); }} }}({x})"
+        f"else {{ return {otherwise}; }} }}({x})"
     )
 
+
+_vec_sin, _vec_cos = _vec_trig("sin"), _vec_trig("cos")
 
 for _fn, _op in ((_vec_expm1, "expm1"), (_vec_erf, "erf"), (_vec_isnan, "isnan")):
     _fn.__name__ = _op  # inductor falls back to the scalar op of this name for scalar operands

@@ -33,7 +33,7 @@ SUMMARY_COLUMNS = {
     "path": "actlab path", "actlab_ms": "actlab ms", "best_alt": "best alt", "vs_best": "/best",
     "vs_native": "/native", "vs_compiled": "/compiled", "naive_speedup": "naive/actlab",
     "vs_copy": "/copy", "vs_alloc": "/alloc", "actlab_gb_s": "GB/s", "peak_x": "peak ×x",
-    "native_peak_x": "native peak ×x",
+    "mem_vs_ref": "peak/ref", "mem_ref": "ref",
 }
 MODEL_COLUMNS = {
     "activation": "activation", "model": "model", "baseline": "baseline", "actlab_ms": "actlab ms",

@@ -350,7 +350,9 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         me = by["actlab"]
         alts = {k: by[k] for k in ALTERNATIVES if k in by}
         best = min(alts, key=lambda k: alts[k]["time_s"])
-        ref_mem = by.get("native", alts[best])
+        # memory reference: torch's native op, else the compiled composite (one fused kernel)
+        mem_ref = next(k for k in ("native", "compiled", "naive", best) if k in by)
+        ref_mem = by[mem_ref]
         row = {
             "activation": name, "dtype": dtype, "size": n, "size_label": size_label(n),
             "direction": direction, "path": me.get("path", ""),
@@ -366,7 +368,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "mem_vs_ref": (me["peak_bytes"] / ref_mem["peak_bytes"]
                            if me["peak_bytes"] is not None and ref_mem["peak_bytes"] else None),
             "peak_bytes": me["peak_bytes"], "ref_peak_bytes": ref_mem["peak_bytes"],
-            "mem_ref": "native" if "native" in by else best,
+            "mem_ref": mem_ref,
         }
         out.append(row)
     return out
@@ -375,7 +377,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def targets(summary: Sequence[dict[str, Any]], size: int = 1 << 24) -> list[dict[str, Any]]:
     """The issue's targets at ``size`` float32 forward+backward: <= 1.1x the best of (native,
     compiled naive); >= 2x faster than the naive eager composite where torch has no native op;
-    peak memory <= native's."""
+    peak memory <= native's (the compiled composite's where torch has none)."""
     out = []
     for r in summary:
         if r["size"] != size or r["dtype"] != "float32" or r["direction"] != "fwd+bwd":
@@ -387,7 +389,7 @@ def targets(summary: Sequence[dict[str, Any]], size: int = 1 << 24) -> list[dict
         ok_time = vs is None or vs <= 1.1
         ok_naive = has_native or (r["naive_speedup"] is not None and r["naive_speedup"] >= 2)
         # a few small allocations (0-d tensors, masks of tiny tensors) are not the point: 64 KiB slack
-        ok_mem = (not has_native or r["peak_bytes"] is None or r["ref_peak_bytes"] is None
+        ok_mem = (r["peak_bytes"] is None or r["ref_peak_bytes"] is None
                   or r["peak_bytes"] <= r["ref_peak_bytes"] + MEMORY_SLACK)
         out.append({**r, "vs_best_native_compiled": vs, "meets_1_1x": ok_time, "meets_2x_naive": ok_naive,
                     "meets_memory": ok_mem, "meets_all": ok_time and ok_naive and ok_mem})
