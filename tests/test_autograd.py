@@ -45,6 +45,44 @@ def test_saves_exactly_one_tensor_the_size_of_the_input(name):
         y = getattr(actlab.functional, name)(x)
     y.sum().backward()
     assert len(saved) == 1 and saved[0].shape == x.shape and saved[0].dtype == x.dtype
+    # the input, or the output where f' is a function of it (ReLU)
+    kept = y if actlab.get_spec(name).derivative_from_output else x
+    assert saved[0].data_ptr() == kept.data_ptr()
+
+
+FROM_OUTPUT = [n for n in ELEMENTWISE if actlab.get_spec(n).derivative_from_output]
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("name", FROM_OUTPUT)
+def test_derivative_from_output_equals_the_derivative_everywhere(name, dtype):
+    spec = actlab.get_spec(name)
+    special = [0.0, -0.0, float("inf"), float("-inf"), float("nan"), 1e-30, -1e-30]
+    kinks = [k + d for k in spec.kinks(**spec.defaults) for d in (-1e-3, 0.0, 1e-3)]
+    x = torch.cat([points(spec, n=200), torch.tensor(special + kinks, dtype=torch.float64)]).to(dtype)
+    y = getattr(actlab.functional, name)(x)
+    torch.testing.assert_close(spec.derivative_from_output(y), spec.derivative(x), rtol=0, atol=0,
+                               equal_nan=True)
+    xr = x.clone().requires_grad_()
+    getattr(actlab.functional, name)(xr).backward(torch.ones_like(x))
+    torch.testing.assert_close(xr.grad, spec.derivative(x), rtol=0, atol=0, equal_nan=True)
+
+
+def test_a_relu_mlp_keeps_as_many_tensors_for_backward_as_torch():
+    # torch's ReLU saves its output, which the next Linear saves as its input: one tensor for
+    # the pair. actlab's ReLU does the same (derivative_from_output), not input + output.
+    def distinct_saved(act):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(16, 32), act, torch.nn.Linear(32, 32), act,
+                                    torch.nn.Linear(32, 4))
+        ptrs = set()
+        with torch.autograd.graph.saved_tensors_hooks(lambda t: ptrs.add(t.data_ptr()) or t, lambda t: t):
+            out = model(torch.randn(8, 16))
+        out.sum().backward()
+        return len(ptrs - {p.data_ptr() for p in model.parameters()})
+
+    # the input and the two ReLU outputs (saving the input would add the two pre-activations)
+    assert distinct_saved(actlab.nn.ReLU()) == distinct_saved(torch.nn.ReLU()) == 3
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)

@@ -2,8 +2,10 @@
 
 It saves only the input (and tensor-valued parameters) for backward and recomputes what the
 analytic derivative needs from them: the activation costs one saved tensor, whatever its
-formula. The backward is written in differentiable torch ops, so double backward (and
-``gradgradcheck``) works: the second derivative is autograd of the analytic first derivative.
+formula. An activation whose f' is a function of its output (``spec.derivative_from_output``,
+ReLU) saves the output instead, which the next layer saves anyway. The backward is written in
+differentiable torch ops, so double backward (and ``gradgradcheck``) works: the second
+derivative is autograd of the analytic first derivative.
 Half-precision inputs are computed in float32 and rounded once at the end.
 
 Large inputs may take a fused kernel instead of the eager composite (:mod:`actlab.fused`: one
@@ -47,15 +49,17 @@ def elementwise_function(spec: ActivationSpec) -> type[torch.autograd.Function]:
             dtype = compute_dtype(x.dtype)
             ctx.tensor_at = [i for i, v in enumerate(values) if isinstance(v, torch.Tensor)]
             ctx.constants = [None if isinstance(v, torch.Tensor) else v for v in values]
-            ctx.save_for_backward(x, *(values[i] for i in ctx.tensor_at))
+            # f' from the output: only with plain-number parameters (a learnable one needs x)
+            ctx.from_output = spec.derivative_from_output is not None and not ctx.tensor_at
             y = fused.forward(spec, x, values)
-            if y is not None:
-                return y
-            return spec.forward(x.to(dtype), **_params(spec, values, dtype)).to(x.dtype)
+            if y is None:
+                y = spec.forward(x.to(dtype), **_params(spec, values, dtype)).to(x.dtype)
+            ctx.save_for_backward(y if ctx.from_output else x, *(values[i] for i in ctx.tensor_at))
+            return y
 
         @staticmethod
         def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-            x, *tensors = ctx.saved_tensors
+            x, *tensors = ctx.saved_tensors  # x is the output y when ctx.from_output
             values = list(ctx.constants)
             for i, t in zip(ctx.tensor_at, tensors):
                 values[i] = t
@@ -66,8 +70,9 @@ def elementwise_function(spec: ActivationSpec) -> type[torch.autograd.Function]:
             if grad_x is not None and not any(ctx.needs_input_grad[1:]):
                 return (grad_x, *(None for _ in values))
             xc, gc = x.to(dtype), grad.to(dtype)  # float32 copies of half inputs
+            derivative = spec.derivative_from_output if ctx.from_output else spec.derivative
             if ctx.needs_input_grad[0] and grad_x is None:
-                grad_x = (gc * spec.derivative(xc, **params)).to(x.dtype)
+                grad_x = (gc * derivative(xc, **params)).to(x.dtype)
             grads: list[torch.Tensor | None] = []
             for i, (p, v) in enumerate(zip(spec.params, values)):
                 if not ctx.needs_input_grad[i + 1]:

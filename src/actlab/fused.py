@@ -9,6 +9,8 @@ gradient, write the input gradient (backward). This module compiles, per activat
     forward:   x        ->  spec.forward(x, **params)          (one read, one write)
     backward:  (x, g)   ->  g * spec.derivative(x, **params)   (two reads, one write)
 
+(``(y, g) -> g * spec.derivative_from_output(y)`` for an activation that saves its output, ReLU)
+
 with ``torch.compile(dynamic=True, fullgraph=True)`` (inductor: C++/OpenMP on CPU, Triton on
 GPU). The generic Function (:mod:`actlab.autograd`) still saves only ``x``; it calls
 :func:`forward` and :func:`backward` here and falls back to its eager, differentiable path when
@@ -390,7 +392,9 @@ def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> t
 def backward(spec: ActivationSpec, x: torch.Tensor, grad: torch.Tensor,
              values: tuple[Any, ...]) -> torch.Tensor | None:
     """``grad * spec.derivative(x)`` by the fused kernel, or ``None``: take the eager path.
-    Never when a graph is being built (``create_graph=True``): the kernel is not differentiable."""
+    Never when a graph is being built (``create_graph=True``): the kernel is not differentiable.
+    For a spec with ``derivative_from_output``, ``x`` is the saved output ``y`` (the fused path
+    takes plain-number parameters only, and with those the Function saves ``y``)."""
     if torch.compiler.is_compiling():
         return None
     s = settings()
@@ -418,7 +422,8 @@ def _hot(name: str, direction: str, n: int, s: Settings) -> bool:
 def kernel(spec: ActivationSpec, direction: str,
            values: tuple[Any, ...] | None = None) -> Callable[..., torch.Tensor] | None:
     """The compiled kernel of ``spec``: ``direction`` "forward" takes a flat ``x``, "backward"
-    takes flat ``(x, g)``; ``values`` are the parameters (default: the spec's defaults).
+    takes flat ``(x, g)`` (``(y, g)`` if the spec has ``derivative_from_output``); ``values``
+    are the parameters (default: the spec's defaults).
     Compiles on first call. ``None`` if it failed to compile before."""
     if direction not in ("forward", "backward"):
         raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
@@ -455,7 +460,7 @@ def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
 
 def _build(spec: ActivationSpec, direction: str, values: tuple[Any, ...]) -> Callable[..., torch.Tensor]:
     params = dict(zip(spec.param_names, values))
-    forward_fn, derivative_fn = spec.forward, spec.derivative
+    forward_fn, derivative_fn = spec.forward, spec.derivative_from_output or spec.derivative
 
     def fwd(x: torch.Tensor) -> torch.Tensor:
         return forward_fn(x.to(_compute_dtype(x.dtype)), **params).to(x.dtype)

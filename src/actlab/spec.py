@@ -83,6 +83,11 @@ class ActivationSpec:
     derivative(x, **params)         analytic df/dx, with the PyTorch convention at kinks
     param_grads[name](x, **params)  analytic df/dtheta for every parameter
     second_derivative(x, **params)  analytic d2f/dx2; if None, autograd of ``derivative``
+    derivative_from_output(y, **params)
+                                    optional: f' from y = f(x) alone, equal to derivative(x)
+                                    everywhere (ReLU: y > 0). The autograd Function then saves y
+                                    instead of x, as torch's ReLU does: the next layer saves y
+                                    too, so a Linear-ReLU-Linear stack keeps one tensor, not two.
     reference(x, **params)          SymPy expression written from the paper's formula (the oracle)
     kinks(**params)                 points where f is not differentiable (or not continuous)
     """
@@ -98,6 +103,7 @@ class ActivationSpec:
     params: tuple[Param, ...] = ()
     param_grads: Mapping[str, Fn] = field(default_factory=dict)
     second_derivative: Fn | None = None
+    derivative_from_output: Fn | None = None
     aliases: tuple[str, ...] = ()
     kinks: Callable[..., tuple[float, ...]] = lambda **_: ()
     kink_note: str = ""

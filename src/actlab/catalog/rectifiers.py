@@ -19,6 +19,7 @@ define(
     citation="Nair & Hinton 2010, Rectified linear units improve restricted Boltzmann machines, ICML",
     forward=torch.relu,
     derivative=lambda x: step(x > 0, 1.0, 0.0, x),
+    derivative_from_output=lambda y: step(y > 0, 1.0, 0.0, y),  # y > 0 exactly where x > 0
     second_derivative=zero,
     reference=lambda x: sp.Piecewise((0, x <= 0), (x, True)),
     kinks=(0.0,),
