@@ -104,14 +104,16 @@ define(
 def _isru_parts(x, alpha):
     # f' = (1 + αx²)^(-3/2), f = x/sqrt(1 + αx²) and df/dα = -x³f'/2 without overflowing αx²:
     # for |x| > 1 write them with r = 1/x, as |r|³(α + r²)^(-3/2) and sign(x)/sqrt(α + r²),
-    # exact in the limit x -> ±inf.
+    # exact in the limit x -> ±inf. w^(-3/2) as 1/(w·sqrt w): one sqrt, not a pow (exp and log).
     big = x.abs() > 1
     r = recip(x, big)
     small = torch.where(big, 0, x)
-    cube = torch.where(big, r.abs() ** 3 * (alpha + r * r) ** -1.5, (1 + alpha * small**2) ** -1.5)
-    f = torch.where(big, torch.sign(x) * torch.rsqrt(alpha + r * r),
-                    small * torch.rsqrt(1 + alpha * small**2))
-    d_alpha = -0.5 * torch.where(big, torch.sign(x) * (alpha + r * r) ** -1.5, small**3 * cube)
+    w = torch.where(big, alpha + r * r, 1 + alpha * small * small)
+    root = torch.sqrt(w)
+    w32 = w * root
+    f = torch.where(big, torch.sign(x), small) / root
+    cube = torch.where(big, r.abs() * r * r, 1) / w32
+    d_alpha = -0.5 * torch.where(big, torch.sign(x), small * small * small) / w32
     return cube, f, d_alpha
 
 
