@@ -302,3 +302,65 @@ def test_fused_sin_is_as_accurate_as_eager():
     ref = np.sin(x.double().numpy())
     ulp = np.abs(y.double().numpy() - ref) / np.spacing(np.abs(ref).astype(np.float32))
     assert ulp.max() <= 1.0
+
+
+GATED = ["glu", "reglu", "geglu", "swiglu", "bilinear"]
+
+
+def test_gated_kernels_match_float64_swiglu_and_save_only_the_input():
+    # SwiGLU a·silu(b): forward and both halves of the gradient from one fused kernel each,
+    # against the formula in float64 numpy (independent of actlab's stable forms)
+    fused.reset()
+    x64 = _x(2 * 3000).reshape(3, 2000)
+    x = x64.float().requires_grad_()
+    g = torch.randn(3, 1000, generator=torch.Generator().manual_seed(1))
+    saved = []
+    with fused.forced(), torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t,
+                                                                  lambda t: t):
+        y = actlab.functional.swiglu(x)
+        (gx,) = torch.autograd.grad(y, x, g)
+    assert fused.stats() == {("swiglu", "forward", "fused"): 1, ("swiglu", "backward", "fused"): 1}
+    assert len(saved) == 1 and saved[0].data_ptr() == x.data_ptr()
+    a, b = np.split(x.detach().double().numpy(), 2, axis=-1)
+    sig = 1 / (1 + np.exp(-b))
+    gn = g.double().numpy()
+    np.testing.assert_allclose(y.detach().double().numpy(), a * b * sig, rtol=8 * EPS32, atol=1e-30)
+    want = np.concatenate([gn * b * sig, gn * a * sig * (1 + b * (1 - sig))], axis=-1)
+    np.testing.assert_allclose(gx.double().numpy(), want, rtol=16 * EPS32,
+                               atol=16 * EPS32 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("name", GATED)
+def test_gated_kernels_equal_the_eager_path(name):
+    cases = [(-1, (6, 40), torch.float32)]
+    if name == "swiglu":  # the split along another dim, and a half-precision input
+        cases += [(0, (8, 5, 3), torch.float32), (-1, (6, 40), torch.bfloat16)]
+    fn = getattr(actlab.functional, name)
+    for dim, shape, dtype in cases:
+        x = (torch.randn(shape, generator=torch.Generator().manual_seed(2)) * 3).to(dtype).requires_grad_()
+        g = torch.randn_like(fn(x.detach(), dim=dim))
+        results = []
+        for mode in (fused.disabled, fused.forced):
+            fused.reset()
+            with mode():
+                y = fn(x, dim=dim)
+                results.append((y, *torch.autograd.grad(y, x, g)))
+        assert fused.stats()[(name, "backward", "fused")] == 1  # the forced round
+        exact = dtype == torch.float32 and name in ("reglu", "bilinear")  # no rounding to differ in
+        tol = {"rtol": 0, "atol": 0} if exact else {}
+        for eager, compiled in zip(*results):
+            torch.testing.assert_close(compiled, eager, **tol)
+
+
+def test_model_check_takes_gated_activations_in_the_ffn_block():
+    spec = get_spec("swiglu")
+    base, kind = kb.baseline_module(spec)
+    x = torch.randn(4, 3, 16)
+    a, b = x.chunk(2, dim=-1)
+    assert kind == "native"  # torch's silu as the gate
+    torch.testing.assert_close(base(x), a * torch.nn.functional.silu(b))
+    block = kb.FFN(actlab.nn.Activation("swiglu"), d_model=16, hidden=32, gated=True)
+    assert block(x).shape == x.shape and block.down.in_features == 16
+    assert [s.name for s in kb.benchable(["swiglu", "relu"], ("elementwise", "gated"))] == ["swiglu", "relu"]
+    with pytest.raises(ValueError, match="--models-only"):
+        kb.benchable(["swiglu"])

@@ -104,6 +104,9 @@ def gated_function(spec: ActivationSpec, gate: ActivationSpec) -> type[torch.aut
         def forward(ctx: Any, x: torch.Tensor, dim: int, *values: Any) -> torch.Tensor:
             ctx.dim, ctx.values = dim, values
             ctx.save_for_backward(x)
+            y = fused.gated_forward(spec, gate, x, dim, values)
+            if y is not None:
+                return y
             dtype = compute_dtype(x.dtype)
             a, b = x.to(dtype).chunk(2, dim=dim)
             return (a * gate.forward(b, **_params(gate, values, dtype))).to(x.dtype)
@@ -111,6 +114,9 @@ def gated_function(spec: ActivationSpec, gate: ActivationSpec) -> type[torch.aut
         @staticmethod
         def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
             (x,) = ctx.saved_tensors
+            grad_x = fused.gated_backward(spec, gate, x, grad, ctx.dim, ctx.values)
+            if grad_x is not None:
+                return (grad_x, None, *(None for _ in ctx.values))
             dtype = compute_dtype(x.dtype)
             params = _params(gate, ctx.values, dtype)
             a, b = x.to(dtype).chunk(2, dim=ctx.dim)

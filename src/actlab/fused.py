@@ -78,7 +78,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "ROUTES", "Route", "Settings", "backward", "compile_fn", "configured", "disabled", "forced",
-    "forward", "kernel", "reset", "route", "settings", "stats",
+    "forward", "gated_backward", "gated_forward", "kernel", "reset", "route", "settings", "stats",
 ]
 
 MIN_NUMEL = 1 << 16
@@ -411,6 +411,49 @@ def backward(spec: ActivationSpec, x: torch.Tensor, grad: torch.Tensor,
     return gx
 
 
+def gated_forward(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor, dim: int,
+                  values: tuple[Any, ...]) -> torch.Tensor | None:
+    """``a ⊗ g(b)``, ``[a, b] = x`` along ``dim``, by one compiled kernel, or ``None``."""
+    if not _gated_eligible(spec, gate, x, values, "forward"):
+        return None
+    y = _run_gated(gate, "forward", dim, values, x)
+    if y is not None:
+        _STATS[spec.name, "forward", "fused"] += 1
+    return y
+
+
+def gated_backward(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor, grad: torch.Tensor,
+                   dim: int, values: tuple[Any, ...]) -> torch.Tensor | None:
+    """``[grad ⊗ g(b), grad ⊗ a ⊗ g'(b)]`` by one compiled kernel, or ``None`` (also when a
+    graph is being built)."""
+    half = list(x.shape)
+    half[dim] //= 2
+    if torch.is_grad_enabled() or list(grad.shape) != half or not grad.is_contiguous():
+        return None
+    if not _gated_eligible(spec, gate, x, values, "backward"):
+        return None
+    gx = _run_gated(gate, "backward", dim, values, x, grad)
+    if gx is not None:
+        _STATS[spec.name, "backward", "fused"] += 1
+    return gx
+
+
+def _gated_eligible(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor,
+                    values: tuple[Any, ...], direction: str) -> bool:
+    # The gated kernels are the gate's forward and f' and a multiplication: fused where the
+    # gate's own kernels are (its fused f' passed the ULP calibration, and its forward is not
+    # routed eager).
+    if torch.compiler.is_compiling():
+        return False
+    s = settings()
+    if s.mode == "off" or not _eligible(x, values) or not x.is_contiguous() or x.numel() < s.min_numel:
+        return False
+    r = route(gate.name, s.mode)
+    if r.backward != "fused" or r.forward == "eager":
+        return False
+    return _hot(spec.name, direction, x.numel(), s)
+
+
 def _hot(name: str, direction: str, n: int, s: Settings) -> bool:
     key = (name, direction)
     if _SEEN[key] >= s.after:
@@ -452,6 +495,49 @@ def _run(spec: ActivationSpec, direction: str, values: tuple[Any, ...],
         _KERNELS[key] = None
         return None
     return out.view(tensors[0].shape)
+
+
+def _run_gated(gate: ActivationSpec, direction: str, dim: int, values: tuple[Any, ...],
+               *tensors: torch.Tensor) -> torch.Tensor | None:
+    dim = dim % tensors[0].dim()  # one kernel per (rank, dim): the split is part of the graph
+    key = (gate.name, f"gated_{direction}", (tensors[0].dim(), dim, *values))
+    if key not in _KERNELS:
+        _KERNELS[key] = _build_gated(gate, direction, dim, values)
+    kernel_fn = _KERNELS[key]
+    if kernel_fn is None:
+        return None
+    try:
+        return kernel_fn(*(t.detach() for t in tensors))
+    except Exception as e:  # as in _run: stay eager
+        log.warning("actlab.fused: gated %s %s could not be compiled, using the eager path (%s: %s)",
+                    gate.name, direction, type(e).__name__, e)
+        _KERNELS[key] = None
+        return None
+
+
+def _build_gated(gate: ActivationSpec, direction: str, dim: int,
+                 values: tuple[Any, ...]) -> Callable[..., torch.Tensor]:
+    params = dict(zip(gate.param_names, values))
+    forward_fn, derivative_fn = gate.forward, gate.derivative
+
+    def halves(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # narrow by h = n // 2 twice, not chunk: chunk's halves have sizes (n + 1) // 2 and
+        # n - (n + 1) // 2, which inductor cannot prove equal for a symbolic n, so it would
+        # materialise g(b) and the two gradient halves in buffers of their own
+        h = x.shape[dim] // 2
+        return x.narrow(dim, 0, h), x.narrow(dim, h, h)
+
+    def fwd(x: torch.Tensor) -> torch.Tensor:
+        a, b = halves(x.to(_compute_dtype(x.dtype)))
+        return (a * forward_fn(b, **params)).to(x.dtype)
+
+    def bwd(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        dtype = _compute_dtype(x.dtype)
+        (a, b), gc = halves(x.to(dtype)), g.to(dtype)
+        grads = [gc * forward_fn(b, **params), gc * a * derivative_fn(b, **params)]
+        return torch.cat(grads, dim=dim).to(x.dtype)
+
+    return compile_fn(fwd if direction == "forward" else bwd, f"{gate.name}_gated_{direction}")
 
 
 def _compute_dtype(dtype: torch.dtype) -> torch.dtype:

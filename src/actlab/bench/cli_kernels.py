@@ -26,7 +26,7 @@ def bench() -> None:
 
 
 DEFAULT_SIZES = "4K,64K,1M,16M,64M"
-MODEL_DEFAULTS = ("relu", "gelu", "silu", "mish", "squareplus", "tanhexp")
+MODEL_DEFAULTS = ("relu", "gelu", "silu", "mish", "squareplus", "tanhexp", "swiglu", "geglu")
 
 SUMMARY_COLUMNS = {
     "activation": "activation", "dtype": "dtype", "size_label": "size", "direction": "dir",
@@ -102,7 +102,9 @@ def kernels(
                                            help="Include torch.compile of the naive composite "
                                            "(a compilation per activation).")] = True,
     models: Annotated[bool, typer.Option("--models", help="Also time a training step of an MLP "
-                                         "and a transformer FFN block, actlab vs torch modules.")] = False,
+                                         "and a transformer FFN block, actlab vs torch modules "
+                                         "(gated activations such as swiglu: the FFN block "
+                                         "only).")] = False,
     models_only: Annotated[bool, typer.Option("--models-only", help="Only the model check.")] = False,
     calibrate: Annotated[bool, typer.Option("--calibrate", help="Measure the routing table of "
                                             "actlab.fused (speed at 16M float32, ULP accuracy of the "
@@ -120,6 +122,7 @@ def kernels(
     alternative, actlab / floor."""
     import torch
 
+    from .. import registry
     from . import kernels as kb
 
     chosen = _split(names)
@@ -131,7 +134,7 @@ def kernels(
         if threads < 1:
             raise ValueError(f"--threads must be >= 1, got {threads}")
         torch.set_num_threads(threads)
-    specs = kb.benchable(chosen or None)
+    specs = kb.benchable(chosen or None, ("elementwise", "gated") if models_only else ("elementwise",))
     out: dict[str, Any] = {"device": device, "threads": torch.get_num_threads(),
                            "torch": torch.__version__}
     if calibrate:
@@ -156,9 +159,11 @@ def kernels(
         if plot is not None:
             out["plot"] = kb.plot(rows, plot)
     if models or models_only:
-        model_names = [s.name for s in specs] if chosen else list(MODEL_DEFAULTS)
-        with _progress(2 * len(model_names), "models") as bar:
-            task = bar.add_task("", total=2 * len(model_names))
+        model_names = ([s.name for s in kb.benchable(chosen, ("elementwise", "gated"))] if chosen
+                       else list(MODEL_DEFAULTS))
+        steps = sum(1 if registry.get_spec(n).kind == "gated" else 2 for n in model_names)
+        with _progress(steps, "models") as bar:
+            task = bar.add_task("", total=steps)
             out["models"] = kb.models(model_names, repeats, memory, device,
                                       progress=_advance(bar, task))
     if as_json:

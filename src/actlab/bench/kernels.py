@@ -102,14 +102,17 @@ def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def benchable(names: Iterable[str] | None = None) -> list[ActivationSpec]:
-    """The elementwise specs among ``names`` (default: the whole catalog). Gated, concatenated
-    and stochastic activations reuse an elementwise spec's kernels and are benchmarked there."""
+def benchable(names: Iterable[str] | None = None,
+              kinds: Sequence[str] = ("elementwise",)) -> list[ActivationSpec]:
+    """The specs of ``kinds`` among ``names`` (default: the whole catalog). The kernel benchmark
+    runs elementwise ones (gated, concatenated and stochastic activations reuse an elementwise
+    spec's kernels); the model check also takes gated ones, in the FFN block."""
     specs = [registry.get_spec(n) for n in names] if names else registry.specs()
-    out = [s for s in specs if s.kind == "elementwise"]
+    out = [s for s in specs if s.kind in kinds]
     if names and not out:
         raise ValueError("none of these activations is elementwise; the kernel benchmark runs "
-                         "elementwise ones (a gated activation's gate, e.g. 'silu' for 'swiglu')")
+                         "elementwise ones (a gated activation's gate, e.g. 'silu' for 'swiglu'; "
+                         "gated ones run in the model check: --models-only)")
     return out
 
 
@@ -409,7 +412,16 @@ def _module(fn: Callable[[torch.Tensor], torch.Tensor], name: str) -> torch.nn.M
 
 
 def baseline_module(spec: ActivationSpec) -> tuple[torch.nn.Module, str]:
-    """torch's native op as a module, or the naive composite where torch has none."""
+    """torch's native op as a module, or the naive composite where torch has none. A gated
+    activation: ``a * g(b)`` in torch ops, g the gate's native op (or its naive composite)."""
+    if spec.kind == "gated":
+        gate_mod, kind = baseline_module(registry.get_spec(spec.gate))
+
+        def gated(x: torch.Tensor) -> torch.Tensor:
+            a, b = x.chunk(2, dim=-1)
+            return a * gate_mod(b)
+
+        return _module(gated, f"a * {kind} gate"), kind
     params = spec.defaults
     if spec.native is not None:
         native = spec.native
@@ -427,12 +439,15 @@ def mlp(act: Callable[[], torch.nn.Module], width: int = 1024, depth: int = 3) -
 
 
 class FFN(torch.nn.Module):
-    """A pre-norm transformer feed-forward block: x + W2 act(W1 LayerNorm(x))."""
+    """A pre-norm transformer feed-forward block: x + W2 act(W1 LayerNorm(x)). ``gated``: act
+    halves its input (GLU family), so W2 takes hidden/2 features."""
 
-    def __init__(self, act: torch.nn.Module, d_model: int = 256, hidden: int = 1024) -> None:
+    def __init__(self, act: torch.nn.Module, d_model: int = 256, hidden: int = 1024,
+                 gated: bool = False) -> None:
         super().__init__()
         self.norm = torch.nn.LayerNorm(d_model)
-        self.up, self.down, self.act = torch.nn.Linear(d_model, hidden), torch.nn.Linear(hidden, d_model), act
+        self.up = torch.nn.Linear(d_model, hidden)
+        self.down, self.act = torch.nn.Linear(hidden // 2 if gated else hidden, d_model), act
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.down(self.act(self.up(self.norm(x))))
@@ -443,12 +458,13 @@ def models(names: Sequence[str], repeats: int = 5, memory: bool = True, device: 
     """Training-step time and peak memory of a small MLP (batch 1024, 256 -> 1024 -> 1024 ->
     1024 -> 10, activations of 1M elements) and of a transformer FFN block (8 x 512 tokens,
     d=256, hidden 1024: activations of 4M elements), actlab modules against torch-native ones
-    (naive composites where torch has none); same weights, same data, SGD."""
+    (naive composites where torch has none); same weights, same data, SGD. A gated activation
+    (SwiGLU, ...) runs in the FFN block only, against ``a * g(b)`` in torch ops."""
     dev = torch.device(device)
     rows = []
     with fused.configured(after=0):
-        for spec in benchable(names):
-            for model_name in ("mlp", "ffn"):
+        for spec in benchable(names, ("elementwise", "gated")):
+            for model_name in ("mlp", "ffn") if spec.kind == "elementwise" else ("ffn",):
                 rows.append(_model_row(spec, model_name, repeats, memory, dev, seed))
                 if progress:
                     progress(f"{spec.name} {model_name}")
@@ -474,7 +490,7 @@ def _model_row(spec: ActivationSpec, model_name: str, repeats: int, memory: bool
     steps: dict[str, Callable[[], Any]] = {}
     for key, make in makers.items():
         torch.manual_seed(seed)  # the same weights for both
-        model = (mlp(make) if model_name == "mlp" else FFN(make())).to(dev)
+        model = (mlp(make) if model_name == "mlp" else FFN(make(), gated=spec.kind == "gated")).to(dev)
         steps[key] = _train_step(model, inputs, target, loss_fn)
     samples = time_round_robin(steps, repeats, dev, warmup=2)
     t = {k: min(v) for k, v in samples.items()}
