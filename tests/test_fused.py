@@ -278,15 +278,18 @@ def test_accurate_codegen_is_scoped_to_actlabs_compilations():
     plain = CppVecOverrides.expm1("v"), CppVecOverrides.erf("v")
     assert "exp()" in plain[0] and plain[1] == "v.erf()"
     had_isnan = "isnan" in vars(CppVecOverrides)  # inductor 2.13 has no vectorised isnan
+    had_isinf = "isinf" in vars(CppVecOverrides)  # nor isinf
     with fused._accurate_inductor():
         assert CppVecOverrides.expm1("v") == "v.expm1()"
         assert "erfc()" in CppVecOverrides.erf("v")
         assert CppVecOverrides.isnan.__name__ == "isnan"  # its scalar fallback is found by name
+        assert CppVecOverrides.isinf.__name__ == "isinf"
         assert "Sleef_sinf16_u10" in CppVecOverrides.sin("v")
         assert "Sleef_cosf8_u10" in CppVecOverrides.cos("v")
     assert (CppVecOverrides.sin("v"), CppVecOverrides.cos("v")) == ("v.sin()", "v.cos()")
     assert (CppVecOverrides.expm1("v"), CppVecOverrides.erf("v")) == plain
     assert ("isnan" in vars(CppVecOverrides)) == had_isnan
+    assert ("isinf" in vars(CppVecOverrides)) == had_isinf
     # the series' coefficients: erf(x) = 2/√π Σ (-1)^k x^(2k+1) / (k!(2k+1)) (A&S 7.1.5)
     x = 0.3
     series = 2 / math.sqrt(math.pi) * x * sum(c * x ** (2 * k) for k, c in enumerate(fused._ERF_TAYLOR))
@@ -364,3 +367,16 @@ def test_model_check_takes_gated_activations_in_the_ffn_block():
     assert [s.name for s in kb.benchable(["swiglu", "relu"], ("elementwise", "gated"))] == ["swiglu", "relu"]
     with pytest.raises(ValueError, match="--models-only"):
         kb.benchable(["swiglu"])
+
+
+def test_fused_isinf_and_isnan_are_exact_and_vectorised():
+    # inductor (2.13) computes isnan/isinf lane by lane after spilling the vector; actlab's
+    # kernels use x != x and |x| == inf: the same masks, for every special value and dtype
+    def fn(x):
+        return torch.where(torch.isinf(x), 1.0, 0.0) + torch.where(torch.isnan(x), 2.0, 0.0)
+
+    k = fused.compile_fn(fn, "test_isinf_isnan")
+    special = [0.0, -0.0, 1.0, float("inf"), float("-inf"), float("nan"), 3.4e38, -1e-45]
+    for dtype in (torch.float32, torch.float64, torch.bfloat16):
+        x = torch.tensor(special * 9, dtype=dtype)  # 72 elements: vector body and scalar tail
+        torch.testing.assert_close(k(x), fn(x))
