@@ -208,7 +208,7 @@ def _hard_elish(x):
 
 def _hard_elish_d(x):
     xm, h, em1 = _hard_elish_parts(x)
-    inner = torch.where(x < 0, torch.exp(xm) * h + em1 / 2, xm + 0.5)
+    inner = torch.where(x < 0, (em1 + 1) * h + em1 / 2, xm + 0.5)  # e^x = 1 + expm1 x: one exp
     return torch.where(x <= -1, torch.zeros_like(x), torch.where(x >= 1, torch.ones_like(x), inner))
 
 
