@@ -124,10 +124,10 @@ ROUTES: dict[str, Route] = {
     "arctid": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.031x, bwd 0.024x
     "bent_identity": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.23x, bwd 0.15x; native: 1 kernel(s) (eager 8), fwd 0.69x fused's
+    # fused/eager: fwd 0.17x, bwd 0.15x; native: 1 kernel(s) (eager 8), fwd 0.94x fused's
     "celu": Route("native", "native", "fused"),
-    # fused/eager: fwd 1.1x, bwd 0.37x; native: 1 kernel(s) (eager 1), fwd 0.93x fused's
-    "cos": Route("eager", "eager", "fused"),
+    # fused/eager: fwd 0.83x, bwd 0.36x; native: 1 kernel(s) (eager 1), fwd 1.1x fused's
+    "cos": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.19x, bwd 0.16x
     "cosid": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.66x, bwd 0.36x
@@ -138,10 +138,10 @@ ROUTES: dict[str, Route] = {
     "e_swish": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.14x, bwd 0.056x
     "elish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.39x, bwd 0.2x; native: 1 kernel(s) (eager 7), fwd 0.58x fused's
+    # fused/eager: fwd 0.18x, bwd 0.15x; native: 1 kernel(s) (eager 7), fwd 0.95x fused's
     "elu": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.99x, bwd 0.54x; native: 1 kernel(s) (eager 1), fwd 0.9x fused's
-    "exponential": Route("eager", "native", "fused"),
+    # fused/eager: fwd 0.88x, bwd 0.53x; native: 1 kernel(s) (eager 1), fwd 1.1x fused's
+    "exponential": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.39x, bwd 0.14x
     "gaussian": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.8x, bwd 0.25x
@@ -156,35 +156,35 @@ ROUTES: dict[str, Route] = {
     "gelu_tanh": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.15x, bwd 0.073x
     "hard_elish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.48x, bwd 0.23x; native: 1 kernel(s) (eager 5), fwd 0.62x fused's
+    # fused/eager: fwd 0.38x, bwd 0.27x; native: 1 kernel(s) (eager 5), fwd 0.97x fused's
     "hardshrink": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.24x, bwd 0.17x; native: 1 kernel(s) (eager 6), fwd 0.64x fused's
+    # fused/eager: fwd 0.15x, bwd 0.14x; native: 1 kernel(s) (eager 6), fwd 0.96x fused's
     "hardsigmoid": Route("native", "native", "fused"),
     # fused/eager: fwd 0.15x, bwd 0.11x; native: 1 kernel(s) (eager 12), fwd 0.8x fused's, fails the ULP
     # bounds
     "hardswish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.28x, bwd 0.24x; native: 1 kernel(s) (eager 4), fwd 0.79x fused's
+    # fused/eager: fwd 0.22x, bwd 0.22x; native: 1 kernel(s) (eager 4), fwd 0.94x fused's
     "hardtanh": Route("native", "native", "fused"),
-    # fused/eager: fwd 5.3e+02x, bwd 0.3x; native: 0 kernel(s) (eager 0), fwd 0.0018x fused's
+    # fused/eager: fwd 5.4e+02x, bwd 0.4x; native: 0 kernel(s) (eager 0), fwd 0.0018x fused's
     "identity": Route("eager", "native", "fused"),
     # fused/eager: fwd 0.028x, bwd 0.026x
     "isrlu": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.027x, bwd 0.031x
     "isru": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.36x, bwd 0.24x; native: 1 kernel(s) (eager 3), fwd 0.82x fused's
+    # fused/eager: fwd 0.38x, bwd 0.28x; native: 1 kernel(s) (eager 3), fwd 0.87x fused's
     "leaky_relu": Route("native", "native", "fused"),
     # fused/eager: fwd 0.59x, bwd 0.13x
     "lecun_tanh": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.68x, bwd 0.1x
     "lisht": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.2x, bwd 0.089x; native: 1 kernel(s) (eager 11), fwd 0.93x fused's
-    "log_sigmoid": Route("native", "native", "fused"),
+    # fused/eager: fwd 0.13x, bwd 0.11x; native: 1 kernel(s) (eager 11), fwd 1.6x fused's
+    "log_sigmoid": Route("native", "fused", "fused"),
     # fused/eager: fwd 0.15x, bwd 0.053x
     "logish": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.1x, bwd 0.041x; native: 2 kernel(s) (eager 13), fwd 1.2x fused's, fails the ULP
     # bounds
     "maxsig": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.5x, bwd 0.092x; native: 2 kernel(s) (eager 3), fwd 1.3x fused's
+    # fused/eager: fwd 0.35x, bwd 0.09x; native: 2 kernel(s) (eager 3), fwd 2x fused's
     "maxtanh": Route("native", "fused", "fused"),
     # fused/eager: fwd 0.46x, bwd 0.15x; native: 2 kernel(s) (eager 3), fwd 1.2x fused's, fails the ULP
     # bounds
@@ -196,13 +196,13 @@ ROUTES: dict[str, Route] = {
     "pelu": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.27x, bwd 0.083x
     "penalized_tanh": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.41x, bwd 0.22x; native: 1 kernel(s) (eager 3), fwd 0.62x fused's
+    # fused/eager: fwd 0.49x, bwd 0.28x; native: 1 kernel(s) (eager 3), fwd 0.82x fused's
     "prelu": Route("native", "native", "fused"),
-    # fused/eager: fwd 1.3x, bwd 0.16x; native: 1 kernel(s) (eager 1), fwd 0.65x fused's
+    # fused/eager: fwd 0.93x, bwd 0.22x; native: 1 kernel(s) (eager 1), fwd 0.96x fused's
     "relu": Route("eager", "native", "fused"),
-    # fused/eager: fwd 0.32x, bwd 0.26x; native: 1 kernel(s) (eager 6), fwd 0.68x fused's
+    # fused/eager: fwd 0.21x, bwd 0.18x; native: 1 kernel(s) (eager 6), fwd 0.77x fused's
     "relu6": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.2x, bwd 0.12x; native: 1 kernel(s) (eager 8), fwd 0.57x fused's
+    # fused/eager: fwd 0.22x, bwd 0.17x; native: 1 kernel(s) (eager 8), fwd 0.79x fused's
     "selu": Route("native", "native", "fused"),
     # fused/eager: fwd 0.44x, bwd 0.1x
     "serf": Route("eager", "fused", "fused"),
@@ -230,7 +230,7 @@ ROUTES: dict[str, Route] = {
     # fused/eager: fwd 0.13x, bwd 0.085x; native: 1 kernel(s) (eager 18), fwd 0.54x fused's, fails the ULP
     # bounds
     "softplus": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.21x, bwd 0.26x; native: 1 kernel(s) (eager 7), fwd 0.6x fused's
+    # fused/eager: fwd 0.14x, bwd 0.25x; native: 1 kernel(s) (eager 7), fwd 0.95x fused's
     "softshrink": Route("native", "native", "fused"),
     # fused/eager: fwd 0.15x, bwd 0.2x; native: 3 kernel(s) (eager 12), fwd 1.7x fused's, fails the ULP
     # bounds
@@ -239,8 +239,8 @@ ROUTES: dict[str, Route] = {
     "sparse_plus": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.24x, bwd 0.17x
     "sparse_sigmoid": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 1.4x, bwd 0.68x
-    "square": Route("eager", "eager", "fused"),
+    # fused/eager: fwd 0.9x, bwd 0.52x
+    "square": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.54x, bwd 0.4x
     "squared_relu": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.068x, bwd 0.061x
@@ -249,14 +249,14 @@ ROUTES: dict[str, Route] = {
     "star_relu": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.11x, bwd 0.055x
     "swish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 1.2x, bwd 0.096x; native: 1 kernel(s) (eager 1), fwd 0.76x fused's
-    "tanh": Route("eager", "native", "fused"),
+    # fused/eager: fwd 0.66x, bwd 0.12x; native: 1 kernel(s) (eager 1), fwd 1.4x fused's
+    "tanh": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.6x, bwd 0.16x
     "tanhexp": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.1x, bwd 0.39x; native: 2 kernel(s) (eager 31), fwd 0.87x fused's, fails the ULP
     # bounds
     "tanhshrink": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.52x, bwd 0.23x; native: 1 kernel(s) (eager 2), fwd 0.83x fused's
+    # fused/eager: fwd 0.31x, bwd 0.17x; native: 1 kernel(s) (eager 2), fwd 0.96x fused's
     "threshold": Route("native", "native", "fused"),
     # fused/eager: fwd 0.16x, bwd 0.039x
     "x_asinh2": Route("eager", "fused", "fused"),
