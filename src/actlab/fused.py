@@ -113,154 +113,154 @@ FUSED = Route("eager", "fused", "fused")
 NATIVE = Route("native", "native", "fused")  # native forward, fused backward
 
 # Measured with `actlab bench kernels --calibrate` (actlab.bench.kernels.calibrate, rule in
-# _decide) on a 2-core AMD EPYC (Zen 5, AVX-512) VM, load average ~1, torch 2.13: speed in float32
+# _decide) on a 2-core AMD EPYC (Zen 5, AVX-512) VM, otherwise idle, torch 2.13: speed in float32
 # at 16M elements (fused/native/eager kernels, 5 interleaved rounds); accuracy.measure of the fused
 # kernels and of the natives in float64, float32, bfloat16 and float16. Ratios < 1: the first is
 # faster. Regenerate after changing a spec; activations missing here run eagerly.
 ROUTES: dict[str, Route] = {
-    # fused/eager: fwd 0.76x, bwd 0.033x; native: 1 kernel(s) (eager 1), fwd 1.1x fused's
+    # fused/eager: fwd 0.67x, bwd 0.053x; native: 1 kernel(s) (eager 1), fwd 1.4x fused's
     "arctan": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.22x, bwd 0.017x
+    # fused/eager: fwd 0.14x, bwd 0.017x
     "arctid": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.031x, bwd 0.024x
+    # fused/eager: fwd 0.022x, bwd 0.022x
     "bent_identity": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.17x, bwd 0.15x; native: 1 kernel(s) (eager 8), fwd 0.94x fused's
+    # fused/eager: fwd 0.19x, bwd 0.16x; native: 1 kernel(s) (eager 8), fwd 0.97x fused's
     "celu": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.83x, bwd 0.36x; native: 1 kernel(s) (eager 1), fwd 1.1x fused's
+    # fused/eager: fwd 0.85x, bwd 0.39x; native: 1 kernel(s) (eager 1), fwd 1.1x fused's
     "cos": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.19x, bwd 0.16x
+    # fused/eager: fwd 0.21x, bwd 0.16x
     "cosid": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.66x, bwd 0.36x
+    # fused/eager: fwd 0.53x, bwd 0.39x
     "cube": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.4x, bwd 0.11x; native: 4 kernel(s) (eager 4), fwd 2.4x fused's
+    # fused/eager: fwd 0.28x, bwd 0.092x; native: 4 kernel(s) (eager 4), fwd 3.3x fused's
     "dyt": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.12x, bwd 0.057x
+    # fused/eager: fwd 0.079x, bwd 0.058x
     "e_swish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.14x, bwd 0.056x
+    # fused/eager: fwd 0.088x, bwd 0.056x
     "elish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.18x, bwd 0.15x; native: 1 kernel(s) (eager 7), fwd 0.95x fused's
+    # fused/eager: fwd 0.17x, bwd 0.14x; native: 1 kernel(s) (eager 7), fwd 1x fused's
     "elu": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.88x, bwd 0.53x; native: 1 kernel(s) (eager 1), fwd 1.1x fused's
+    # fused/eager: fwd 0.87x, bwd 0.55x; native: 1 kernel(s) (eager 1), fwd 1.1x fused's
     "exponential": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.39x, bwd 0.14x
+    # fused/eager: fwd 0.34x, bwd 0.17x
     "gaussian": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.8x, bwd 0.25x
+    # fused/eager: fwd 0.51x, bwd 0.25x
     "gcu": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.5x, bwd 0.16x; native: 1 kernel(s) (eager 6), fwd 0.35x fused's, fails the ULP
+    # fused/eager: fwd 0.27x, bwd 0.16x; native: 1 kernel(s) (eager 6), fwd 0.61x fused's, fails the ULP
     # bounds
     "gelu": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.11x, bwd 0.059x
+    # fused/eager: fwd 0.086x, bwd 0.061x
     "gelu_sigmoid": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.083x, bwd 0.035x; native: 1 kernel(s) (eager 21), fwd 0.92x fused's, fails the
-    # ULP bounds
-    "gelu_tanh": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.15x, bwd 0.073x
-    "hard_elish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.38x, bwd 0.27x; native: 1 kernel(s) (eager 5), fwd 0.97x fused's
-    "hardshrink": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.15x, bwd 0.14x; native: 1 kernel(s) (eager 6), fwd 0.96x fused's
-    "hardsigmoid": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.15x, bwd 0.11x; native: 1 kernel(s) (eager 12), fwd 0.8x fused's, fails the ULP
+    # fused/eager: fwd 0.08x, bwd 0.039x; native: 1 kernel(s) (eager 20), fwd 0.84x fused's, fails the ULP
     # bounds
+    "gelu_tanh": Route("eager", "fused", "fused"),
+    # fused/eager: fwd 0.074x, bwd 0.064x
+    "hard_elish": Route("eager", "fused", "fused"),
+    # fused/eager: fwd 0.36x, bwd 0.26x; native: 1 kernel(s) (eager 5), fwd 1x fused's
+    "hardshrink": Route("native", "native", "fused"),
+    # fused/eager: fwd 0.19x, bwd 0.19x; native: 1 kernel(s) (eager 6), fwd 0.96x fused's
+    "hardsigmoid": Route("native", "native", "fused"),
+    # fused/eager: fwd 0.084x, bwd 0.086x; native: 1 kernel(s) (eager 12), fwd 0.94x fused's, fails the
+    # ULP bounds
     "hardswish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.22x, bwd 0.22x; native: 1 kernel(s) (eager 4), fwd 0.94x fused's
+    # fused/eager: fwd 0.23x, bwd 0.23x; native: 1 kernel(s) (eager 4), fwd 0.89x fused's
     "hardtanh": Route("native", "native", "fused"),
-    # fused/eager: fwd 5.4e+02x, bwd 0.4x; native: 0 kernel(s) (eager 0), fwd 0.0018x fused's
+    # fused/eager: fwd 4.9e+02x, bwd 0.32x; native: 0 kernel(s) (eager 0), fwd 0.0013x fused's
     "identity": Route("eager", "native", "fused"),
-    # fused/eager: fwd 0.028x, bwd 0.026x
+    # fused/eager: fwd 0.028x, bwd 0.028x
     "isrlu": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.027x, bwd 0.031x
+    # fused/eager: fwd 0.032x, bwd 0.032x
     "isru": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.38x, bwd 0.28x; native: 1 kernel(s) (eager 3), fwd 0.87x fused's
+    # fused/eager: fwd 0.36x, bwd 0.23x; native: 1 kernel(s) (eager 3), fwd 0.81x fused's
     "leaky_relu": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.59x, bwd 0.13x
+    # fused/eager: fwd 0.33x, bwd 0.1x
     "lecun_tanh": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.68x, bwd 0.1x
+    # fused/eager: fwd 0.45x, bwd 0.11x
     "lisht": Route("eager", "fused", "fused"),
     # fused/eager: fwd 0.13x, bwd 0.11x; native: 1 kernel(s) (eager 11), fwd 1.6x fused's
     "log_sigmoid": Route("native", "fused", "fused"),
-    # fused/eager: fwd 0.15x, bwd 0.053x
+    # fused/eager: fwd 0.15x, bwd 0.062x
     "logish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.1x, bwd 0.041x; native: 2 kernel(s) (eager 13), fwd 1.2x fused's, fails the ULP
+    # fused/eager: fwd 0.14x, bwd 0.092x; native: 2 kernel(s) (eager 12), fwd 1.1x fused's, fails the ULP
     # bounds
     "maxsig": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.35x, bwd 0.09x; native: 2 kernel(s) (eager 3), fwd 2x fused's
+    # fused/eager: fwd 0.32x, bwd 0.095x; native: 2 kernel(s) (eager 3), fwd 2x fused's
     "maxtanh": Route("native", "fused", "fused"),
-    # fused/eager: fwd 0.46x, bwd 0.15x; native: 2 kernel(s) (eager 3), fwd 1.2x fused's, fails the ULP
+    # fused/eager: fwd 0.3x, bwd 0.16x; native: 2 kernel(s) (eager 3), fwd 2.1x fused's, fails the ULP
     # bounds
     "minsin": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.093x, bwd 0.026x; native: 1 kernel(s) (eager 19), fwd 1.2x fused's, fails the ULP
+    # fused/eager: fwd 0.053x, bwd 0.015x; native: 1 kernel(s) (eager 19), fwd 1.8x fused's, fails the ULP
     # bounds
     "mish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.21x, bwd 0.13x
+    # fused/eager: fwd 0.14x, bwd 0.13x
     "pelu": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.27x, bwd 0.083x
+    # fused/eager: fwd 0.27x, bwd 0.069x
     "penalized_tanh": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.49x, bwd 0.28x; native: 1 kernel(s) (eager 3), fwd 0.82x fused's
+    # fused/eager: fwd 0.33x, bwd 0.2x; native: 1 kernel(s) (eager 3), fwd 0.76x fused's
     "prelu": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.93x, bwd 0.22x; native: 1 kernel(s) (eager 1), fwd 0.96x fused's
+    # fused/eager: fwd 0.89x, bwd 0.22x; native: 1 kernel(s) (eager 1), fwd 0.97x fused's
     "relu": Route("eager", "native", "fused"),
-    # fused/eager: fwd 0.21x, bwd 0.18x; native: 1 kernel(s) (eager 6), fwd 0.77x fused's
+    # fused/eager: fwd 0.21x, bwd 0.21x; native: 1 kernel(s) (eager 6), fwd 0.92x fused's
     "relu6": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.22x, bwd 0.17x; native: 1 kernel(s) (eager 8), fwd 0.79x fused's
+    # fused/eager: fwd 0.27x, bwd 0.14x; native: 1 kernel(s) (eager 8), fwd 0.56x fused's
     "selu": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.44x, bwd 0.1x
+    # fused/eager: fwd 0.21x, bwd 0.092x
     "serf": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.2x, bwd 0.092x; native: 2 kernel(s) (eager 7), fwd 1.3x fused's, fails the ULP
+    # fused/eager: fwd 0.22x, bwd 0.11x; native: 2 kernel(s) (eager 7), fwd 1.5x fused's, fails the ULP
     # bounds
     "shifted_softplus": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.14x, bwd 0.061x; native: 1 kernel(s) (eager 11), fwd 0.76x fused's, fails the ULP
+    # fused/eager: fwd 0.1x, bwd 0.11x; native: 1 kernel(s) (eager 10), fwd 0.95x fused's, fails the ULP
     # bounds
     "sigmoid": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.12x, bwd 0.054x; native: 1 kernel(s) (eager 14), fwd 0.55x fused's, fails the ULP
-    # bounds
+    # fused/eager: fwd 0.086x, bwd 0.064x; native: 1 kernel(s) (eager 14), fwd 0.93x fused's, fails the
+    # ULP bounds
     "silu": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.84x, bwd 0.55x; native: 1 kernel(s) (eager 1), fwd 1.2x fused's
+    # fused/eager: fwd 0.89x, bwd 0.59x; native: 1 kernel(s) (eager 1), fwd 1.1x fused's
     "sin": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.093x, bwd 0.028x
+    # fused/eager: fwd 0.03x, bwd 0.017x
     "sinc": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.064x, bwd 0.027x
+    # fused/eager: fwd 0.039x, bwd 0.021x
     "sincid": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.17x, bwd 0.14x
+    # fused/eager: fwd 0.071x, bwd 0.1x
     "smelu": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.11x, bwd 0.029x
+    # fused/eager: fwd 0.11x, bwd 0.028x
     "smish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.15x, bwd 0.21x
+    # fused/eager: fwd 0.15x, bwd 0.17x
     "snake": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.13x, bwd 0.085x; native: 1 kernel(s) (eager 18), fwd 0.54x fused's, fails the ULP
+    # fused/eager: fwd 0.081x, bwd 0.1x; native: 1 kernel(s) (eager 18), fwd 0.94x fused's, fails the ULP
     # bounds
     "softplus": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.14x, bwd 0.25x; native: 1 kernel(s) (eager 7), fwd 0.95x fused's
+    # fused/eager: fwd 0.14x, bwd 0.27x; native: 1 kernel(s) (eager 7), fwd 1x fused's
     "softshrink": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.15x, bwd 0.2x; native: 3 kernel(s) (eager 12), fwd 1.7x fused's, fails the ULP
+    # fused/eager: fwd 0.095x, bwd 0.2x; native: 3 kernel(s) (eager 12), fwd 2.6x fused's, fails the ULP
     # bounds
     "softsign": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.15x, bwd 0.13x
+    # fused/eager: fwd 0.062x, bwd 0.099x
     "sparse_plus": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.24x, bwd 0.17x
+    # fused/eager: fwd 0.17x, bwd 0.2x
     "sparse_sigmoid": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.9x, bwd 0.52x
-    "square": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.54x, bwd 0.4x
+    # fused/eager: fwd 1.1x, bwd 0.53x
+    "square": Route("eager", "eager", "fused"),
+    # fused/eager: fwd 0.33x, bwd 0.37x
     "squared_relu": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.068x, bwd 0.061x
+    # fused/eager: fwd 0.045x, bwd 0.059x
     "squareplus": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.4x, bwd 0.26x
+    # fused/eager: fwd 0.28x, bwd 0.29x
     "star_relu": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.11x, bwd 0.055x
+    # fused/eager: fwd 0.088x, bwd 0.065x
     "swish": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.66x, bwd 0.12x; native: 1 kernel(s) (eager 1), fwd 1.4x fused's
+    # fused/eager: fwd 0.74x, bwd 0.12x; native: 1 kernel(s) (eager 1), fwd 1.3x fused's
     "tanh": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.6x, bwd 0.16x
+    # fused/eager: fwd 0.29x, bwd 0.13x
     "tanhexp": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.1x, bwd 0.39x; native: 2 kernel(s) (eager 31), fwd 0.87x fused's, fails the ULP
+    # fused/eager: fwd 0.052x, bwd 0.34x; native: 2 kernel(s) (eager 31), fwd 1.5x fused's, fails the ULP
     # bounds
     "tanhshrink": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.31x, bwd 0.17x; native: 1 kernel(s) (eager 2), fwd 0.96x fused's
+    # fused/eager: fwd 0.42x, bwd 0.21x; native: 1 kernel(s) (eager 2), fwd 0.95x fused's
     "threshold": Route("native", "native", "fused"),
-    # fused/eager: fwd 0.16x, bwd 0.039x
+    # fused/eager: fwd 0.16x, bwd 0.037x
     "x_asinh2": Route("eager", "fused", "fused"),
-    # fused/eager: fwd 0.054x, bwd 0.12x
+    # fused/eager: fwd 0.041x, bwd 0.15x
     "xielu": Route("eager", "fused", "fused"),
 }
 
