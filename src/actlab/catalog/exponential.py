@@ -36,16 +36,20 @@ def _exp_lo(u, lo=-2000.0):
 _EXPM1MX_C = [1.0 / math.factorial(k + 2) for k in range(18)]
 
 
-def _expm1mx(v):
-    """e^v - 1 - v, accurate for all v < +inf (series for |v| <= 1, expm1(v) - v beyond)."""
+def _expm1mx(v, em=None):
+    """e^v - 1 - v, accurate for all v < +inf (series for |v| <= 1, expm1(v) - v beyond).
+    ``em``: expm1(v), if the caller has it already."""
     small = v.abs() <= 1
     vs = torch.where(small, v, 0)
-    p = torch.zeros_like(vs) + _EXPM1MX_C[-1]
-    for c in reversed(_EXPM1MX_C[:-1]):
+    # terms up to v^(n+1)/(n+1)!: the truncation, below 2/(n+2)! relative, is under half an
+    # ULP with 10 terms in float32 (and the half types, computed in float32), 18 in float64
+    coefs = _EXPM1MX_C if v.dtype == torch.float64 else _EXPM1MX_C[:10]
+    p = torch.zeros_like(vs) + coefs[-1]
+    for c in reversed(coefs[:-1]):
         p = p * vs + c
-    vl = torch.where(small, 2, v)
+    big = (torch.expm1(v) if em is None else em) - v
     # v·(v·p), not v²·p: the value may be subnormal and v² would round twice.
-    return torch.where(small, vs * (vs * p), torch.expm1(vl) - vl)
+    return torch.where(small, vs * (vs * p), big)
 
 
 # --------------------------------------------------------------------------------------- ELU
@@ -338,7 +342,7 @@ def _xielu(x, alpha_p, alpha_n, beta):
     xn = _nonpos(x)
     em = torch.expm1(xn)
     near = beta * xn >= alpha_n * em
-    neg = torch.where(near, alpha_n * _expm1mx(xn) + beta * xn, alpha_n * em + (beta - alpha_n) * xn)
+    neg = torch.where(near, alpha_n * _expm1mx(xn, em) + beta * xn, alpha_n * em + (beta - alpha_n) * xn)
     return torch.where(x > 0, x * (alpha_p * x + beta), neg)
 
 
