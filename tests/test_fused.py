@@ -267,6 +267,15 @@ def test_cli_json_and_table(tmp_path):
     assert "actlab vs alternatives" in res.stdout and png.stat().st_size > 10_000
     res = runner.invoke(app, ["kernels", "relu", "--sizes", "4Q"])
     assert isinstance(res.exception, ValueError) and "4Q" in str(res.exception)
+    # a gated activation runs in the model check only; a concatenated one in neither
+    res = runner.invoke(app, ["kernels", "swiglu"])
+    assert isinstance(res.exception, ValueError) and "--models-only" in str(res.exception)
+    res = runner.invoke(app, ["kernels", "crelu", "--models-only"])
+    assert isinstance(res.exception, ValueError) and "'relu' for 'crelu'" in str(res.exception)
+    res = runner.invoke(app, ["kernels", "relu", "crelu", "--sizes", "4K", "--no-compile", "--no-memory",
+                              "--repeats", "1", "--json"])
+    assert res.exit_code == 0 and "skipped crelu" in res.output.replace("\n", " ")
+    assert {r["activation"] for r in json.loads(res.stdout)["results"]} == {"relu"}
 
 
 def test_accurate_codegen_is_scoped_to_actlabs_compilations():
@@ -380,3 +389,21 @@ def test_fused_isinf_and_isnan_are_exact_and_vectorised():
     for dtype in (torch.float32, torch.float64, torch.bfloat16):
         x = torch.tensor(special * 9, dtype=dtype)  # 72 elements: vector body and scalar tail
         torch.testing.assert_close(k(x), fn(x))
+
+
+def test_a_kernel_that_cannot_compile_falls_back_to_the_eager_path(monkeypatch, caplog):
+    # no C++ compiler, an op inductor cannot lower, ...: the call warns once and runs eagerly
+    def broken(*_args):
+        raise RuntimeError("no compiler here")
+
+    monkeypatch.setattr(fused, "_build", lambda *a: broken)
+    monkeypatch.setattr(fused, "_build_gated", lambda *a: broken)
+    monkeypatch.setattr(fused, "_KERNELS", {})
+    x = _x(64).float().reshape(8, 8)
+    with fused.forced():
+        for name in ("isru", "swiglu"):  # an elementwise and a gated kernel
+            with fused.disabled():
+                want = getattr(actlab.functional, name)(x)
+            torch.testing.assert_close(getattr(actlab.functional, name)(x), want, rtol=0, atol=0)
+    assert caplog.text.count("could not be compiled") == 2 and "no compiler here" in caplog.text
+    assert set(fused._KERNELS.values()) == {None}

@@ -135,6 +135,11 @@ def kernels(
             raise ValueError(f"--threads must be >= 1, got {threads}")
         torch.set_num_threads(threads)
     specs = kb.benchable(chosen or None, ("elementwise", "gated") if models_only else ("elementwise",))
+    skipped = sorted({registry.get_spec(n).name for n in chosen} - {s.name for s in specs})
+    if skipped:  # say so rather than drop them silently
+        kinds = "elementwise or gated" if models_only else "elementwise"
+        _stderr().print(f"skipped {', '.join(skipped)}: not {kinds} (gated activations run in "
+                        "the model check, --models)")
     out: dict[str, Any] = {"device": device, "threads": torch.get_num_threads(),
                            "torch": torch.__version__}
     if calibrate:

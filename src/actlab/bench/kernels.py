@@ -110,9 +110,11 @@ def benchable(names: Iterable[str] | None = None,
     specs = [registry.get_spec(n) for n in names] if names else registry.specs()
     out = [s for s in specs if s.kind in kinds]
     if names and not out:
-        raise ValueError("none of these activations is elementwise; the kernel benchmark runs "
-                         "elementwise ones (a gated activation's gate, e.g. 'silu' for 'swiglu'; "
-                         "gated ones run in the model check: --models-only)")
+        gated = ("" if "gated" in kinds else "; a gated one its gate's (e.g. 'silu' for 'swiglu') "
+                 "and runs in the model check (--models-only)")
+        raise ValueError(f"{', '.join(s.name for s in specs)}: this benchmark runs {' and '.join(kinds)} "
+                         "activations; a concatenated one uses its base's kernels (e.g. 'relu' for "
+                         f"'crelu'){gated}")
     return out
 
 
