@@ -472,45 +472,44 @@ def kernel(spec: ActivationSpec, direction: str,
         raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
     if values is None:
         values = tuple(spec.defaults[n] for n in spec.param_names)
-    key = (spec.name, direction, values)
+    return _cached((spec.name, direction, values), lambda: _build(spec, direction, values))
+
+
+def _cached(key: tuple[str, str, tuple[Any, ...]],
+            build: Callable[[], Callable[..., torch.Tensor]]) -> Callable[..., torch.Tensor] | None:
     if key not in _KERNELS:
-        _KERNELS[key] = _build(spec, direction, values)
+        _KERNELS[key] = build()
     return _KERNELS[key]
 
 
 def _run(spec: ActivationSpec, direction: str, values: tuple[Any, ...],
          *tensors: torch.Tensor) -> torch.Tensor | None:
-    key = (spec.name, direction, values)
-    kernel_fn = kernel(spec, direction, values)
-    if kernel_fn is None:
-        return None
     # One flat, detached view per tensor: every shape shares one compiled graph (dynamic size),
     # a new rank or batch size never recompiles, nor does x.requires_grad (a guard of its own).
-    flat = [t.detach().reshape(-1) for t in tensors]
-    try:
-        out = kernel_fn(*flat)
-    except Exception as e:  # no C++ compiler, an op inductor cannot lower, ...: stay eager
-        log.warning("actlab.fused: %s %s could not be compiled, using the eager path (%s: %s)",
-                    spec.name, direction, type(e).__name__, e)
-        _KERNELS[key] = None
-        return None
-    return out.view(tensors[0].shape)
+    out = _call((spec.name, direction, values), kernel(spec, direction, values),
+                *(t.detach().reshape(-1) for t in tensors))
+    return None if out is None else out.view(tensors[0].shape)
 
 
 def _run_gated(gate: ActivationSpec, direction: str, dim: int, values: tuple[Any, ...],
                *tensors: torch.Tensor) -> torch.Tensor | None:
     dim = dim % tensors[0].dim()  # one kernel per (rank, dim): the split is part of the graph
     key = (gate.name, f"gated_{direction}", (tensors[0].dim(), dim, *values))
-    if key not in _KERNELS:
-        _KERNELS[key] = _build_gated(gate, direction, dim, values)
-    kernel_fn = _KERNELS[key]
+    kernel_fn = _cached(key, lambda: _build_gated(gate, direction, dim, values))
+    return _call(key, kernel_fn, *(t.detach() for t in tensors))
+
+
+def _call(key: tuple[str, str, tuple[Any, ...]], kernel_fn: Callable[..., torch.Tensor] | None,
+          *args: torch.Tensor) -> torch.Tensor | None:
+    """``kernel_fn(*args)`` (it compiles on its first call); ``None`` if it cannot be compiled
+    (no C++ compiler, an op inductor cannot lower, ...), remembered under ``key``."""
     if kernel_fn is None:
         return None
     try:
-        return kernel_fn(*(t.detach() for t in tensors))
-    except Exception as e:  # as in _run: stay eager
-        log.warning("actlab.fused: gated %s %s could not be compiled, using the eager path (%s: %s)",
-                    gate.name, direction, type(e).__name__, e)
+        return kernel_fn(*args)
+    except Exception as e:
+        log.warning("actlab.fused: %s %s could not be compiled, using the eager path (%s: %s)",
+                    key[0], key[1], type(e).__name__, e)
         _KERNELS[key] = None
         return None
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import actlab
 from actlab.analysis.cli import app
+from actlab.analysis.doctor import demo_model
 from actlab.doctor import diagnose
 
 
@@ -56,14 +57,10 @@ def test_healthy_mlp_has_no_findings():
 
 
 def test_deep_sigmoid_vanishing_gradients_are_flagged():
-    torch.manual_seed(0)
-    blocks: list[nn.Module] = []
-    for _ in range(20):
-        lin = nn.Linear(64, 64)
-        nn.init.xavier_normal_(lin.weight)
-        nn.init.zeros_(lin.bias)
-        blocks += [lin, nn.Sigmoid()]
-    report = diagnose(nn.Sequential(*blocks), torch.randn(128, 64))
+    # the shipped demo: 20 Linear(64, 64) + sigmoid layers, Xavier init, zero biases
+    model, x = demo_model("sigmoid-deep")
+    assert sum(isinstance(m, nn.Sigmoid) for m in model) == 20
+    report = diagnose(model, x)
     assert report.grad_first_last < 1e-6
     vanish = [f for f in report.findings if "vanish" in f.problem]
     assert vanish and "critical_" in vanish[0].advice
