@@ -124,6 +124,13 @@ class ActivationSpec:
         if set(self.param_grads) - names:
             raise ValueError(f"{self.name}: param_grads for unknown parameters")
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # A spec is a catalog entry: it pickles (torch.save, deepcopy, multiprocessing) by name,
+        # so its functions are never serialised and a loaded model uses the installed catalog.
+        from .registry import get_spec
+
+        return get_spec, (self.name,)
+
     @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
