@@ -51,7 +51,9 @@ def test_tiny_sweep_writes_the_expected_rows_and_resumes(tmp_path):
     for r in runs:
         assert r["status"] == "done" and r["metric_name"] == "accuracy" and r["n_params"] == 26122
         assert [(e["epoch"], e["step"]) for e in r["epochs"]] == [(0, 0), (1, 3)]
-        assert r["metric"] == r["epochs"][-1]["metric"]
+        # one evaluation after training: the best-validation epoch is it, scored on test
+        assert r["best_epoch"] == 1 and r["metric"] == r["epochs"][-1]["test_metric"]
+        assert r["val_metric"] == r["epochs"][-1]["metric"]
         # accuracy is a count over the 360 test digits
         assert 0 <= r["metric"] <= 1 and abs(r["metric"] * 360 - round(r["metric"] * 360)) < 1e-9
         last = r["epochs"][-1]

@@ -5,7 +5,7 @@ Layout::
     runs    one row per finished run, UNIQUE (task, activation, seed, config_hash)
     epochs  (run_id, epoch) -> step, train/val loss, metric, dead/saturated fractions, seconds
     claims  runs being trained now (who and since when): informational, never blocks a run
-    meta    schema version
+    meta    schema version (a schema-1 store is migrated in place: new columns, rows kept)
 
 Guarantees, and how:
 
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_DB = Path("actlab-results") / "results.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     task TEXT NOT NULL, activation TEXT NOT NULL, seed INTEGER NOT NULL, config_hash TEXT NOT NULL,
     config TEXT NOT NULL, metric_name TEXT NOT NULL, metric REAL, val_loss REAL,
+    val_metric REAL, best_epoch INTEGER, late_gain REAL,
     status TEXT NOT NULL, n_params INTEGER, seconds REAL, threads INTEGER,
     host TEXT, pid INTEGER, started REAL, finished REAL, versions TEXT,
     UNIQUE (task, activation, seed, config_hash)
@@ -51,7 +52,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS epochs (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     epoch INTEGER NOT NULL, step INTEGER NOT NULL, train_loss REAL, val_loss REAL, metric REAL,
-    dead_frac REAL, sat_frac REAL, seconds REAL,
+    test_loss REAL, test_metric REAL, dead_frac REAL, sat_frac REAL, seconds REAL,
     PRIMARY KEY (run_id, epoch)
 );
 CREATE TABLE IF NOT EXISTS claims (
@@ -63,8 +64,14 @@ CREATE INDEX IF NOT EXISTS runs_by_task ON runs (task, config_hash);
 """
 
 RUN_COLUMNS = ("task", "activation", "seed", "config_hash", "config", "metric_name", "metric", "val_loss",
-               "status", "n_params", "seconds", "threads", "host", "pid", "started", "finished", "versions")
-EPOCH_COLUMNS = ("epoch", "step", "train_loss", "val_loss", "metric", "dead_frac", "sat_frac", "seconds")
+               "val_metric", "best_epoch", "late_gain", "status", "n_params", "seconds", "threads", "host",
+               "pid", "started", "finished", "versions")
+EPOCH_COLUMNS = ("epoch", "step", "train_loss", "val_loss", "metric", "test_loss", "test_metric", "dead_frac",
+                 "sat_frac", "seconds")
+# schema 1 -> 2: the validation/test split of the tune-then-test protocol
+MIGRATIONS = {1: [f"ALTER TABLE {t} ADD COLUMN {c}" for t, c in (
+    ("runs", "val_metric REAL"), ("runs", "best_epoch INTEGER"), ("runs", "late_gain REAL"),
+    ("epochs", "test_loss REAL"), ("epochs", "test_metric REAL"))]}
 
 Key = tuple[str, str, int, str]
 
@@ -94,6 +101,14 @@ class Store:
                 c.execute(stmt)
             c.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         version = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        if int(version) in MIGRATIONS:  # an older store: add the new columns, keep its rows
+            with self.transaction() as c:
+                now = c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+                for v in range(int(now), SCHEMA_VERSION):
+                    for stmt in MIGRATIONS[v]:
+                        c.execute(stmt)
+                c.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+            version = SCHEMA_VERSION
         if int(version) != SCHEMA_VERSION:
             raise ValueError(f"{self.path} has results schema {version}; this actlab reads "
                              f"{SCHEMA_VERSION}. Use another --db file.")

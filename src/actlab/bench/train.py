@@ -6,9 +6,13 @@ never depends on it. Sweeps run each run on one thread (``torch.set_num_threads(
 keeps floating-point reductions in one order, so the same run gives the same numbers in a local
 worker, in a Ray worker or in this process.
 
-Each evaluation ("epoch" row; for the language model, every ``eval_every`` steps) records the
-training loss since the last one, the held-out loss and metric (accuracy or bits per character)
-and two unit statistics measured on a fixed probe batch, with the threshold used for saturation
+Data come in three splits: train, validation (carved from the training data with a fixed
+generator, :func:`actlab.bench.tasks.carve`; for text, held-out documents) and test. Each
+evaluation ("epoch" row; for the language model, every ``eval_every`` steps) records the
+training loss since the last one, the validation loss and metric (``val_loss``, ``metric``:
+accuracy or bits per character), in the test stage (``stage="test"``) the test loss and metric
+(``test_loss``, ``test_metric``; a tuning run never evaluates the test split), and two unit
+statistics measured on a fixed probe batch, with the threshold used for saturation
 by :mod:`actlab.analysis.properties` (``|f'| < 1e-3``):
 
 * ``sat_frac`` -- the fraction of (example, unit) pairs where the unit passes (almost) no
@@ -16,6 +20,9 @@ by :mod:`actlab.analysis.properties` (``|f'| < 1e-3``):
   ``|a·g'(b)|``); a ReLU on its negative side counts, as does tanh beyond |z| ≈ 3.8;
 * ``dead_frac`` -- the fraction of units saturated on *every* probe example: dead ReLUs, or
   sigmoid units stuck at 0 or 1.
+
+A run's score (:func:`select`) is the metric at its best-validation evaluation: on validation
+in the tuning stage, on test in the test stage; a diverged run scores as the untrained model.
 
 Units are features for MLPs and the transformer's feed-forward block, channels for CNNs.
 
@@ -41,10 +48,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from .tasks import Task, canonical_activation, get_task
+from .tasks import Task, canonical_activation, carve, get_task
 
 SATURATION = 1e-3  # |f'| below this is "saturated" (actlab.analysis.properties.SATURATION)
-PROTOCOL = 1  # bump when a change to the training code changes results: old rows stop matching
+PROTOCOL = 2  # bump when a change to the training code changes results: old rows stop matching
 
 Progress = Callable[[dict[str, Any], int], None]
 
@@ -125,11 +132,11 @@ def unit_stats(model: nn.Module, probe: torch.Tensor) -> tuple[float, float]:
 
 
 # -------------------------------------------------------------------------------- the loops
-def _row(epoch: int, step: int, train_loss: float, val_loss: float, metric: float,
+def _row(epoch: int, step: int, train_loss: float, val: tuple[float, float], test: tuple[float, float] | None,
          stats: tuple[float, float], t0: float) -> dict[str, Any]:
-    return {"epoch": epoch, "step": step, "train_loss": train_loss, "val_loss": val_loss,
-            "metric": metric, "dead_frac": stats[0], "sat_frac": stats[1],
-            "seconds": time.perf_counter() - t0}
+    return {"epoch": epoch, "step": step, "train_loss": train_loss, "val_loss": val[0], "metric": val[1],
+            "test_loss": test[0] if test else math.nan, "test_metric": test[1] if test else math.nan,
+            "dead_frac": stats[0], "sat_frac": stats[1], "seconds": time.perf_counter() - t0}
 
 
 def _classify(task: Task, spec: RunSpec, model: nn.Module, data: Any, progress: Progress | None,
@@ -137,29 +144,37 @@ def _classify(task: Task, spec: RunSpec, model: nn.Module, data: Any, progress: 
     cfg = spec.config
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     gen = torch.Generator().manual_seed(spec.seed)
+    data = carve(data, cfg["val_frac"], cfg["subset"])
+    if len(data.x_val) == 0:
+        raise ValueError(f"{spec.task}: val_frac={cfg['val_frac']} leaves no validation examples")
     x, y = data.x_train, data.y_train
     probe = x[: cfg["probe"]]
     n, batch, steps = len(x), cfg["batch"], cfg["steps"]
     total = cfg["epochs"] if not steps else min(cfg["epochs"], math.ceil(steps / math.ceil(n / batch)))
+    testing = cfg["stage"] == "test"
+
+    def score(xs: torch.Tensor, ys: torch.Tensor) -> tuple[float, float]:
+        losses, correct = 0.0, 0
+        for i in range(0, len(xs), 4096):
+            logits = model(xs[i:i + 4096])
+            target = ys[i:i + 4096]
+            losses += float(nn.functional.cross_entropy(logits, target, reduction="sum"))
+            correct += int((logits.argmax(1) == target).sum())
+        return losses / len(xs), correct / len(xs)
 
     def evaluate(epoch: int, step: int, train_loss: float) -> dict[str, Any]:
         model.eval()
         with torch.no_grad():
-            losses, correct = 0.0, 0
-            for i in range(0, len(data.x_test), 4096):
-                logits = model(data.x_test[i:i + 4096])
-                target = data.y_test[i:i + 4096]
-                losses += float(nn.functional.cross_entropy(logits, target, reduction="sum"))
-                correct += int((logits.argmax(1) == target).sum())
+            val = score(data.x_val, data.y_val)
+            test = score(data.x_test, data.y_test) if testing else None  # never read while tuning
         model.train()
-        n_test = len(data.x_test)
-        row = _row(epoch, step, train_loss, losses / n_test, correct / n_test, unit_stats(model, probe), t0)
+        row = _row(epoch, step, train_loss, val, test, unit_stats(model, probe), t0)
         if progress:
             progress(row, total)
         return row
 
     rows = [evaluate(0, 0, math.nan)]
-    step, diverged = 0, False
+    step, diverged, first = 0, False, None
     for epoch in range(1, total + 1):
         perm = torch.randperm(n, generator=gen)
         loss_sum, seen = 0.0, 0
@@ -172,7 +187,8 @@ def _classify(task: Task, spec: RunSpec, model: nn.Module, data: Any, progress: 
             loss_sum += loss.item() * len(idx)
             seen += len(idx)
             step += 1
-            if not math.isfinite(loss.item()):
+            first = loss.item() if first is None else first
+            if exploded(loss.item(), first):
                 diverged = True
                 break
             if steps and step >= steps:
@@ -199,31 +215,41 @@ def _lm(task: Task, spec: RunSpec, model: nn.Module, data: Any, progress: Progre
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     gen = torch.Generator().manual_seed(spec.seed)
     offsets = torch.arange(ctx + 1)
-    n_seg = (min(cfg["eval_bytes"], len(data.val)) - 1) // ctx
-    segments = data.val[torch.arange(n_seg)[:, None] * ctx + offsets].long()
-    is_char = (segments[:, 1:] & 0xC0) != 0x80  # a byte that starts a UTF-8 character
-    n_chars = int(is_char.sum())
-    probe = segments[: cfg["probe"], :-1]
+    testing = cfg["stage"] == "test"
+
+    def windows(split: torch.Tensor) -> tuple[torch.Tensor, int]:
+        n_seg = (min(cfg["eval_bytes"], len(split)) - 1) // ctx
+        segments = split[torch.arange(n_seg)[:, None] * ctx + offsets].long()
+        is_char = (segments[:, 1:] & 0xC0) != 0x80  # a byte that starts a UTF-8 character
+        return segments, int(is_char.sum())
+
+    val_seg, val_chars = windows(data.val)
+    test_seg, test_chars = windows(data.test if data.test is not None else data.val)
+    probe = val_seg[: cfg["probe"], :-1]
     total = math.ceil(steps / every)
+
+    def score(segments: torch.Tensor, n_chars: int) -> tuple[float, float]:
+        nats = 0.0
+        for i in range(0, len(segments), 128):
+            seg = segments[i:i + 128]
+            logits = model(seg[:, :-1])
+            nats += float(nn.functional.cross_entropy(logits.reshape(-1, 256), seg[:, 1:].reshape(-1),
+                                                      reduction="sum"))
+        return nats / (len(segments) * ctx), nats / math.log(2) / n_chars
 
     def evaluate(epoch: int, step: int, train_loss: float) -> dict[str, Any]:
         model.eval()
-        nats = 0.0
         with torch.no_grad():
-            for i in range(0, n_seg, 128):
-                seg = segments[i:i + 128]
-                logits = model(seg[:, :-1])
-                nats += float(nn.functional.cross_entropy(logits.reshape(-1, 256), seg[:, 1:].reshape(-1),
-                                                          reduction="sum"))
+            val = score(val_seg, val_chars)
+            test = score(test_seg, test_chars) if testing else None
         model.train()
-        bpc = nats / math.log(2) / n_chars
-        row = _row(epoch, step, train_loss, nats / (n_seg * ctx), bpc, unit_stats(model, probe), t0)
+        row = _row(epoch, step, train_loss, val, test, unit_stats(model, probe), t0)
         if progress:
             progress(row, total)
         return row
 
     rows = [evaluate(0, 0, math.nan)]
-    loss_sum, seen, diverged = 0.0, 0, False
+    loss_sum, seen, diverged, first = 0.0, 0, False, None
     for step in range(1, steps + 1):
         starts = torch.randint(0, len(data.train) - ctx - 1, (batch,), generator=gen)
         seq = data.train[starts[:, None] + offsets].long()
@@ -236,7 +262,8 @@ def _lm(task: Task, spec: RunSpec, model: nn.Module, data: Any, progress: Progre
         sched.step()
         loss_sum += loss.item()
         seen += 1
-        if not math.isfinite(loss.item()):
+        first = loss.item() if first is None else first
+        if exploded(loss.item(), first):
             diverged = True
         if diverged or step % every == 0 or step == steps:
             rows.append(evaluate(len(rows), step, loss_sum / seen))
@@ -244,6 +271,44 @@ def _lm(task: Task, spec: RunSpec, model: nn.Module, data: Any, progress: Progre
         if diverged:
             break
     return rows, diverged
+
+
+DIVERGED = 100.0  # a training loss this many times the first batch's (or non-finite) is divergence
+
+
+def exploded(loss: float, first: float) -> bool:
+    """Divergence: a non-finite loss, or one ``DIVERGED`` times the first batch's (a classifier
+    starts near ln 10 ≈ 2.3; 230 means confidently wrong logits of that size: the weights have
+    blown up, even if float32 has not yet overflowed)."""
+    return not math.isfinite(loss) or loss > DIVERGED * max(first, 1.0)
+
+
+def select(rows: list[dict[str, Any]], stage: str, higher_is_better: bool,
+           diverged: bool) -> tuple[float, int, float]:
+    """(score, epoch, late_gain) of a run under the tune-then-test protocol.
+
+    * the evaluation kept is the one with the best *validation* metric after training began
+      (early stopping by validation; epoch 0, the untrained model, is not a candidate);
+    * ``stage="tune"`` scores it on validation, ``stage="test"`` on test (the test split never
+      chooses anything);
+    * a diverged run is a failure that counts: it scores what the untrained model scores on the
+      same split (epoch 0), not NaN, so it pulls its activation's mean down instead of vanishing;
+    * ``late_gain``: how much the validation metric improved over the last quarter of the
+      budget (signed so that positive is better): near 0 means the run had converged, a large
+      value means the budget ranks models still learning.
+    """
+    key = "test_metric" if stage == "test" else "metric"
+    if diverged or len(rows) < 2:
+        return float(rows[0][key]), 0, math.nan
+    sign = 1.0 if higher_is_better else -1.0
+    trained = [r for r in rows[1:] if math.isfinite(r["metric"])]
+    if not trained:
+        return float(rows[0][key]), 0, math.nan
+    best = max(trained, key=lambda r: sign * r["metric"])
+    last = rows[-1]
+    quarter = [r for r in rows[1:] if r["step"] <= 0.75 * last["step"]]
+    late = sign * (last["metric"] - quarter[-1]["metric"]) if quarter else math.nan
+    return float(best[key]), int(best["epoch"]), float(late)
 
 
 def _eager() -> contextlib.AbstractContextManager[Any]:
@@ -278,6 +343,11 @@ def run(spec: RunSpec, progress: Progress | None = None) -> dict[str, Any]:
     import actlab
 
     task = get_task(spec.task)
+    lr, stage = spec.config.get("lr"), spec.config.get("stage", "test")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if stage not in ("tune", "test"):
+        raise ValueError(f"stage must be 'tune' (score on validation) or 'test', got {stage!r}")
     data = task.load(spec.config)
     warm_up()
     started = time.time()
@@ -287,11 +357,14 @@ def run(spec: RunSpec, progress: Progress | None = None) -> dict[str, Any]:
     loop = _classify if task.loop == "classify" else _lm
     with _eager():
         rows, diverged = loop(task, spec, model, data, progress, t0)
-    last = rows[-1]
+    score, best_epoch, late_gain = select(rows, spec.config.get("stage", "test"), task.higher_is_better,
+                                          diverged)
+    best = rows[best_epoch]
     return {
         "task": spec.task, "activation": spec.activation, "seed": spec.seed,
         "config_hash": spec.config_hash, "config": spec.config, "metric_name": task.metric,
-        "metric": last["metric"], "val_loss": last["val_loss"],
+        "metric": score, "val_loss": best["val_loss"], "val_metric": best["metric"],
+        "best_epoch": best_epoch, "late_gain": late_gain,
         "status": "diverged" if diverged else "done",
         "n_params": sum(p.numel() for p in model.parameters()),
         "seconds": time.perf_counter() - t0, "started": started, "finished": time.time(),

@@ -96,6 +96,8 @@ class ClassData:
     x_test: Any
     y_test: Any
     n_classes: int
+    x_val: Any = None  # the validation split, once carved (:func:`carve`)
+    y_val: Any = None
 
 
 _TASKS: dict[str, Task] = {}
@@ -183,6 +185,47 @@ def make_activation(label: str, **kwargs: Any) -> nn.Module:
     return actlab.nn.Activation(name, **params, **kwargs)
 
 
+def carve(data: ClassData, val_frac: float, subset: float = 1.0, seed: int = 20240601) -> ClassData:
+    """Split ``data``'s training set into (train, validation), stratified by class, with a fixed
+    generator: the validation split never depends on a run's seed, and the test split is never
+    touched. ``subset`` < 1 then keeps that fraction of the remaining training examples (per
+    class, at least one): the small-data regime. Returns ``ClassData`` whose ``x_val``/``y_val``
+    hold the validation split.
+
+    Why carve rather than reuse the test set: choosing a learning rate (or an epoch) on the test
+    set and then reporting the test score double-dips; the protocol tunes on validation only.
+    """
+    import torch
+
+    if not 0.0 <= val_frac < 1.0:
+        raise ValueError(f"val_frac must be in [0, 1), got {val_frac}")
+    if not 0.0 < subset <= 1.0:
+        raise ValueError(f"subset must be in (0, 1], got {subset}")
+    key = (id(data), val_frac, subset, seed)
+    if key in _CARVED:
+        return _CARVED[key][1]
+    g = torch.Generator().manual_seed(seed)
+    y = data.y_train
+    train_idx, val_idx = [], []
+    for c in range(data.n_classes):
+        idx = torch.nonzero(y == c).flatten()
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        n_val = round(val_frac * len(idx))
+        rest = idx[n_val:]
+        keep = max(1, round(subset * len(rest))) if len(rest) else 0
+        val_idx.append(idx[:n_val])
+        train_idx.append(rest[:keep])
+    tr = torch.sort(torch.cat(train_idx)).values
+    va = torch.sort(torch.cat(val_idx)).values
+    out = ClassData(data.x_train[tr], y[tr], data.x_test, data.y_test, data.n_classes,
+                    data.x_train[va], y[va])
+    _CARVED[key] = (data, out)  # keep `data` alive so its id is not reused
+    return out
+
+
+_CARVED: dict[tuple, tuple[Any, ClassData]] = {}
+
+
 def width_factors(label: str) -> tuple[int, int]:
     """(pre-activation width multiplier, post-activation multiplier) for a unit count of 1.
 
@@ -196,6 +239,6 @@ def width_factors(label: str) -> tuple[int, int]:
 
 
 __all__ = [
-    "ClassData", "Task", "canonical_activation", "coerce", "get_task", "make_activation", "parse_activation",
-    "register", "split_labels", "tasks", "width_factors",
+    "ClassData", "Task", "canonical_activation", "carve", "coerce", "get_task", "make_activation",
+    "parse_activation", "register", "split_labels", "tasks", "width_factors",
 ]

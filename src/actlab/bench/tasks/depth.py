@@ -6,7 +6,9 @@ as networks deepen.
 ``depth`` is the number of hidden layers (each ``Linear(width) -> activation``), no
 normalisation, no residual connections, no dropout; every activation gets the same
 initialisation (``init``, LeCun-normal N(0, 1/fan_in) by default: neutral between ReLU, which
-wants 2/fan_in, and tanh/SELU, which want 1/fan_in) and the same optimiser (Adam, ``lr``).
+wants 2/fan_in, and tanh/SELU, which want 1/fan_in; ``he``; or ``critical``, each activation's
+own edge-of-chaos variance) and the same optimiser (Adam, ``lr``). The init is part of the
+verdict: sweep it (``--set init=lecun,critical``) rather than read a depth result without it.
 Sweep it with ``actlab bench train --task depth --set depth=2,8,16,32``. The data come from
 another classification task (``dataset``: digits by default, also mnist1d, mnist, ...).
 """
@@ -19,7 +21,7 @@ from typing import Any
 from torch import nn
 
 from . import Task, get_task, register
-from .models import CLASSIFY_DEFAULTS, mlp
+from .models import CLASSIFY_DEFAULTS, matched_width, mlp
 
 
 def load(cfg: Mapping[str, Any]) -> Any:
@@ -36,7 +38,9 @@ def load(cfg: Mapping[str, Any]) -> Any:
 def build(act: str, cfg: Mapping[str, Any], data: Any) -> nn.Module:
     if cfg["depth"] < 1:
         raise ValueError(f"depth must be >= 1 hidden layer, got {cfg['depth']}")
-    return mlp(data.x_train.shape[1], [cfg["width"]] * cfg["depth"], data.n_classes, act, init=cfg["init"])
+    make = lambda w, a: mlp(data.x_train.shape[1], [w] * cfg["depth"], data.n_classes, a)
+    w = matched_width(make, cfg["width"], act) if cfg["match_params"] else cfg["width"]
+    return mlp(data.x_train.shape[1], [w] * cfg["depth"], data.n_classes, act, init=cfg["init"])
 
 
 register(Task(

@@ -10,9 +10,11 @@ Corpus (``corpus`` setting):
 * ``kjv``: the King James Bible from Debian's ``bible-kjv`` (the ``bible`` program prints it).
 * any other value: a path to a UTF-8 text file.
 
-Every 10th document (article; for a plain file, every 10th block of 64 kB) is held out. The
-model sees UTF-8 bytes (vocabulary 256) and is evaluated on the first ``eval_bytes`` held-out
-bytes in non-overlapping windows of ``ctx`` bytes; bits per character is the summed
+Every 10th document (article; for a plain file, every 10th block of 64 kB) is held out as the
+test split, and every 10th document shifted by five as the validation split (used for tuning
+and for choosing the evaluation step; the test split is read only in the test stage). The
+model sees UTF-8 bytes (vocabulary 256) and is evaluated on the first ``eval_bytes`` bytes of a
+split in non-overlapping windows of ``ctx`` bytes; bits per character is the summed
 cross-entropy in bits over the number of predicted bytes that start a character (bytes that are
 not UTF-8 continuation bytes ``10xxxxxx``), so it is a true per-character figure even for
 non-ASCII text.
@@ -25,6 +27,7 @@ embedding, GPT-2 initialisation N(0, 0.02²) with residual projections scaled by
 * gated (GLU family, a ⊗ g(b)): ``W_2 (x W ⊗ g(x V))`` with hidden size ``2h/3``, so that the
   three matrices hold as many parameters as the two of the elementwise block (Shazeer 2020,
   "GLU variants improve transformer", arXiv:2002.05202, §2). No biases in the block, as there.
+* concatenated (CReLU, ``[f(z), f(-z)]``): hidden size ``2h/3`` too (``d·h' + 2h'·d = 2dh``).
 
 Training: AdamW (β = 0.9, 0.95, no weight decay), linear warm-up over ``warmup`` steps then
 cosine decay to 10 % of ``lr``, gradient norm clipped at 1, ``steps`` steps of ``batch`` random
@@ -57,9 +60,10 @@ HELD_OUT_EVERY = 10
 @dataclass(frozen=True)
 class TextData:
     train: torch.Tensor  # uint8 bytes
-    val: torch.Tensor
+    val: torch.Tensor  # validation split
     n_chars: int  # characters in the whole corpus
     source: str
+    test: torch.Tensor | None = None  # test split
 
 
 def gensim_file(name: str) -> Path | None:
@@ -113,10 +117,12 @@ def load_corpus(corpus: str) -> TextData:
             text = Path(corpus).read_text(encoding="utf-8")
             source = corpus
         docs = [text[i:i + 65536] for i in range(0, len(text), 65536)]
-    train = "\n\n".join(d for i, d in enumerate(docs) if i % HELD_OUT_EVERY != HELD_OUT_EVERY - 1)
-    val = "\n\n".join(d for i, d in enumerate(docs) if i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1)
+    role = {HELD_OUT_EVERY - 1: "test", HELD_OUT_EVERY // 2 - 1: "val"}
+    split = lambda i: role.get(i % HELD_OUT_EVERY, "train")
+    part = lambda name: "\n\n".join(d for i, d in enumerate(docs) if split(i) == name)
     as_bytes = lambda s: torch.frombuffer(bytearray(s.encode("utf-8")), dtype=torch.uint8)
-    return TextData(as_bytes(train), as_bytes(val), sum(map(len, docs)), source)
+    return TextData(as_bytes(part("train")), as_bytes(part("val")), sum(map(len, docs)), source,
+                    as_bytes(part("test")))
 
 
 def load(cfg: Mapping[str, Any]) -> TextData:
@@ -126,11 +132,12 @@ def load(cfg: Mapping[str, Any]) -> TextData:
 # ------------------------------------------------------------------------------------ model
 def ffn_hidden(label: str, d_model: int, mult: int) -> int:
     """Hidden units of the feed-forward block: ``mult·d``, or ``round(2·mult·d/3)`` for gated
-    activations (three matrices instead of two, same parameter count; Shazeer 2020)."""
+    activations (three matrices instead of two, same parameter count; Shazeer 2020) and for
+    concatenated ones (the down projection reads twice the units)."""
     import actlab
 
     h = mult * d_model
-    if actlab.get_spec(parse_activation(label)[0]).kind == "gated":
+    if actlab.get_spec(parse_activation(label)[0]).kind in ("gated", "concatenated"):
         return round(2 * h / 3)
     return h
 
@@ -201,6 +208,6 @@ register(Task(
     "gensim test data (pip install gensim)",
     {"corpus": "enwiki", "d_model": 96, "layers": 2, "heads": 4, "ctx": 64, "ffn_mult": 4,
      "batch": 32, "steps": 400, "lr": 2e-3, "warmup": 50, "eval_every": 100, "eval_bytes": 65536,
-     "probe": 8},
+     "probe": 8, "stage": "test", "protocol": "none"},
     load, build, available=lambda: available("enwiki"),
 ))

@@ -1,0 +1,169 @@
+"""Tune, then test: the lr the protocol picks is the one a direct grid shows best, a diverged
+run is a counted failure, the test split is never read while tuning, init is declared and
+gated/concatenated activations are parameter-matched."""
+
+import math
+import sqlite3
+
+import pytest
+import torch
+from torch import nn
+
+from actlab.bench import compare, protocol, train
+from actlab.bench.protocol import Experiment, Profile
+from actlab.bench.store import Store
+from actlab.bench.tasks import carve, get_task, models
+from actlab.bench.train import RunSpec
+
+TINY = {"steps": 24, "batch": 32}  # one evaluation after 24 steps: fractions of a second a run
+
+
+def profile(acts, lrs, test_seeds=2, name="t"):
+    return Profile(name, "test", (Experiment("digits", "digits", tuple(acts), TINY),),
+                   {"classify": tuple(lrs)}, tune_seeds=1, test_seeds=test_seeds)
+
+
+def test_tune_then_test_picks_the_lr_a_direct_grid_shows_best(tmp_path):
+    lrs = (1e-5, 1e-2, 1e20)  # too small to learn in 24 steps, fine, diverges
+    prof = profile(("relu", "tanh"), lrs)
+    out = protocol.run_profile(prof, tmp_path / "r.sqlite", workers=0, progress=False)
+    assert out["tune"].complete and out["test"].complete and len(out["test"].stored) == 4
+    choice = {c["activation"]: c for c in out["choice"]}
+    for act in ("relu", "tanh"):
+        # the direct grid, scored here from the evaluation rows: the validation accuracy after
+        # training, or the untrained model's for a run that diverged
+        direct = {}
+        for lr in lrs:
+            spec = RunSpec.make("digits", act, protocol.TUNE_SEED0, {**TINY, "lr": lr, "stage": "tune"})
+            r = train.run(spec)
+            rows = r["epochs"]
+            diverged = r["status"] == "diverged"
+            direct[lr] = rows[0]["metric"] if diverged else max(e["metric"] for e in rows[1:])
+            assert choice[act]["curve"][lr] == direct[lr]
+            assert all(e["test_metric"] is None or math.isnan(e["test_metric"]) for e in rows)  # never read
+        best = max(direct, key=direct.get)
+        assert best == 1e-2 and choice[act]["best_lr"] == best
+        assert direct[1e-2] > direct[1e-5] + 0.2  # the grid separates clearly
+        assert choice[act]["tune_failures"] == 1  # the 1e20 run diverged and was counted
+        mean = sum(direct.values()) / 3
+        assert choice[act]["sensitivity"] == pytest.approx(direct[best] - mean)
+    with Store(tmp_path / "r.sqlite") as s:
+        runs = s.runs(with_epochs=True)
+    tested = protocol.tested_runs(runs, prof.protocol)
+    assert sorted((r["activation"], r["seed"], r["lr"]) for r in tested) == [
+        ("relu", 0, 1e-2), ("relu", 1, 1e-2), ("tanh", 0, 1e-2), ("tanh", 1, 1e-2)]  # fresh seeds
+    assert len({r["config_hash"] for r in tested}) == 1  # one experiment despite per-activation lrs
+    for r in tested:
+        assert r["metric"] == r["epochs"][r["best_epoch"]]["test_metric"]
+    again = protocol.run_profile(prof, tmp_path / "r.sqlite", workers=0, progress=False)
+    assert again["tune"].skipped == 6 and again["test"].skipped == 4  # resumes, same choice
+
+
+def test_a_diverged_run_is_a_counted_failure(tmp_path):
+    prof = profile(("relu",), (1e20,), test_seeds=2)
+    protocol.run_profile(prof, tmp_path / "r.sqlite", workers=0, progress=False)
+    with Store(tmp_path / "r.sqlite") as s:
+        runs = s.runs(with_epochs=True)
+    tested = protocol.tested_runs(runs, prof.protocol)
+    assert len(tested) == 2
+    for r in tested:
+        assert r["status"] == "diverged" and r["metric"] == r["epochs"][0]["test_metric"]  # untrained
+        assert math.isfinite(r["metric"]) and r["metric"] < 0.2
+    (row,) = protocol.analyze(prof, runs)["summary"]
+    assert row["n"] == 2 and row["n_missing"] == 0 and row["failures"] == 2 and row["mean"] < 0.2
+    with pytest.raises(ValueError, match="lr must be a positive"):
+        train.run(RunSpec.make("digits", "relu", 0, {**TINY, "lr": -1.0}))
+
+
+def test_equivalence_calls_a_copy_tied_and_a_broken_activation_worse(tmp_path):
+    # leaky_relu with slope 0 is ReLU; sinc on 8×8 digits learns next to nothing in 40 steps
+    acts = ("relu", "leaky_relu(negative_slope=0)", "sinc")
+    prof = Profile("eq", "test", (Experiment("digits", "digits", acts, {"steps": 40, "batch": 32}),),
+                   {"classify": (3e-3,)}, tune_seeds=1, test_seeds=4)
+    protocol.run_profile(prof, tmp_path / "r.sqlite", workers=0, progress=False)
+    with Store(tmp_path / "r.sqlite") as s:
+        result = protocol.analyze(prof, s.runs())
+    verdict = {v["activation"]: v for v in result["versus"]}
+    assert verdict["leaky_relu(negative_slope=0)"]["verdict"] == "equivalent"
+    assert verdict["sinc"]["verdict"] == "worse" and verdict["sinc"]["hi"] < -0.3
+    assert "tune-test/eq" in result["protocol"]
+
+
+def test_carved_validation_split_is_fixed_stratified_and_disjoint():
+    d = get_task("digits").load({})
+    a, b = carve(d, 0.2), carve(d, 0.2)
+    assert a is b and len(a.x_val) + len(a.x_train) == len(d.x_train) == 1437
+    assert abs(len(a.x_val) - 287) <= 5
+    counts = torch.bincount(a.y_val, minlength=10)
+    assert counts.min() >= 27 and counts.max() <= 31  # ~29 per class
+    rows = {tuple(x.tolist()) for x in a.x_train}
+    assert not any(tuple(x.tolist()) in rows for x in a.x_val[:50] if (d.x_train == x).all(1).sum() == 1)
+    small = carve(d, 0.2, subset=0.1)
+    assert abs(len(small.x_train) - 115) <= 5 and torch.equal(small.x_val, a.x_val)  # same validation
+    with pytest.raises(ValueError, match="val_frac"):
+        carve(d, 1.0)
+
+
+@pytest.mark.parametrize("task", ["digits", "digits-cnn", "mnist1d-cnn", "depth"])
+@pytest.mark.parametrize("act", ["swiglu", "crelu"])
+def test_width_doubling_kinds_are_parameter_matched(task, act):
+    t = get_task(task)
+    data = t.load(t.defaults)
+    n = lambda a, match=True: models.n_params(t.build(a, t.config({"match_params": match}), data))
+    base = n("relu")
+    # as close as whole units allow: the CNNs have 16-25 channels, one is 3-5 % of the parameters
+    assert abs(n(act) - base) / base < (0.07 if task.endswith("-cnn") else 0.02)
+    assert n(act, match=False) > 1.3 * base  # what the unmatched model would have had
+
+
+def test_init_is_declared_and_critical_follows_the_activation():
+    t = get_task("depth")
+    data = t.load(t.defaults)
+    torch.manual_seed(0)
+    m = t.build("sigmoid", t.config({"depth": 6, "width": 256, "init": "critical"}), data)
+    linears = [x for x in m if isinstance(x, nn.Linear)]
+    from actlab.init import critical_sigma2
+
+    sw2 = critical_sigma2("sigmoid")[0]
+    assert sw2 == pytest.approx(103.0, rel=0.01)
+    assert linears[3].weight.var().item() == pytest.approx(sw2 / 256, rel=0.05)
+    assert linears[-1].weight.var().item() == pytest.approx(1 / 256, rel=0.1)  # read-out: LeCun
+    assert models.critical_gain("swiglu") == pytest.approx(critical_sigma2("swish")[0])  # the gate's
+    with pytest.raises(ValueError, match="crelu is concatenated"):
+        t.build("crelu", t.config({"init": "critical"}), data)
+
+
+def test_a_schema_1_store_is_migrated_in_place(tmp_path):
+    db = tmp_path / "old.sqlite"
+    with sqlite3.connect(db) as c:
+        c.executescript("""
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO meta VALUES ('schema_version', '1');
+            CREATE TABLE runs (id INTEGER PRIMARY KEY, task TEXT NOT NULL, activation TEXT NOT NULL,
+              seed INTEGER NOT NULL, config_hash TEXT NOT NULL, config TEXT NOT NULL,
+              metric_name TEXT NOT NULL, metric REAL, val_loss REAL, status TEXT NOT NULL, n_params INTEGER,
+              seconds REAL, threads INTEGER, host TEXT, pid INTEGER, started REAL, finished REAL,
+              versions TEXT, UNIQUE (task, activation, seed, config_hash));
+            CREATE TABLE epochs (run_id INTEGER NOT NULL, epoch INTEGER NOT NULL, step INTEGER NOT NULL,
+              train_loss REAL, val_loss REAL, metric REAL, dead_frac REAL, sat_frac REAL, seconds REAL,
+              PRIMARY KEY (run_id, epoch));
+            INSERT INTO runs (task, activation, seed, config_hash, config, metric_name, metric, status)
+              VALUES ('digits', 'relu', 0, 'h', '{}', 'accuracy', 0.9, 'done');
+        """)
+    with Store(db) as s:
+        (run,) = s.runs()
+        assert run["metric"] == 0.9 and run["val_metric"] is None
+        s.record(train.run(RunSpec.make("digits", "relu", 0, {"steps": 2})))
+        assert s.count() == 2
+
+
+def test_profiles_are_well_formed():
+    for name, prof in protocol.PROFILES.items():
+        assert prof.tune_seeds >= 1 and prof.test_seeds >= 5 and prof.name == name
+        for exp in prof.experiments:
+            assert len(prof.grid(exp)) >= 2 and "relu" in exp.acts  # a baseline in every experiment
+    ci = protocol.get_profile("ci")
+    assert {e.sets.get("init") for e in ci.experiments if e.task == "depth"} == {"lecun", "critical"}
+    with pytest.raises(ValueError, match="unknown profile"):
+        protocol.get_profile("huge")
+    assert compare.MARGINS == dict(ci.margins)
