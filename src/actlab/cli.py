@@ -28,6 +28,22 @@ app = typer.Typer(
 check_app = typer.Typer(help="Verify activations against the mpmath oracle.", no_args_is_help=True)
 app.add_typer(check_app, name="check")
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        sys.stdout.write(f"actlab {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print actlab's version and exit.",
+                                          callback=_print_version, is_eager=True)] = False,
+) -> None:
+    """actlab: use, verify, understand, compare and choose activation functions."""
+
 out = Console(width=None if sys.stdout.isatty() else 200)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

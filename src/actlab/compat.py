@@ -116,7 +116,7 @@ REFUSED_NAMES: Mapping[str, str] = MappingProxyType({
     "laplace": "Hugging Face's LaplaceActivation is ½(1 + erf((x - 0.707107)/(0.282095·√2))), a "
                "Gaussian CDF that is not in the catalog",
     "hard_mish": "timm's HardMish ½·x·clamp(x + 2, 0, 2) is not in the catalog",
-    "xielu": "Hugging Face's XIELU clamps x at eps=-1e-6 in its negative branch and learns "
-             "α through softplus, so it differs from the paper's xIELU on (-1e-6, 0]; actlab's "
-             "'xielu' is the paper's formula: use actlab.nn.XIELU() if you want that",
+    "xielu": "Hugging Face's XIELU (as the paper's code) computes expm1(min(x, eps)) with "
+             "eps=-1e-6 and learns α through softplus; actlab's 'xielu' uses the exact "
+             "e^x - 1 - x, which differs on (-1e-6, 0]: use actlab.nn.XIELU() if you want that",
 })
