@@ -261,7 +261,8 @@ def _module_class(spec: ActivationSpec) -> type[Activation]:
         try:
             bound = signature.bind(self, *args, **kwargs)
         except TypeError as e:
-            shown = str(signature.replace(parameters=list(signature.parameters.values())[1:]))
+            plain = [p.replace(annotation=p.empty) for p in list(signature.parameters.values())[1:]]
+            shown = str(signature.replace(parameters=plain, return_annotation=inspect.Signature.empty))
             raise TypeError(f"{cls_name}: {e}; it takes {shown}") from None
         bound.apply_defaults()
         arguments = dict(bound.arguments)
