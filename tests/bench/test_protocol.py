@@ -167,3 +167,52 @@ def test_profiles_are_well_formed():
     with pytest.raises(ValueError, match="unknown profile"):
         protocol.get_profile("huge")
     assert compare.MARGINS == dict(ci.margins)
+
+
+def test_cli_profile_train_results_recommend_and_estimate(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from actlab.bench.cli import app
+
+    tiny = Profile("tiny", "test", (Experiment("digits", "digits", ("relu", "tanh", "swiglu"), TINY),
+                                    Experiment("digits 50%", "digits", ("relu", "tanh", "swiglu"),
+                                               {**TINY, "subset": 0.5})),
+                   {"classify": (3e-3, 1e-2)}, tune_seeds=1, test_seeds=3)
+    monkeypatch.setitem(protocol.PROFILES, "tiny", tiny)
+    db, figs = str(tmp_path / "r.sqlite"), tmp_path / "figs"
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "--profile", "tiny", "--db", db, "--workers", "0", "--no-progress",
+                              "--json", "--figures", str(figs)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert len(data["summary"]) == 6 and len(data["versus"]) == 4 and data["wall_seconds"] > 0
+    assert {s["lr"] for s in data["summary"]} <= {3e-3, 1e-2}
+    (fried,) = data["friedman"]
+    assert fried["n_experiments"] == 2 and (figs / "cd-tiny-0.png").exists()
+    res = runner.invoke(app, ["results", "--db", db, "--profile", "tiny"])
+    assert res.exit_code == 0 and "against the baseline" in res.output and "Friedman" in res.output
+    res = runner.invoke(app, ["recommend", "--db", db, "--task-kind", "vision", "--no-properties", "--json"])
+    (rec,) = json.loads(res.stdout)
+    assert rec["available"] and "tune-test/tiny" in rec["protocol"] and "Protocol:" in rec["statement"]
+    assert len(rec["experiments"]) == 2
+    res = runner.invoke(app, ["train", "--profile", "tiny", "--estimate", "--json"])
+    est = json.loads(res.stdout)
+    assert est["runs"] == 2 * (3 * 2 + 3 * 3) and est["cpu_hours"] > 0
+    for bad, why in ((["--profile", "huge"], "unknown profile"),
+                     (["--profile", "ci", "--task", "digits"], "drop"), ([], "--task digits"),
+                     (["--task", "digits", "--estimate"], "needs --profile"),
+                     (["--task", "digits", "--threads", "0"], "--threads")):
+        res = runner.invoke(app, ["train", *bad, "--db", db])
+        assert res.exit_code == 2 and why in res.output, (bad, res.output)
+
+
+def test_known_answer_reads_the_depth_rows():
+    row = lambda init, mean, lo: {"task": "depth", "activation": "sigmoid", "mean": mean, "boot_lo": lo,
+                                  "config": {"init": init, "depth": 12}, "boot_hi": mean + 0.05}
+    ok = protocol.known_answer([row("lecun", 0.11, 0.1), row("critical", 0.8, 0.75)])
+    assert ok["passed"] and ok["depth"] == 12
+    bad = protocol.known_answer([row("lecun", 0.11, 0.1), row("critical", 0.3, 0.2)])
+    assert bad["sigmoid_fails"] and not bad["critical_rescues"] and not bad["passed"]
+    assert protocol.known_answer([row("lecun", 0.11, 0.1)]) is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,7 +59,8 @@ def _summary_rows(summary: list[dict]) -> list[dict]:
 
 # ------------------------------------------------------------------------------------ train
 def train(
-    task: Annotated[str, typer.Option("--task", "-t", help="Task(s), comma-separated (actlab bench tasks).")],
+    task: Annotated[str | None, typer.Option("--task", "-t", help="Task(s), comma-separated (actlab bench "
+                                             "tasks). Not with --profile.")] = None,
     acts: Annotated[str, typer.Option("--acts", "-a", help="Activations, comma-separated, NAME or "
                                       "NAME(param=value); presets: core, glu, text.")] = "core",
     seeds: Annotated[int, typer.Option("--seeds", "-s", help="Seeds 0..N-1 per activation.")] = 3,
@@ -66,15 +68,42 @@ def train(
     steps: Annotated[int | None, typer.Option(help="Training steps (text; a cap elsewhere).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Task setting KEY=VALUE[,VALUE...]; "
                                                    "several values make a grid. Repeatable.")] = None,
+    profile: Annotated[str | None, typer.Option(help="Run the tune-then-test protocol: ci (minutes on 2 "
+                                                "cores), full (hours), paper (a cluster).")] = None,
+    estimate: Annotated[bool, typer.Option("--estimate", help="With --profile: time a few steps of each "
+                                           "model and print the CPU-hours instead of running.")] = False,
+    figures: Annotated[Path | None, typer.Option(help="With --profile: folder for the critical-difference "
+                                                 "plot (default: next to --db).")] = None,
     db: DbOpt = DEFAULT_DB,
     backend: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray).")] = None,
     workers: Annotated[int | None, typer.Option(help="Parallel runs (default: CPU cores; 0 = in this "
                                                 "process).")] = None,
+    threads: Annotated[int, typer.Option(help="Torch threads per run (a Ray task reserves that many "
+                                         "CPUs).")] = 1,
     progress: Annotated[bool, typer.Option(help="Show progress bars on stderr.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train every (task, activation, seed) not yet in the store; re-running resumes."""
+    """Train every (task, activation, seed) not yet in the store; re-running resumes.
+
+    With --profile, the tune-then-test protocol instead (see actlab.bench.protocol): each
+    activation's lr tuned on a validation split, then fresh seeds at that lr scored on test,
+    compared with the baseline (Holm, bootstrap intervals, equivalence test) and across tasks
+    (Friedman, critical-difference plot).
+    """
+    if threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {threads}")
+    if profile is not None:
+        if task is not None or set_ or epochs is not None or steps is not None:
+            raise ValueError("--profile fixes the tasks and settings; drop --task/--set/--epochs/--steps "
+                             "(or drop --profile to run your own grid)")
+        _train_profile(profile, estimate, figures, db, backend, address, workers, threads, progress, as_json)
+        return
+    if estimate:
+        raise ValueError("--estimate needs --profile (ci, full or paper)")
+    if not task:
+        raise ValueError("say what to train: --task digits (see actlab bench tasks), or --profile ci for "
+                         "the tune-then-test protocol")
     from . import stats
     from .store import Store
     from .sweep import parse_sets, plan, run_sweep
@@ -85,32 +114,128 @@ def train(
     if steps is not None:
         sets["steps"] = [str(steps)]
     specs = plan(task, acts, seeds, sets)
-    report = run_sweep(specs, db, backend=backend, workers=workers, address=address, progress=progress)
+    report = run_sweep(specs, db, backend=backend, workers=workers, address=address, threads=threads,
+                       progress=progress)
     keys = {s.key for s in specs}
     with Store(db) as store:
         runs = [r for r in store.runs() if (r["task"], r["activation"], r["seed"], r["config_hash"]) in keys]
     summary = stats.summarize(runs)
     if as_json:
-        sys.stdout.write(json.dumps({"report": {"stored": len(report.stored), "skipped": report.skipped,
-                                                "lost": report.lost, "failed": report.failed,
-                                                "seconds": report.seconds},
-                                     "summary": summary}, indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps({"report": _report_json(report), "summary": summary}, indent=2,
+                                    default=str) + "\n")
     else:
         _table(_summary_rows(summary), ["experiment", "activation", "metric", "n", "mean ± 95% CI", "rank",
-                                        "s/run", "params"], title=f"results in {db}")
+                                        "s/run", "params"],
+               title=f"results in {db} (untuned: one lr for all; --profile tunes it)")
+    _report_failures(report)
+    if not report.complete:
+        raise typer.Exit(1)
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    return {"stored": len(report.stored), "skipped": report.skipped, "lost": report.lost,
+            "failed": report.failed, "seconds": report.seconds}
+
+
+def _report_failures(report: Any) -> None:
     err.print(report.summary(), highlight=False)
     for key, why in report.failed:
         err.print(f"[red]failed[/] {key[0]} {key[1]} seed {key[2]}: {why}", highlight=False)
     for key, why in report.lost:
         err.print(f"[yellow]lost[/] {key[0]} {key[1]} seed {key[2]}: {why}", highlight=False)
-    if not report.complete:
+
+
+def _train_profile(name: str, estimate: bool, figures: Path | None, db: Path, backend: str,
+                   address: str | None, workers: int | None, threads: int, progress: bool,
+                   as_json: bool) -> None:
+    from .protocol import get_profile, run_profile
+
+    prof = get_profile(name)
+    if estimate:
+        from .estimate import estimate as estimate_profile
+
+        est = estimate_profile(prof)
+        if as_json:
+            sys.stdout.write(json.dumps(est, indent=2) + "\n")
+            return
+        _table(est["experiments"], ["experiment", "task", "runs", "steps", "s/step", "s/run", "cpu_hours"],
+               title=f"profile {name}: estimated cost on this machine (ReLU's step time, ±50%)")
+        out.print(f"profile {name}: {est['runs']} runs, about {est['cpu_hours']:.2f} CPU-hours "
+                  f"({est['cpu_hours'] / max(1, workers or os.cpu_count() or 1):.2f} h wall with "
+                  f"{workers or os.cpu_count()} workers)", highlight=False)
+        return
+    done = run_profile(prof, db, backend=backend, workers=workers, address=address, threads=threads,
+                       progress=progress)
+    for stage in ("tune", "test"):
+        if done[stage] is not None:
+            err.print(f"{stage} stage: ", end="", highlight=False)
+            _report_failures(done[stage])
+    if done["test"] is None:
+        err.print("[yellow]tuning is incomplete[/]: run the same command again to finish it, then the test "
+                  "stage runs", highlight=False)
         raise typer.Exit(1)
+    show_profile(name, db, figures or Path(db).parent / "figures", as_json,
+                 extra={"wall_seconds": done["seconds"]})
+    if not done["test"].complete:
+        raise typer.Exit(1)
+
+
+def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Print (or write as JSON) what a profile's stored results support."""
+    from .protocol import analyze, get_profile
+    from .store import Store
+
+    prof = get_profile(name)
+    with Store(db) as store:
+        runs = store.runs()
+    res = analyze(prof, runs, figures)
+    res.update(extra or {})
+    if as_json:
+        sys.stdout.write(json.dumps(res, indent=2, default=str) + "\n")
+        return res
+    out.print(res["protocol"], highlight=False)
+    rows = []
+    for s in res["summary"]:
+        curve = ", ".join(f"{lr:g}: {v:.3f}" for lr, v in s["tune_curve"].items())
+        rows.append({**s, "mean [t 95%] [bootstrap]": f"{s['mean']:.4f} [{s['lo']:.4f}, {s['hi']:.4f}] "
+                     f"[{s['boot_lo']:.4f}, {s['boot_hi']:.4f}]", "tuned lr": s["lr"], "val by lr": curve,
+                     "lr sens.": s["sensitivity"], "late gain": s["late_gain"], "fail": s["failures"]})
+    _table(rows, ["experiment", "activation", "tuned lr", "val by lr", "lr sens.", "n", "fail",
+                  "mean [t 95%] [bootstrap]", "late gain", "params"],
+           title="test stage: test score at the best-validation epoch, fresh seeds at the tuned lr")
+    vrows = [{**v, "diff [bootstrap 95%]": f"{v['diff']:+.4f} [{v['lo']:+.4f}, {v['hi']:+.4f}]",
+              "± margin": v["margin"]} for v in res["versus"]]
+    _table(vrows, ["experiment", "activation", "baseline", "diff [bootstrap 95%]", "p_holm", "p_tost_holm",
+                   "± margin", "verdict"],
+           title="against the baseline: paired t (Holm over k−1), TOST equivalence with the declared margin")
+    for f in res["friedman"]:
+        ranks = ", ".join(f"{a} {r:.2f}" for a, r in sorted(f["ranks"].items(), key=lambda kv: kv[1]))
+        out.print(f"Friedman over {f['n_experiments']} experiments ({', '.join(f['experiments'])}): "
+                  f"chi2 = {f['chi2']:.3g}, p = {f['p']:.3g}; average ranks {ranks}; "
+                  f"Nemenyi CD = {f['cd']:.2f}"
+                  + (f"; plot {f['plot']}" if f.get("plot") else ""), highlight=False)
+    plan = [p for p in res["seed_plan"] if p["seeds"] is not None]
+    if plan:
+        _table(plan, ["experiment", "activation", "sd_diff", "effect", "pilot_seeds", "seeds"],
+               title="seeds needed to detect a difference of one margin (power 0.8, α/(k−1))")
+    ka = res["known_answer"]
+    if ka:
+        out.print(f"Known answer at depth {ka['depth']}: sigmoid with LeCun init {ka['lecun_mean']:.3f} "
+                  f"({'fails' if ka['sigmoid_fails'] else 'does NOT fail'}), with critical init "
+                  f"{ka['critical_mean']:.3f} [{ka['critical_lo']:.3f}, {ka['critical_hi']:.3f}] "
+                  f"({'rescued' if ka['critical_rescues'] else 'NOT rescued'}): "
+                  f"{'PASSED' if ka['passed'] else 'FAILED'}", highlight=False)
+    if "wall_seconds" in res:
+        err.print(f"profile {name}: {res['wall_seconds']:.0f} s wall", highlight=False)
+    return res
 
 
 # ---------------------------------------------------------------------------------- results
 def results(
     db: DbOpt = DEFAULT_DB,
     task: Annotated[str | None, typer.Option("--task", "-t", help="Only this task.")] = None,
+    profile: Annotated[str | None, typer.Option(help="Show a tune-then-test profile's analysis.")] = None,
     plots: Annotated[Path | None, typer.Option(help="Write learning-curve, depth and rank PNGs "
                                                "to this folder.")] = None,
     as_json: JsonOpt = False,
@@ -121,6 +246,9 @@ def results(
 
     if not Path(db).exists():
         raise ValueError(f"no results store at {db}; run `actlab bench train` first")
+    if profile is not None:
+        show_profile(profile, db, plots, as_json)
+        return
     with Store(db) as store:
         runs = store.runs(task=task, with_epochs=plots is not None)
     if not runs:
@@ -196,7 +324,7 @@ def recommend(
         if not r["available"]:
             continue
         cols = ["activation", "avg_rank", "rank_lo", "rank_hi", "tied_with_best", "worse_than_best_in",
-                "train_time_vs_relu"]
+                "vs_relu", "train_time_vs_relu"]
         extra = ["smoothness", "monotonic", "zero_centred", "kernel_cost_vs_relu", "gate smoothness"]
         cols += [c for c in extra if any(c in x for x in r["candidates"])]
         _table(r["candidates"], cols)

@@ -125,6 +125,12 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+def describe_protocol(protocol: str) -> str:
+    """What a stored protocol tag means, in words (the profile's description when known)."""
+    name = protocol.removeprefix("tune-test/")
+    return PROFILES[name].describe() if name in PROFILES else f"protocol {protocol} (tune, then test)"
+
+
 def get_profile(name: str) -> Profile:
     if name not in PROFILES:
         raise ValueError(f"unknown profile '{name}'; choose one of: {', '.join(PROFILES)}")

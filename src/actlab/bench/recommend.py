@@ -1,30 +1,34 @@
-"""``actlab recommend``: which activation to choose, from stored results, and how sure that is.
+"""``actlab recommend``: which activation to choose, from tuned results, and how sure that is.
+
+Only **tuned test-stage runs** count (``actlab bench train --profile ...``, see
+:mod:`actlab.bench.protocol`): each activation at its own learning rate, tuned on a validation
+split, scored on test with fresh seeds; diverged runs count as failures. Untuned runs (plain
+``actlab bench train``) are never used: one shared lr decides rankings by itself. When the
+store holds several protocols, the one with the most test runs is used, and the statement
+names it.
 
 For a task kind (``vision``: the image-like classification tasks; ``nlp``: the language model;
-``deep``: the depth test), from the experiments of that kind in the store (per task, the
-configuration with the most runs; for ``deep``, every depth of the depth sweep with the most
-runs):
+``deep``: the depth test), from the experiments of that kind (every experiment of the protocol;
+for ``deep``, the depth sweep at one init with the most runs):
 
 1. **average rank** of each activation over the experiments, with a bootstrap 95 % interval;
 2. **the tied group**: the best-ranked activation and every activation that no experiment
-   shows to be worse than it (paired t-test over seeds; Holm's correction over all pairs of all
-   the experiments of the kind together, so that the family-wise error of everything said stays
-   below 5 %; too few common seeds means untested, hence tied). Nothing outside what these tests
-   support is claimed: an activation is called worse only where a Holm-adjusted p < 0.05 says so;
-3. **the pick**: among the tied group (being tied, none is shown to be better), the
-   best-ranked of those whose training time per run is within 25 % of the cheapest member's.
-   Training time is the median seconds per run relative to ReLU's in the same experiments
-   (geometric mean over experiments): what the activation costs in context, measured in the
-   same sweep. 25 % because run times on a shared machine jitter by about that much;
-4. **confidence**: ``low`` with fewer than 3 seeds per activation, or when the tied group holds
-   more than half of the candidates (the data barely separate anything); ``high`` with at least
-   5 seeds and a best activation that is significantly better than every other candidate in a
-   majority of the experiments; ``moderate`` otherwise.
+   shows to be worse than it: a paired t-test against the best-ranked in each experiment, Holm
+   over the k − 1 candidates (:func:`actlab.bench.compare.versus_baseline`). An activation is
+   called worse only where a Holm-adjusted p < 0.05 says so;
+3. **against ReLU** (the declared baseline): per candidate, in how many experiments it is
+   equivalent (TOST with the declared margin), better, worse or inconclusive;
+4. **the pick**: the best-ranked activation. The tied group is listed because the data do not
+   prefer its best-ranked member over the others; choose among them on cost
+   (``actlab bench kernels``), not on training time per run, which is measured on the eager
+   path on a possibly shared machine and shown for information only;
+5. **confidence**: ``low`` with fewer than 3 seeds per activation, or when the tied group holds
+   more than half of the candidates; ``high`` with at least 5 seeds and a best activation that
+   is significantly better than every other candidate in a majority of the experiments;
+   ``moderate`` otherwise.
 
-Measured properties (:func:`actlab.analysis.properties.analyze`: smoothness, monotonicity,
-zero-centred, self-normalising, and the forward micro-benchmark ``cost_vs_relu``) are listed
-beside each candidate to explain the ranking, not to change it (the micro-benchmark is too
-noisy on a shared machine to decide between tied candidates).
+Measured properties (:func:`actlab.analysis.properties.analyze`) are listed beside each
+candidate to explain the ranking, not to change it.
 """
 
 from __future__ import annotations
@@ -41,9 +45,9 @@ from .store import DEFAULT_DB, Store
 KINDS = ("vision", "nlp", "deep")
 COST_TOLERANCE = 1.25  # training times within 25 % of the cheapest count as equal
 HINTS = {
-    "vision": "actlab bench train --task digits,mnist1d --acts core --seeds 3",
-    "nlp": "actlab bench train --task text --acts text --seeds 3",
-    "deep": "actlab bench train --task depth --acts core --seeds 3 --set depth=2,8,16,32",
+    "vision": "actlab bench train --profile ci",
+    "nlp": "actlab bench train --profile full (its text experiment)",
+    "deep": "actlab bench train --profile ci",
 }
 
 
@@ -69,11 +73,7 @@ def choose_experiments(runs: Sequence[Mapping[str, Any]], kind: str) -> list[sta
             return []
         best = max(families.values(), key=lambda ks: (sum(len(mine[k]) for k in ks), len(ks)))
         return sorted(best, key=lambda k: mine[k][0]["config"]["depth"])
-    by_task: dict[str, list[stats.ExpKey]] = defaultdict(list)
-    for k in mine:
-        by_task[k[0]].append(k)
-    return [max(ks, key=lambda k: (len(mine[k]), max(r["finished"] or 0 for r in mine[k])))
-            for _, ks in sorted(by_task.items())]
+    return sorted(mine)  # every experiment of one protocol was planned as part of the comparison
 
 
 def _properties(act: str) -> dict[str, Any]:
@@ -121,44 +121,46 @@ def _train_cost(runs: Sequence[Mapping[str, Any]], exps: Sequence[stats.ExpKey])
     return {a: math.exp(sum(v) / len(v)) for a, v in logs.items()}
 
 
-def recommend_kind(runs: Sequence[Mapping[str, Any]], kind: str, properties: bool = True) -> dict[str, Any]:
-    """The recommendation for one task kind, as data (see :func:`recommend`)."""
+def recommend_kind(runs: Sequence[Mapping[str, Any]], kind: str, properties: bool = True,
+                   protocol: str = "") -> dict[str, Any]:
+    """The recommendation for one task kind, as data (see the module docstring). ``runs`` are
+    tuned test-stage runs (:func:`actlab.bench.protocol.tested_runs`); ``protocol`` names them."""
+    from . import compare
+
     if kind not in KINDS:
         raise ValueError(f"--task-kind must be one of {', '.join(KINDS)}, got '{kind}'")
     exps = choose_experiments(runs, kind)
     if not exps:
-        return {"kind": kind, "available": False,
-                "statement": f"No {kind} results in the store yet. Run for example: {HINTS[kind]}"}
+        return {"kind": kind, "available": False, "protocol": protocol,
+                "statement": f"No tuned {kind} results in the store yet. Run for example: {HINTS[kind]}"}
     groups = stats.experiments(runs)
     chosen = [r for e in exps for r in groups[e]]
     ranks = stats.average_ranks(chosen, exps)
     if not ranks:
-        return {"kind": kind, "available": False,
+        return {"kind": kind, "available": False, "protocol": protocol,
                 "statement": f"The {kind} experiments share no activation; nothing to compare."}
     acts = [r["activation"] for r in ranks]
-    summary = [s for s in stats.summarize(chosen) if s["activation"] in acts]
-    pairs = stats.pair_lookup(stats.pairwise(chosen, family="all"))  # one family: every claim below
+    chosen = [r for r in chosen if r["activation"] in acts]
+    summary = stats.summarize(chosen)
     best = acts[0]
     seeds = min(s["n"] for s in summary)
     labels = {e: groups[e][0] for e in exps}
     exp_names = [stats.label(e[0], labels[e]["config"]) for e in exps]
 
-    # per candidate: in how many experiments the best-ranked is significantly better / worse
-    def count(a: str, winner: str) -> int:
-        return sum(1 for e in exps if (p := pairs.get((e, best, a))) and p["better"] == winner)
-
-    wins = {a: count(a, best) for a in acts[1:]}
-    losses = {a: count(a, a) for a in acts[1:]}
-    tied = [best] + [a for a in acts[1:] if wins[a] == 0]  # never shown worse than the best
+    vs_best = compare.versus_baseline(chosen, best)
+    wins = {a: sum(v["verdict"] == "worse" for v in vs_best if v["activation"] == a) for a in acts[1:]}
+    losses = {a: sum(v["verdict"] == "better" for v in vs_best if v["activation"] == a) for a in acts[1:]}
+    tied = [best] + [a for a in acts[1:] if wins[a] == 0]
     worse = [a for a in acts[1:] if wins[a] > 0 and losses[a] == 0]
     mixed = [a for a in acts[1:] if wins[a] > 0 and losses[a] > 0]
+    vs_relu = compare.versus_baseline(chosen, "relu")
+    verdicts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for v in vs_relu:
+        verdicts[v["activation"]][v["verdict"]] += 1
     cost = _train_cost(chosen, exps)
     props = {a: _properties(a) for a in acts} if properties else {}
     rank_of = {r["activation"]: r for r in ranks}
-    cheapest = min(cost.get(a) or math.inf for a in tied)
-    affordable = [a for a in tied if (cost.get(a) or math.inf) <= COST_TOLERANCE * cheapest] or tied
-    pick = min(affordable, key=lambda a: rank_of[a]["avg_rank"])
-    cost_what = "training time per run vs ReLU's"
+    pick = best
 
     if seeds < 3 or len(tied) > len(acts) / 2:
         confidence = "low"
@@ -167,59 +169,58 @@ def recommend_kind(runs: Sequence[Mapping[str, Any]], kind: str, properties: boo
     else:
         confidence = "moderate"
 
-    holm = "Holm-adjusted p > 0.05"
+    holm = "Holm-adjusted p > 0.05 over the k−1 comparisons with it"
     plural = lambda n, word: f"{n} {word}" + ("s" if n != 1 else "")
     where = (f"{plural(len(exps), 'experiment')}: {', '.join(exp_names)}; at least "
              f"{plural(seeds, 'seed')} per activation")
     lines = []
     if len(tied) == len(acts) and not any(losses.values()):
         lines.append(f"No activation is separated from the best-ranked, {best}, on {kind} ({where}; "
-                     f"every paired comparison with it has {holm}). The data do not support a choice "
-                     f"on quality.")
+                     f"{holm}). The data do not support a choice on quality.")
     elif len(tied) == 1:
         lines.append(f"{best} ranks first on {kind} ({where}) and every other candidate is "
                      f"significantly worse in at least one experiment (Holm-adjusted p < 0.05).")
     else:
-        lines.append(f"{_join(tied)} form the top group on {kind}: none is "
-                     f"significantly worse than {best}, the best-ranked, in any experiment ({where}; "
-                     f"{holm})." if any(losses[a] for a in tied[1:]) else
-                     f"{_join(tied)} are statistically tied for the best on {kind} ({where}; "
-                     f"{holm} against {best}, the best-ranked, in every experiment).")
+        lines.append(f"{_join(tied)} are statistically tied for the best on {kind} ({where}; none is "
+                     f"shown worse than {best}, the best-ranked: {holm}).")
     for a in tied[1:] + mixed:
         if losses[a]:
             lines.append(f"{a} is significantly better than {best} in {losses[a]} of {len(exps)} "
                          f"experiment(s)" + (f" and worse in {wins[a]}" if wins[a] else "") + ".")
-    if worse and len(tied) > 1:  # (with a single best, the first sentence said it already)
+    if worse and len(tied) > 1:
         lines.append(f"Significantly worse than {best} in at least one experiment (Holm-adjusted "
                      f"p < 0.05): {_join(worse)}.")
-    if pick == best:
-        lines.append(f"Pick: {pick}" + (f" (the best-ranked of that group whose training time is "
-                                        f"within 25% of the cheapest's; {cost_what}: "
-                                        f"{cost.get(pick) or math.nan:.2f}×)." if len(tied) > 1 else "."))
-    else:
-        lines.append(f"Pick: {pick}: not shown worse than {best} and cheaper ({cost_what}: "
-                     f"{cost.get(pick) or math.nan:.2f}× vs {cost.get(best) or math.nan:.2f}×); {best} "
-                     f"ranks higher on average, but no test says it is better.")
+    equiv = [a for a in acts if a != "relu" and verdicts[a].get("equivalent", 0) == len(exps)]
+    if equiv and "relu" in acts:
+        lines.append(f"Equivalent to ReLU within the declared margin in every experiment (TOST): "
+                     f"{_join(equiv)}.")
+    lines.append(f"Pick: {pick}" + (" (the best-ranked of the tied group; choose among the group on cost, "
+                                     "measured with actlab bench kernels)." if len(tied) > 1 else "."))
     if kind == "deep":  # what the deepest networks did, as description (the tests are above)
         deepest = exps[-1]
         means = sorted(((s["mean"], s["activation"]) for s in summary
                         if (s["task"], s["config_hash"]) == deepest), reverse=True)
-        lines.append(f"At {labels[deepest]['config']['depth']} layers, mean accuracy over seeds: "
+        cfg = labels[deepest]["config"]
+        lines.append(f"At {cfg['depth']} layers ({cfg.get('init', '?')} init), mean test accuracy: "
                      + ", ".join(f"{a} {m:.2f}" for m, a in means) + ".")
     lines.append(f"Confidence: {confidence}.")
+    if protocol:
+        lines.append(f"Protocol: {protocol}.")
 
     candidates = []
     for a in acts:
         row = {"activation": a, "avg_rank": rank_of[a]["avg_rank"], "rank_lo": rank_of[a]["lo"],
                "rank_hi": rank_of[a]["hi"], "tied_with_best": a in tied,
-               "worse_than_best_in": wins.get(a, 0),
-               "better_than_best_in": losses.get(a, 0), "train_time_vs_relu": cost.get(a)}
+               "worse_than_best_in": wins.get(a, 0), "better_than_best_in": losses.get(a, 0),
+               "vs_relu": (", ".join(f"{k} {n}" for k, n in sorted(verdicts[a].items()))
+                           if a != "relu" else ""),
+               "train_time_vs_relu": cost.get(a)}
         row.update(props.get(a, {}))
         candidates.append(row)
     return {
-        "kind": kind, "available": True, "experiments": exp_names, "seeds": seeds, "best": best,
-        "tied": tied, "worse": worse, "mixed": mixed, "pick": pick, "confidence": confidence,
-        "cost_basis": cost_what,
+        "kind": kind, "available": True, "protocol": protocol, "experiments": exp_names, "seeds": seeds,
+        "best": best, "tied": tied, "worse": worse, "mixed": mixed, "pick": pick, "confidence": confidence,
+        "cost_basis": "training time per run vs ReLU's (information only: eager path, shared machine)",
         "statement": " ".join(lines), "candidates": candidates, "summary": summary,
     }
 
@@ -232,42 +233,47 @@ def _join(items: Sequence[str]) -> str:
 def recommend(db: str | Path | None = None, task_kind: str | None = None, properties: bool = True,
               runs: Sequence[Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One recommendation per task kind (or just ``task_kind``), from the store at ``db``."""
+    from .protocol import describe_protocol, tested_runs
+
     if runs is None:
         path = Path(db or DEFAULT_DB)
         if not path.exists():
             raise ValueError(f"no results store at {path}; run a sweep first, e.g. {HINTS['vision']}")
         with Store(path) as store:
             runs = store.runs()
+    if task_kind is not None and task_kind not in KINDS:
+        raise ValueError(f"--task-kind must be one of {', '.join(KINDS)}, got '{task_kind}'")
     kinds = [task_kind] if task_kind else list(KINDS)
-    return [recommend_kind(runs, k, properties) for k in kinds]
+    tested = tested_runs(runs)
+    if not tested:
+        why = (f"No tuned test-stage results in the store ({len(runs)} untuned run(s) are not used: one "
+               f"shared learning rate decides rankings by itself). Run the tune-then-test protocol: "
+               f"actlab bench train --profile ci")
+        return [{"kind": k, "available": False, "protocol": "", "statement": why} for k in kinds]
+    counts: dict[str, int] = defaultdict(int)
+    for r in tested:
+        counts[r["config"]["protocol"]] += 1
+    chosen = max(counts, key=lambda p: (counts[p], p))
+    tested = [r for r in tested if r["config"]["protocol"] == chosen]
+    return [recommend_kind(tested, k, properties, describe_protocol(chosen)) for k in kinds]
 
 
 # ----------------------------------------------------------------------- quick sweep, report
-QUICK = {
-    "digits": {"acts": "relu,leaky_relu,elu,gelu,swish,tanh", "sets": {"epochs": [6]}},
-    "mnist1d": {"acts": "relu,leaky_relu,elu,gelu,swish,tanh", "sets": {"epochs": [6]}},
-    "depth": {"acts": "relu,selu,tanh,sigmoid", "sets": {"depth": [2, 16, 32], "epochs": [5]}},
-    "text": {"acts": "relu,swiglu", "sets": {"steps": [100], "eval_every": [25]}},
-}
+def quick_sweep(db: str | Path, *, seeds: int | None = None, workers: int | None = None,
+                progress: bool = True) -> dict[str, Any]:
+    """``actlab bench quick``: the ``ci`` profile of the tune-then-test protocol (what
+    ``actlab bench train --profile ci`` runs; ``seeds`` overrides its number of test seeds).
+    Resumable like any sweep. Returns :func:`actlab.bench.protocol.run_profile`'s result."""
+    import dataclasses
 
+    from .protocol import get_profile, run_profile
 
-def quick_sweep(db: str | Path, *, seeds: int = 3, workers: int | None = None, progress: bool = True,
-                tasks: Sequence[str] = ("digits", "mnist1d", "depth", "text")) -> Any:
-    """A small sweep for ``make demo`` and the report's quick profile (:data:`QUICK`).
-
-    digits and MNIST-1D (6 activations × 6 epochs), the depth test at depths 2, 16, 32
-    (4 activations × 5 epochs) and a short language-model run (ReLU vs SwiGLU, 100 steps), each
-    with ``seeds`` seeds: about 400 CPU-seconds, 3-4 minutes on 2 busy cores. Resumable like any
-    sweep; the full-size runs are ``actlab bench train``'s defaults. Returns the SweepReport.
-    """
-    from .sweep import plan, run_sweep
-
-    specs = []
-    for t in tasks:
-        q = QUICK[t]
-        specs += plan(t, q["acts"], seeds, q["sets"])
-    specs.sort(key=lambda s: s.seed)  # all tasks get seed 0 first
-    return run_sweep(specs, db, workers=workers, progress=progress)
+    prof = get_profile("ci")
+    if seeds is not None:
+        if seeds < 2:
+            raise ValueError(f"--seeds must be at least 2 for any test to be possible, got {seeds}")
+        prof = dataclasses.replace(prof, test_seeds=seeds)
+    return run_profile(prof, db, workers=workers, progress=progress)
 
 
 def report_section(db: str | Path, out_dir: str | Path, properties: bool = True) -> dict[str, Any]:
@@ -295,6 +301,13 @@ def report_section(db: str | Path, out_dir: str | Path, properties: bool = True)
         section["notes"].append(f"No stored runs in {path}. Run `{HINTS['vision']}` (or "
                                 "actlab.bench.recommend.quick_sweep) first.")
         return section
+    from .protocol import tested_runs
+
+    protocols = sorted({r["config"]["protocol"] for r in tested_runs(runs)})
+    if protocols:
+        return _protocol_section(section, runs, protocols, out_dir, properties)
+    section["notes"].append("These runs are untuned (one learning rate for every activation); no "
+                            "recommendation is made from them. Run actlab bench train --profile ci.")
     summary = stats.summarize(runs)
     section["tables"].append({
         "title": "Final metric per experiment and activation (mean, 95% CI over seeds)",
@@ -334,4 +347,47 @@ def report_section(db: str | Path, out_dir: str | Path, properties: bool = True)
         section["figures"].append({"path": str(png), "caption": f"{rec['kind']}: average rank (1 = best) "
                                    "with 95% bootstrap intervals over seeds."})
     section["recommendations"] = recs
+    return section
+
+
+def _protocol_section(section: dict[str, Any], runs: Sequence[Mapping[str, Any]], protocols: Sequence[str],
+                      out_dir: Path, properties: bool) -> dict[str, Any]:
+    """The report section from tune-then-test results: each stored profile's analysis."""
+    from .protocol import PROFILES, analyze
+
+    section["intro"] = (
+        "Tune, then test: each activation's learning rate tuned on a validation split, then fresh seeds "
+        "at that rate scored on test at the best-validation epoch; diverged runs count as failures. Each "
+        "candidate against ReLU: paired t-test with Holm over the k−1 candidates, bootstrap interval of "
+        "the difference, and an equivalence test (TOST) with a declared margin; across experiments, "
+        "Friedman with a critical-difference plot.")
+    cols = ["experiment", "activation", "lr", "n", "failures", "mean", "lo", "hi", "boot_lo", "boot_hi",
+            "sensitivity", "late_gain"]
+    vcols = ["experiment", "activation", "diff", "lo", "hi", "p_holm", "p_tost_holm", "margin", "verdict"]
+    for tag in protocols:
+        name = tag.removeprefix("tune-test/")
+        if name not in PROFILES:
+            section["notes"].append(f"protocol {tag}: not a known profile; shown by recommend only")
+            continue
+        res = analyze(PROFILES[name], runs, out_dir)
+        section["notes"].append(res["protocol"])
+        section["tables"].append({
+            "title": f"{name}: test score per experiment and activation (mean; 95% t and bootstrap "
+                     "intervals; lr sensitivity; validation gain over the last quarter of the budget)",
+            "columns": cols, "rows": [{k: s[k] for k in cols} for s in res["summary"]]})
+        section["tables"].append({
+            "title": f"{name}: each candidate against ReLU (difference, bootstrap 95% interval, "
+                     "Holm-adjusted p of the difference and of the equivalence test, verdict)",
+            "columns": vcols, "rows": [{k: v[k] for k in vcols} for v in res["versus"]]})
+        for f in res["friedman"]:
+            section["figures"].append({"path": f["plot"], "caption": (
+                f"{name}: critical-difference diagram over {', '.join(f['experiments'])} (Friedman "
+                f"p = {f['p']:.3g}; Nemenyi CD = {f['cd']:.2f}; a red bar joins activations not "
+                "separated).")})
+        ka = res["known_answer"]
+        if ka:
+            section["notes"].append(
+                f"Known answer at depth {ka['depth']}: sigmoid {ka['lecun_mean']:.3f} with LeCun init, "
+                f"{ka['critical_mean']:.3f} with critical init: {'passed' if ka['passed'] else 'FAILED'}.")
+    section["recommendations"] = recommend(runs=runs, properties=properties)
     return section

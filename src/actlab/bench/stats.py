@@ -135,7 +135,9 @@ def label(task: str, config: Mapping[str, Any]) -> str:
     except ValueError:
         return task
     always = {"depth"}  # the depth test's variable, shown even at its default
-    diff = [f"{k}={v}" for k, v in sorted(config.items()) if defaults.get(k) != v or k in always]
+    never = {"protocol", "stage"}  # bookkeeping of the tune-then-test protocol, not a setting
+    diff = [f"{k}={v}" for k, v in sorted(config.items())
+            if (defaults.get(k) != v or k in always) and k not in never]
     return task + (" " + " ".join(diff) if diff else "")
 
 
