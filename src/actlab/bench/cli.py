@@ -200,7 +200,8 @@ def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
         curve = ", ".join(f"{lr:g}: {v:.3f}" for lr, v in s["tune_curve"].items())
         rows.append({**s, "mean [t 95%] [bootstrap]": f"{s['mean']:.4f} [{s['lo']:.4f}, {s['hi']:.4f}] "
                      f"[{s['boot_lo']:.4f}, {s['boot_hi']:.4f}]", "tuned lr": s["lr"], "val by lr": curve,
-                     "lr sens.": s["sensitivity"], "late gain": s["late_gain"], "fail": s["failures"]})
+                     "lr sens.": s["sensitivity"], "late gain": s["late_gain"], "fail": s["failures"],
+                     "params": s["n_params"]})
     _table(rows, ["experiment", "activation", "tuned lr", "val by lr", "lr sens.", "n", "fail",
                   "mean [t 95%] [bootstrap]", "late gain", "params"],
            title="test stage: test score at the best-validation epoch, fresh seeds at the tuned lr")

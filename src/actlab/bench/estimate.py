@@ -38,7 +38,7 @@ def _data(exp: Experiment, cfg: dict[str, Any]) -> Any:
                      torch.randn(n_te, feat, generator=g), torch.randint(0, k, (n_te,), generator=g), k)
 
 
-def step_seconds(exp: Experiment, probe_steps: int = 8) -> tuple[float, dict[str, Any], Any]:
+def step_seconds(exp: Experiment, probe_steps: int = 15) -> tuple[float, dict[str, Any], Any]:
     """Seconds per training step of ``exp``'s model with ReLU (after one warm-up step)."""
     from . import train
     from .tasks import carve, get_task
@@ -57,18 +57,25 @@ def step_seconds(exp: Experiment, probe_steps: int = 8) -> tuple[float, dict[str
         data = carve(data, cfg["val_frac"], cfg["subset"])
         xb, yb = data.x_train[: cfg["batch"]], data.y_train[: cfg["batch"]]
         loss_of = lambda: torch.nn.functional.cross_entropy(model(xb), yb)
-    with train._eager():
-        for i in range(probe_steps + 1):
-            if i == 1:
+    times = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as a sweep worker runs
+    try:
+        with train._eager():
+            for _ in range(probe_steps + 1):
                 t0 = time.perf_counter()
-            loss = loss_of()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return (time.perf_counter() - t0) / probe_steps, cfg, data
+                loss = loss_of()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                times.append(time.perf_counter() - t0)
+    finally:
+        torch.set_num_threads(threads)
+    # the median of single steps after a warm-up one: robust to other processes on the machine
+    return float(sorted(times[1:])[len(times[1:]) // 2]), cfg, data
 
 
-def run_cost(exp: Experiment, stage: str, probe_steps: int = 8) -> dict[str, Any]:
+def run_cost(exp: Experiment, stage: str, probe_steps: int = 15) -> dict[str, Any]:
     """Estimated seconds of one run of ``exp`` (training steps plus evaluations)."""
     from .tasks import get_task
 
@@ -89,7 +96,7 @@ def run_cost(exp: Experiment, stage: str, probe_steps: int = 8) -> dict[str, Any
     return {"steps": steps, "step_seconds": sec, "seconds": steps * sec + eval_seconds}
 
 
-def estimate(profile: Profile, probe_steps: int = 8) -> dict[str, Any]:
+def estimate(profile: Profile, probe_steps: int = 15) -> dict[str, Any]:
     """Runs, CPU-seconds and CPU-hours of each experiment and of the whole profile."""
     rows = []
     for exp in profile.experiments:

@@ -10,10 +10,16 @@ resumes it), then trains the rest:
   watches the workers; one that dies (SIGKILL, out of memory) loses only the run it held: the
   parent reports it, starts a replacement and goes on. Re-running the same command trains the
   lost run.
-* ``backend="ray"``: each run is a Ray task (one CPU); ``address`` joins an existing cluster
-  (``ray start --head`` on one machine, ``ray start --address=...`` on the others; actlab must be
-  installed on every node), no address starts a local Ray with ``workers`` CPUs. Results come back
-  to this process, which commits each as it arrives. ``pip install 'actlab[ray]'``.
+* ``backend="ray"``: each run is a Ray task reserving ``threads`` CPUs (torch uses that many
+  threads); ``address`` joins an existing cluster (``ray start --head`` on one machine,
+  ``ray start --address=...`` on the others; actlab must be installed on every node), no
+  address starts a local Ray with ``workers × threads`` CPUs. The driver loads each data set
+  once and puts it in the object store (``ray.put``), so workers need neither the files nor
+  ``ACTLAB_DATA``. Workers report progress through a Ray queue (shown on the driver, with the
+  node's host name); failures are printed as they happen. Results come back to this process,
+  which commits each as it arrives: a killed worker or node loses at most its runs in flight
+  (Ray retries each once; re-running the command trains what is still missing).
+  ``pip install 'actlab[ray]'``.
 
 Both give the same rows: a run depends only on its key (see :mod:`actlab.bench.train`).
 """
@@ -148,9 +154,15 @@ class _Display:
         self.bar.start()
         self.main = self.bar.add_task("runs", total=total, info="")
 
-    def start(self, spec: RunSpec) -> None:
+    def start(self, spec: RunSpec, where: str = "") -> None:
+        if self.enabled and spec.key not in self.rows:
+            at = f" on {where}" if where else ""
+            self.rows[spec.key] = self.bar.add_task(f"  {spec.describe()}{at}", total=None, info="")
+
+    def note(self, text: str) -> None:
+        """A line above the bars (a failure, a lost run) as it happens."""
         if self.enabled:
-            self.rows[spec.key] = self.bar.add_task(f"  {spec.describe()}", total=None, info="")
+            self.bar.console.print(text, highlight=False)
 
     def epoch(self, key: Key, row: Mapping[str, Any], total: int, metric: str) -> None:
         if self.enabled and key in self.rows:
@@ -291,43 +303,89 @@ def _local(specs: list[RunSpec], db: Path, workers: int, threads: int, report: S
 
 
 # ------------------------------------------------------------------------------------- ray
-def _ray_task(spec_dict: dict[str, Any], threads: int) -> dict[str, Any]:
+def _ray_task(spec_dict: dict[str, Any], threads: int, data: Any, queue: Any) -> dict[str, Any]:
+    """One run on a Ray worker: ``data`` arrive from the driver's object store (Ray resolves the
+    reference), progress goes back through ``queue`` (a Ray queue actor; best effort)."""
     import torch
 
     torch.set_num_threads(threads)
-    return train.run(RunSpec.from_dict(spec_dict))
+    spec = RunSpec.from_dict(spec_dict)
+
+    def send(msg: tuple) -> None:
+        try:
+            queue.put_nowait(msg)
+        except Exception:  # a full or gone queue must never fail the run
+            pass
+
+    send(("start", spec.key, socket.gethostname()))
+    return train.run(spec, progress=lambda row, total: send(("epoch", spec.key, row, total)), data=data)
 
 
 def _ray(specs: list[RunSpec], store: Store, workers: int, threads: int, address: str | None,
          report: SweepReport, display: _Display) -> None:
     try:
         import ray
+        from ray.util.queue import Queue
     except ImportError:
         raise ValueError("--backend ray needs Ray: pip install 'actlab[ray]' (or pip install ray)") from None
     started_here = not ray.is_initialized()
     if started_here:
-        if address:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
-        else:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        try:
+            if address:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            else:
+                ray.init(num_cpus=workers * threads, include_dashboard=False, log_to_driver=False)
+        except ConnectionError as e:
+            raise ValueError(f"cannot reach the Ray cluster at {address}: {e}; start one with `ray start "
+                             f"--head` and pass the address it prints") from None
     try:
+        # the driver loads each data set once and puts it in the object store: workers on other
+        # machines need neither the files nor ACTLAB_DATA (an environment variable on the driver)
+        refs_by_data: dict[Any, Any] = {}
+        for spec in specs:
+            k = train.data_key(spec)
+            if k not in refs_by_data:
+                refs_by_data[k] = ray.put(train.load_data(spec))
+        queue = Queue(maxsize=10_000, actor_options={"num_cpus": 0})
         remote = ray.remote(num_cpus=threads, max_retries=1)(_ray_task)
         refs = {}
         for spec in specs:
-            refs[remote.remote(spec.to_dict(), threads)] = spec
+            refs[remote.remote(spec.to_dict(), threads, refs_by_data[train.data_key(spec)], queue)] = spec
+        by_key = {spec.key: spec for spec in specs}
+
+        def drain() -> None:
+            while True:
+                try:
+                    msg = queue.get_nowait()
+                except Exception:  # Empty
+                    return
+                if msg[1] not in by_key or msg[1] in done_keys:
+                    continue
+                if msg[0] == "start":
+                    display.start(by_key[msg[1]], where=msg[2])
+                elif msg[0] == "epoch":
+                    display.epoch(msg[1], msg[2], msg[3], get_task(msg[1][0]).metric)
+
+        done_keys: set[Key] = set()
         while refs:
-            done, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
+            done, _ = ray.wait(list(refs), num_returns=1, timeout=0.5)
+            drain()
             for ref in done:
                 spec = refs.pop(ref)
+                done_keys.add(spec.key)
                 try:
                     result = ray.get(ref)
                 except ray.exceptions.RayTaskError as e:
-                    report.failed.append((spec.key, str(e.cause) if e.cause else str(e)))
-                except ray.exceptions.RayError as e:  # worker or node died
+                    why = str(e.cause) if e.cause else str(e)
+                    report.failed.append((spec.key, why))
+                    display.note(f"[red]failed[/] {spec.describe()}: {why}")
+                except ray.exceptions.RayError as e:  # worker or node died, after the retry too
                     report.lost.append((spec.key, f"{type(e).__name__}: {e}"))
+                    display.note(f"[yellow]lost[/] {spec.describe()}: {type(e).__name__}")
                 else:
                     (report.stored if store.record(result) else report.duplicates).append(spec.key)
                 display.finish(spec.key)
+        ray.kill(queue.actor)
     finally:
         if started_here:
             ray.shutdown()

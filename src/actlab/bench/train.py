@@ -334,9 +334,22 @@ def warm_up() -> None:
         _WARM = True
 
 
-def run(spec: RunSpec, progress: Progress | None = None) -> dict[str, Any]:
+def data_key(spec: RunSpec) -> tuple[str, Any, Any]:
+    """What a run's data depend on: the task and, for some tasks, one setting (the depth test's
+    ``dataset``, the language model's ``corpus``). Runs with the same key share the data."""
+    return (spec.task, spec.config.get("dataset"), spec.config.get("corpus"))
+
+
+def load_data(spec: RunSpec) -> Any:
+    """The data of a run, as :func:`run` would load them (for a driver to ship to workers)."""
+    return get_task(spec.task).load(spec.config)
+
+
+def run(spec: RunSpec, progress: Progress | None = None, data: Any = None) -> dict[str, Any]:
     """Train one run and return its record (what :meth:`actlab.bench.store.Store.record` stores).
 
+    ``data``: the task's data when the caller has them (a Ray worker gets them from the driver,
+    so a worker needs neither the files nor ``ACTLAB_DATA``); loaded here otherwise.
     Raises ValueError when the task cannot run here (missing data) or the activation does not
     fit the task.
     """
@@ -348,7 +361,7 @@ def run(spec: RunSpec, progress: Progress | None = None) -> dict[str, Any]:
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if stage not in ("tune", "test"):
         raise ValueError(f"stage must be 'tune' (score on validation) or 'test', got {stage!r}")
-    data = task.load(spec.config)
+    data = task.load(spec.config) if data is None else data
     warm_up()
     started = time.time()
     t0 = time.perf_counter()
