@@ -19,7 +19,7 @@ install: $(STAMP)
 # The main job: the self-contained HTML report (catalog, properties, claims, plots, accuracy,
 # approximation demo, gradient flow, mean field, ...) in actlab-report/report.html.
 demo: $(STAMP)
-	$(VENV)/bin/actlab bench quick
+	$(VENV)/bin/actlab bench train --profile ci
 	$(VENV)/bin/actlab report --quick --out actlab-report
 
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).

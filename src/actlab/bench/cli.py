@@ -194,7 +194,7 @@ def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
     if as_json:
         sys.stdout.write(json.dumps(res, indent=2, default=str) + "\n")
         return res
-    out.print(res["protocol"], highlight=False)
+    out.print(f"Protocol {res['protocol']}", highlight=False)
     rows = []
     for s in res["summary"]:
         curve = ", ".join(f"{lr:g}: {v:.3f}" for lr, v in s["tune_curve"].items())

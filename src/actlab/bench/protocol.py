@@ -74,7 +74,7 @@ class Profile:
 
     def describe(self) -> str:
         grids = "; ".join(f"{k}: {', '.join(f'{v:g}' for v in vs)}" for k, vs in self.lrs.items())
-        return (f"protocol {self.protocol}: lr tuned per activation and experiment on a validation split "
+        return (f"{self.protocol}: lr tuned per activation and experiment on a validation split "
                 f"(grid {grids}; {self.tune_seeds} tuning seed(s)), then {self.test_seeds} fresh seeds at "
                 f"the best lr scored on test at the best-validation epoch; diverged runs count as failures "
                 f"(scored as the untrained model); GLU/CReLU parameter-matched; init declared per experiment")
@@ -128,7 +128,7 @@ PROFILES: dict[str, Profile] = {
 def describe_protocol(protocol: str) -> str:
     """What a stored protocol tag means, in words (the profile's description when known)."""
     name = protocol.removeprefix("tune-test/")
-    return PROFILES[name].describe() if name in PROFILES else f"protocol {protocol} (tune, then test)"
+    return PROFILES[name].describe() if name in PROFILES else f"{protocol} (tune, then test)"
 
 
 def get_profile(name: str) -> Profile:

@@ -370,7 +370,7 @@ def _protocol_section(section: dict[str, Any], runs: Sequence[Mapping[str, Any]]
             section["notes"].append(f"protocol {tag}: not a known profile; shown by recommend only")
             continue
         res = analyze(PROFILES[name], runs, out_dir)
-        section["notes"].append(res["protocol"])
+        section["notes"].append(f"Protocol {res['protocol']}")
         section["tables"].append({
             "title": f"{name}: test score per experiment and activation (mean; 95% t and bootstrap "
                      "intervals; lr sensitivity; validation gain over the last quarter of the budget)",
