@@ -37,10 +37,11 @@ def _mish64(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture
 def mish_fused(monkeypatch):
-    """Mish routed to the fused kernels from its first call at any size (>= 2 elements)."""
-    monkeypatch.setitem(fused.ROUTES, "mish", fused.FUSED)
+    """Mish routed to compiled kernels at any size (>= 2 elements), compiled up front."""
+    monkeypatch.setitem(fused.routes.table("cpu"), "mish", fused.FUSED)
     fused.reset()
-    with fused.configured(mode="auto", min_numel=2, after=0):
+    with fused.configured(mode="auto", min_numel=2):
+        assert fused.compile_kernels("mish") == {"mish": ["forward float32", "backward float32"]}
         yield
 
 
@@ -100,33 +101,33 @@ def test_shapes_and_batch_sizes_share_one_compiled_kernel(mish_fused):
         y = actlab.functional.mish(x)
         assert y.shape == shape
         y.backward(torch.ones_like(y))
-    kernels = [k for k in fused._KERNELS if k[0] == "mish"]
+    kernels = [k for k in fused.kernels._KERNELS if k[0] == "mish" and k[2] == torch.float32]
     assert sorted(k[1] for k in kernels) == ["backward", "forward"]
     assert fused.stats()[("mish", "forward", "fused")] == 3
 
 
-def test_small_tensors_run_eagerly_until_enough_work_was_seen(monkeypatch):
-    monkeypatch.setitem(fused.ROUTES, "mish", fused.FUSED)
+def test_auto_mode_never_compiles_during_a_call(monkeypatch):
+    # routed to compiled kernels but not compiled: the call runs eagerly, nothing compiles;
+    # after the explicit warm-up the same call takes the kernel
+    monkeypatch.setitem(fused.routes.table("cpu"), "squareplus", fused.FUSED)
+    monkeypatch.setattr(fused.kernels, "_KERNELS", type(fused.kernels._KERNELS)())
     fused.reset()
-    x = _x(1000).float()
-    with fused.configured(mode="auto", min_numel=1001, after=0):
-        actlab.functional.mish(x)  # below min_numel
-    assert fused.stats() == {}
-    with fused.configured(mode="auto", min_numel=100, after=2500):
-        for _ in range(3):  # 1000, 2000, 3000 elements seen: the first three run eagerly
-            actlab.functional.mish(x)
-        assert fused.stats() == {}
-        actlab.functional.mish(x)
-    assert fused.stats() == {("mish", "forward", "fused"): 1}
+    x = _x(1000).float().requires_grad_()
+    with fused.configured(mode="auto"):
+        actlab.functional.squareplus(x).sum().backward()
+        assert fused.stats() == {} and len(fused.kernels._KERNELS) == 0
+        fused.compile_kernels(torch.nn.Sequential(torch.nn.Linear(2, 2), actlab.nn.Squareplus()))
+        actlab.functional.squareplus(x).sum().backward()
+    assert fused.stats() == {("squareplus", "forward", "fused"): 1, ("squareplus", "backward", "fused"): 1}
 
 
-def test_defaults_never_compile_a_small_tensor():
+def test_defaults_never_compile():
     s = fused.settings()
-    assert s.min_numel == fused.MIN_NUMEL and s.after == fused.AFTER
-    before = set(fused._KERNELS)
+    assert s.min_numel == fused.MIN_NUMEL and s.mode == "auto"
+    before = set(fused.kernels._KERNELS)
     for name in ("mish", "gelu", "squareplus"):
         getattr(actlab.functional, name)(torch.randn(4096, requires_grad=True)).sum().backward()
-    assert set(fused._KERNELS) == before
+    assert set(fused.kernels._KERNELS) == before
 
 
 def test_env_switch_and_context_managers(monkeypatch):
@@ -137,7 +138,7 @@ def test_env_switch_and_context_managers(monkeypatch):
     with fused.disabled():
         assert fused.settings().mode == "off"
         with fused.forced():
-            assert fused.settings() == fused.Settings("force", 2, 0)
+            assert fused.settings() == fused.Settings("force", 2)
         assert fused.settings().mode == "off"
     monkeypatch.delenv("ACTLAB_FUSED")
     assert fused.settings().mode == "auto"
@@ -145,16 +146,17 @@ def test_env_switch_and_context_managers(monkeypatch):
     with pytest.raises(ValueError, match="ACTLAB_FUSED='of' is not understood; use 0"):
         fused.settings()
     monkeypatch.setenv("ACTLAB_FUSED", "1")
-    monkeypatch.setenv("ACTLAB_FUSED_MIN_NUMEL", "lots")
-    with pytest.raises(ValueError, match=r"ACTLAB_FUSED_MIN_NUMEL='lots'.*e\.g\. 65536"):
-        fused.settings()
+    for bad in ("lots", "inf", "nan"):
+        monkeypatch.setenv("ACTLAB_FUSED_MIN_NUMEL", bad)
+        with pytest.raises(ValueError, match=rf"ACTLAB_FUSED_MIN_NUMEL='{bad}'.*e\.g\. 2"):
+            fused.settings()
     with pytest.raises(ValueError, match="mode must be one of"):
         with fused.configured(mode="fast"):
             pass
 
 
 def test_disabled_switches_off_native_routing_too(monkeypatch):
-    monkeypatch.setitem(fused.ROUTES, "relu", fused.NATIVE)
+    monkeypatch.setitem(fused.routes.table("cpu"), "relu", fused.NATIVE)
     fused.reset()
     x = torch.randn(50)
     torch.testing.assert_close(actlab.functional.relu(x), x.clamp(min=0), rtol=0, atol=0)
@@ -177,22 +179,46 @@ def test_tensor_parameters_take_the_eager_path_even_when_forced():
     torch.testing.assert_close(beta.grad.double(), expect, rtol=1e-5, atol=1e-6)
 
 
-def test_routing_table_is_consistent_with_the_catalog():
-    assert fused.ROUTES, "the measured routing table is empty"
-    for name, r in fused.ROUTES.items():
-        spec = actlab.get_spec(name)
-        assert spec.name == name and name in ELEMENTWISE
-        assert r.small in ("native", "eager") and r.forward in ("native", "fused", "eager")
-        assert r.backward in ("fused", "eager")
-        if "native" in (r.small, r.forward):
-            assert spec.native is not None, name
+def _all_tables() -> list[dict]:
+    return fused.routes._data()["tables"]
+
+
+def test_routes_data_is_consistent_with_the_catalog():
+    assert _all_tables(), "routes.json has no table"
+    for t in _all_tables():
+        assert {"torch", "device", "isa", "measured", "routes"} <= set(t)
+        for name, (small, forward, backward) in t["routes"].items():
+            spec = actlab.get_spec(name)
+            assert spec.name == name and name in ELEMENTWISE
+            assert small in ("native", "eager", "fused") and forward in ("native", "fused", "eager")
+            assert backward in ("fused", "eager")
+            if "native" in (small, forward):
+                assert spec.native is not None, name
+    assert set(fused.routes.opaque()) <= set(ELEMENTWISE)
+
+
+def test_a_table_applies_only_to_its_torch_version_device_and_isa(monkeypatch):
+    table = {"torch": fused.routes.torch_version(), "device": "cpu", "isa": "NOT-THIS-ONE",
+             "measured": "", "routes": {"mish": ["eager"] * 3}}
+    data = {"opaque": [], "tables": [table]}
+    monkeypatch.setattr(fused.routes, "_data", lambda: data)
+    fused.routes.table.cache_clear()
+    try:
+        assert fused.routes.table("cpu") == {}
+        data["tables"][0]["isa"] = fused.routes.isa()
+        fused.routes.table.cache_clear()
+        assert fused.routes.table("cpu") == {"mish": fused.EAGER}
+        assert fused.routes.table("cuda") == {}
+    finally:
+        fused.routes.table.cache_clear()
 
 
 def test_natives_routed_above_the_small_size_pass_the_ulp_bounds():
     # below min_numel tests/test_accuracy.py already sees the routed native; above it, only here
     from actlab.numerics import accuracy
 
-    routed = [n for n, r in fused.ROUTES.items() if r.forward == "native" and r.small != "native"]
+    routed = sorted({n for t in _all_tables() for n, (small, fwd, _) in t["routes"].items()
+                     if "native" in (small, fwd)})
     for name in routed:
         # the same grids as test_accuracy.py, so the two share the oracle's on-disk cache
         for m in accuracy.measure(name, ("float32", "bfloat16")):
@@ -288,7 +314,7 @@ def test_accurate_codegen_is_scoped_to_actlabs_compilations():
     assert "exp()" in plain[0] and plain[1] == "v.erf()"
     had_isnan = "isnan" in vars(CppVecOverrides)  # inductor 2.13 has no vectorised isnan
     had_isinf = "isinf" in vars(CppVecOverrides)  # nor isinf
-    with fused._accurate_inductor():
+    with fused.accurate_codegen():
         assert CppVecOverrides.expm1("v") == "v.expm1()"
         assert "erfc()" in CppVecOverrides.erf("v")
         assert CppVecOverrides.isnan.__name__ == "isnan"  # its scalar fallback is found by name
@@ -301,7 +327,8 @@ def test_accurate_codegen_is_scoped_to_actlabs_compilations():
     assert ("isinf" in vars(CppVecOverrides)) == had_isinf
     # the series' coefficients: erf(x) = 2/√π Σ (-1)^k x^(2k+1) / (k!(2k+1)) (A&S 7.1.5)
     x = 0.3
-    series = 2 / math.sqrt(math.pi) * x * sum(c * x ** (2 * k) for k, c in enumerate(fused._ERF_TAYLOR))
+    coefficients = fused.inductor._ERF_TAYLOR
+    series = 2 / math.sqrt(math.pi) * x * sum(c * x ** (2 * k) for k, c in enumerate(coefficients))
     assert series == pytest.approx(math.erf(x), rel=1e-9)
 
 
@@ -310,7 +337,7 @@ def test_fused_sin_is_as_accurate_as_eager():
     # inductor's own Vectorized<float>::sin is SLEEF's 3.5-ULP variant (1.9 ULP here); actlab's
     # kernels use the 1-ULP one, like eager torch.sin: within 1 ULP of float64 sin rounded
     x = torch.linspace(-4, 4, 1 << 16)
-    y = fused.kernel(get_spec("sin"), "forward")(x)
+    y = fused.kernels.get(get_spec("sin"), "forward", torch.float32, torch.device("cpu"))(x)
     ref = np.sin(x.double().numpy())
     ulp = np.abs(y.double().numpy() - ref) / np.spacing(np.abs(ref).astype(np.float32))
     assert ulp.max() <= 1.0
@@ -396,9 +423,8 @@ def test_a_kernel_that_cannot_compile_falls_back_to_the_eager_path(monkeypatch, 
     def broken(*_args):
         raise RuntimeError("no compiler here")
 
-    monkeypatch.setattr(fused, "_build", lambda *a: broken)
-    monkeypatch.setattr(fused, "_build_gated", lambda *a: broken)
-    monkeypatch.setattr(fused, "_KERNELS", {})
+    monkeypatch.setattr(fused.kernels, "_build", lambda *a: broken())  # compiling fails
+    monkeypatch.setattr(fused.kernels, "_KERNELS", type(fused.kernels._KERNELS)())
     x = _x(64).float().reshape(8, 8)
     with fused.forced():
         for name in ("isru", "swiglu"):  # an elementwise and a gated kernel
@@ -406,4 +432,4 @@ def test_a_kernel_that_cannot_compile_falls_back_to_the_eager_path(monkeypatch, 
                 want = getattr(actlab.functional, name)(x)
             torch.testing.assert_close(getattr(actlab.functional, name)(x), want, rtol=0, atol=0)
     assert caplog.text.count("could not be compiled") == 2 and "no compiler here" in caplog.text
-    assert set(fused._KERNELS.values()) == {None}
+    assert set(fused.kernels._KERNELS.values()) == {None}

@@ -1,4 +1,4 @@
-"""One generic ``torch.autograd.Function`` for every activation.
+"""The generic ``torch.autograd.Function`` of every activation, and how it meets torch's transforms.
 
 It saves only the input (and tensor-valued parameters) for backward and recomputes what the
 analytic derivative needs from them: the activation costs one saved tensor, whatever its
@@ -8,9 +8,19 @@ differentiable torch ops, so double backward (and ``gradgradcheck``) works: the 
 derivative is autograd of the analytic first derivative.
 Half-precision inputs are computed in float32 and rounded once at the end.
 
-Large inputs may take a fused kernel instead of the eager composite (:mod:`actlab.fused`: one
-compiled kernel for the forward and one for ``grad * f'(x)``, or torch's native op where it
-is as accurate); the Function, what it saves and its double backward stay the same.
+Large inputs may take a compiled kernel instead of the eager composite (:mod:`actlab.fused`);
+the Function, what it saves and its double backward stay the same.
+
+Transforms. The Function has ``setup_context`` and ``generate_vmap_rule``, so ``torch.func``'s
+``grad``, ``vmap``, ``jacrev`` and ``hessian`` work, and a ``jvp`` (x' f'(x) + Σ θ' ∂f/∂θ), so
+forward mode works (``torch.func.jvp``, ``jacfwd``, ``torch.autograd.forward_ad``). Dynamo
+cannot trace a Function with a custom ``jvp``, so under ``torch.compile`` a twin without it is
+used (classes are made for every spec at import: a class built while dynamo traces breaks
+``fullgraph=True``). Activations whose formula inductor lowers less accurately than eager
+torch (``expm1`` as ``exp - 1``, a coarse ``erf``, 3.5-ULP ``sin``/``cos``: the ``opaque`` set
+of :mod:`actlab.fused.routes`) enter a user's compiled graph as the custom op
+``actlab::elementwise`` instead, which inductor calls but cannot re-lower: compiled, they give
+eager's numbers.
 """
 
 from __future__ import annotations
@@ -19,8 +29,11 @@ from typing import Any
 
 import torch
 
-from . import fused
+from . import fused, registry
+from .fused import opaque
 from .spec import HALF_DTYPES, ActivationSpec
+
+__all__ = ["apply_elementwise", "compute_dtype", "elementwise_function", "gated_function"]
 
 
 def compute_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -35,75 +48,161 @@ def _params(spec: ActivationSpec, values: tuple[Any, ...], dtype: torch.dtype) -
     return {p.name: _cast(v, dtype) for p, v in zip(spec.params, values)}
 
 
+def _from_output(spec: ActivationSpec, values: tuple[Any, ...]) -> bool:
+    # f' from the output: only with plain-number parameters (a learnable one needs x)
+    return spec.derivative_from_output is not None and not any(isinstance(v, torch.Tensor) for v in values)
+
+
+def eager_forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor:
+    dtype = compute_dtype(x.dtype)
+    return spec.forward(x.to(dtype), **_params(spec, values, dtype)).to(x.dtype)
+
+
+def forward_value(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor:
+    """f(x): a ready compiled kernel or torch's native op where routed, else the eager composite."""
+    y = fused.forward(spec, x, values)
+    y = eager_forward(spec, x, values) if y is None else y
+    # a Function may not return its input as-is and save it, nor a view of it when forward mode
+    # asks for its jvp (identity): a copy, as torch.nn.Identity's output would be after any op
+    return x.clone() if y is x else y
+
+
+def input_grad(spec: ActivationSpec, saved: torch.Tensor, grad: torch.Tensor,
+               values: tuple[Any, ...], from_output: bool) -> torch.Tensor:
+    """``grad * f'``; ``saved`` is x, or y = f(x) when ``from_output``."""
+    grad_x = fused.backward(spec, saved, grad, values)
+    if grad_x is not None:
+        return grad_x
+    dtype = compute_dtype(saved.dtype)
+    derivative = spec.derivative_from_output if from_output else spec.derivative
+    return (grad.to(dtype) * derivative(saved.to(dtype), **_params(spec, values, dtype))).to(saved.dtype)
+
+
+def param_grads(spec: ActivationSpec, x: torch.Tensor, grad: torch.Tensor, values: tuple[Any, ...],
+                needed: tuple[bool, ...]) -> list[torch.Tensor | None]:
+    """``grad * ∂f/∂θ`` summed to each tensor parameter's shape, where ``needed``."""
+    dtype = compute_dtype(x.dtype)
+    params = _params(spec, values, dtype)
+    xc, gc = x.to(dtype), grad.to(dtype)
+    out: list[torch.Tensor | None] = []
+    for p, v, need in zip(spec.params, values, needed):
+        out.append((gc * spec.param_grads[p.name](xc, **params)).sum_to_size(v.shape).to(v.dtype)
+                   if need else None)
+    return out
+
+
+def _split(ctx: Any, values: tuple[Any, ...]) -> None:
+    ctx.tensor_at = tuple(i for i, v in enumerate(values) if isinstance(v, torch.Tensor))
+    ctx.constants = tuple(None if isinstance(v, torch.Tensor) else v for v in values)
+
+
+def _join(ctx: Any, tensors: tuple[torch.Tensor, ...]) -> tuple[Any, ...]:
+    values = list(ctx.constants)
+    for i, t in zip(ctx.tensor_at, tensors):
+        values[i] = t
+    return tuple(values)
+
+
+def _spec(name: str) -> ActivationSpec:
+    # The Functions close over the spec's NAME: dynamo can wrap a str constant, not a spec held in
+    # a closure cell (it has no source to guard on); the registry dict is a global it can.
+    return registry._SPECS[name]
+
+
+def _make_function(spec_name: str, forward_mode: bool) -> type[torch.autograd.Function]:
+    class Fn(torch.autograd.Function):
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(x: torch.Tensor, *values: Any) -> torch.Tensor:
+            return forward_value(_spec(spec_name), x, values)
+
+        @staticmethod
+        def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
+            spec = _spec(spec_name)
+            x, *values = inputs
+            _split(ctx, tuple(values))
+            ctx.from_output = _from_output(spec, tuple(values))
+            tensors = [values[i] for i in ctx.tensor_at]
+            kept = output if ctx.from_output else x
+            ctx.save_for_backward(kept, *tensors)
+            if forward_mode:
+                ctx.save_for_forward(kept, *tensors)
+
+        @staticmethod
+        def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+            spec = _spec(spec_name)
+            saved, *tensors = ctx.saved_tensors  # saved is the output y when ctx.from_output
+            values = _join(ctx, tuple(tensors))
+            grad_x = (input_grad(spec, saved, grad, values, ctx.from_output)
+                      if ctx.needs_input_grad[0] else None)
+            if not any(ctx.needs_input_grad[1:]):
+                return (grad_x, *(None for _ in values))
+            return (grad_x, *param_grads(spec, saved, grad, values, ctx.needs_input_grad[1:]))
+
+    if forward_mode:
+        def jvp(ctx: Any, x_t: torch.Tensor | None, *value_ts: Any) -> torch.Tensor:
+            # x' f'(x) + Σ θ' ∂f/∂θ(x), each θ' broadcasting over x as θ does
+            spec = _spec(spec_name)
+            saved, *tensors = ctx.saved_tensors  # y only for from_output, which has no tensor θ
+            values = _join(ctx, tuple(tensors))
+            out = input_grad(spec, saved, torch.zeros_like(saved) if x_t is None else x_t, values,
+                             ctx.from_output)
+            dtype = compute_dtype(saved.dtype)
+            params = _params(spec, values, dtype)
+            for p, t in zip(spec.params, value_ts):
+                if isinstance(t, torch.Tensor):
+                    d = spec.param_grads[p.name](saved.to(dtype), **params)
+                    out = out + (t.to(dtype) * d).to(out.dtype)
+            return out
+
+        Fn.jvp = staticmethod(jvp)  # type: ignore[attr-defined]
+
+    suffix = "function" if forward_mode else "compiled_function"
+    Fn.__name__ = Fn.__qualname__ = f"{spec_name}_{suffix}"
+    return Fn
+
+
+# Every spec's two Functions exist before anything is traced (see the module docstring).
 _FUNCTIONS: dict[str, type[torch.autograd.Function]] = {}
+_COMPILED: dict[str, type[torch.autograd.Function]] = {}
+
+
+def _register(spec: ActivationSpec) -> None:
+    _FUNCTIONS[spec.name] = _make_function(spec.name, forward_mode=True)
+    _COMPILED[spec.name] = _make_function(spec.name, forward_mode=False)
 
 
 def elementwise_function(spec: ActivationSpec) -> type[torch.autograd.Function]:
     """The autograd Function of an elementwise ``spec``: ``Fn.apply(x, *param_values)``."""
-    if spec.name in _FUNCTIONS:
-        return _FUNCTIONS[spec.name]
-
-    class Fn(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, x: torch.Tensor, *values: Any) -> torch.Tensor:
-            dtype = compute_dtype(x.dtype)
-            ctx.tensor_at = [i for i, v in enumerate(values) if isinstance(v, torch.Tensor)]
-            ctx.constants = [None if isinstance(v, torch.Tensor) else v for v in values]
-            # f' from the output: only with plain-number parameters (a learnable one needs x)
-            ctx.from_output = spec.derivative_from_output is not None and not ctx.tensor_at
-            y = fused.forward(spec, x, values)
-            if y is None:
-                y = spec.forward(x.to(dtype), **_params(spec, values, dtype)).to(x.dtype)
-            ctx.save_for_backward(y if ctx.from_output else x, *(values[i] for i in ctx.tensor_at))
-            return y
-
-        @staticmethod
-        def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-            x, *tensors = ctx.saved_tensors  # x is the output y when ctx.from_output
-            values = list(ctx.constants)
-            for i, t in zip(ctx.tensor_at, tensors):
-                values[i] = t
-            dtype = compute_dtype(x.dtype)
-            params = _params(spec, tuple(values), dtype)
-            # the fused kernel declines (None) when a graph is being built (double backward)
-            grad_x = fused.backward(spec, x, grad, tuple(values)) if ctx.needs_input_grad[0] else None
-            if grad_x is not None and not any(ctx.needs_input_grad[1:]):
-                return (grad_x, *(None for _ in values))
-            xc, gc = x.to(dtype), grad.to(dtype)  # float32 copies of half inputs
-            derivative = spec.derivative_from_output if ctx.from_output else spec.derivative
-            if ctx.needs_input_grad[0] and grad_x is None:
-                grad_x = (gc * derivative(xc, **params)).to(x.dtype)
-            grads: list[torch.Tensor | None] = []
-            for i, (p, v) in enumerate(zip(spec.params, values)):
-                if not ctx.needs_input_grad[i + 1]:
-                    grads.append(None)
-                    continue
-                g = gc * spec.param_grads[p.name](xc, **params)
-                grads.append(g.sum_to_size(v.shape).to(v.dtype))
-            return (grad_x, *grads)
-
-    Fn.__name__ = Fn.__qualname__ = f"{spec.name}_function"
-    _FUNCTIONS[spec.name] = Fn
-    return Fn
+    if spec.name not in _FUNCTIONS:  # a spec defined after import (eager only)
+        _register(spec)
+    return _FUNCTIONS[spec.name]
 
 
 def apply_elementwise(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor:
+    if torch.compiler.is_compiling():
+        if opaque.applies(spec, values):
+            return opaque.elementwise(spec, x, values)
+        return _COMPILED[spec.name].apply(x, *values)
     return elementwise_function(spec).apply(x, *values)
+
+
+for _s in registry.specs():
+    if _s.kind == "elementwise":
+        _register(_s)
 
 
 _GATED: dict[str, type[torch.autograd.Function]] = {}
 
 
-def gated_function(spec: ActivationSpec, gate: ActivationSpec) -> type[torch.autograd.Function]:
+def _make_gated(spec_name: str, gate_name: str) -> type[torch.autograd.Function]:
     """``a ⊗ g(b)`` where ``x = [a, b]`` along ``dim``; saves only ``x``."""
-    if spec.name in _GATED:
-        return _GATED[spec.name]
 
     class Gated(torch.autograd.Function):
         @staticmethod
-        def forward(ctx: Any, x: torch.Tensor, dim: int, *values: Any) -> torch.Tensor:
-            ctx.dim, ctx.values = dim, values
-            ctx.save_for_backward(x)
+        def forward(x: torch.Tensor, dim: int, *values: Any) -> torch.Tensor:
+            spec, gate = _spec(spec_name), _spec(gate_name)
             y = fused.gated_forward(spec, gate, x, dim, values)
             if y is not None:
                 return y
@@ -112,20 +211,37 @@ def gated_function(spec: ActivationSpec, gate: ActivationSpec) -> type[torch.aut
             return (a * gate.forward(b, **_params(gate, values, dtype))).to(x.dtype)
 
         @staticmethod
+        def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
+            x, dim, *values = inputs
+            ctx.dim, ctx.values = dim, tuple(values)
+            ctx.save_for_backward(x)
+
+        @staticmethod
         def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+            spec, gate = _spec(spec_name), _spec(gate_name)
             (x,) = ctx.saved_tensors
+            nones = tuple(None for _ in ctx.values)
             grad_x = fused.gated_backward(spec, gate, x, grad, ctx.dim, ctx.values)
             if grad_x is not None:
-                return (grad_x, None, *(None for _ in ctx.values))
+                return (grad_x, None, *nones)
             dtype = compute_dtype(x.dtype)
             params = _params(gate, ctx.values, dtype)
             a, b = x.to(dtype).chunk(2, dim=ctx.dim)
             gc = grad.to(dtype)
             grad_a = gc * gate.forward(b, **params)
             grad_b = gc * a * gate.derivative(b, **params)
-            grad_x = torch.cat([grad_a, grad_b], dim=ctx.dim).to(x.dtype)
-            return (grad_x, None, *(None for _ in ctx.values))
+            return (torch.cat([grad_a, grad_b], dim=ctx.dim).to(x.dtype), None, *nones)
 
-    Gated.__name__ = Gated.__qualname__ = f"{spec.name}_function"
-    _GATED[spec.name] = Gated
+    Gated.__name__ = Gated.__qualname__ = f"{spec_name}_function"
     return Gated
+
+
+def gated_function(spec: ActivationSpec, gate: ActivationSpec) -> type[torch.autograd.Function]:
+    if spec.name not in _GATED:
+        _GATED[spec.name] = _make_gated(spec.name, gate.name)
+    return _GATED[spec.name]
+
+
+for _s in registry.specs():
+    if _s.kind == "gated":
+        gated_function(_s, registry.get_spec(_s.gate))

@@ -106,9 +106,11 @@ def kernels(
                                          "(gated activations such as swiglu: the FFN block "
                                          "only).")] = False,
     models_only: Annotated[bool, typer.Option("--models-only", help="Only the model check.")] = False,
-    calibrate: Annotated[bool, typer.Option("--calibrate", help="Measure the routing table of "
-                                            "actlab.fused (speed at 16M float32, ULP accuracy of the "
-                                            "fused kernels in 4 dtypes) and print it as Python.")] = False,
+    calibrate: Annotated[bool, typer.Option("--calibrate", help="Measure a routes table for this "
+                                            "torch, CPU and ISA (speed at 4K and 1M float32, ULP "
+                                            "accuracy of the compiled kernels and natives in 4 "
+                                            "dtypes) and print it as JSON for actlab/fused/routes.json."
+                                            )] = False,
     plot: Annotated[Path | None, typer.Option(help="Save time vs size (log-log) here, .png or "
                                               ".svg.")] = None,
     threads: Annotated[int | None, typer.Option(help="torch.set_num_threads for the run (default: "
@@ -148,9 +150,13 @@ def kernels(
             rows = kb.calibrate([s.name for s in specs], repeats=repeats, progress=_advance(bar, task))
         if as_json:
             out["calibration"] = [{**r, "route": vars(r["route"])} for r in rows]
-            sys.stdout.write(json.dumps(out, indent=2) + "\n")
+            sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
         else:
-            sys.stdout.write(kb.routes_source(rows) + "\n")
+            import platform
+
+            table = kb.routes_table(rows, f"{platform.processor() or platform.machine()}, "
+                                    f"{torch.get_num_threads()} threads, repeats {repeats}")
+            sys.stdout.write(json.dumps(table, indent=1) + "\n")
         return
     if not models_only:
         total = len(specs) * len(size_list) * len(dtypes)

@@ -9,8 +9,8 @@ Contenders, at each size and dtype (parameters at their defaults):
 ``compiled``   ``torch.compile(dynamic=True)`` of that composite (inductor; AOTAutograd makes
                its backward).
 ``actlab``     ``actlab.functional`` through the generic autograd Function, as routed by
-               :mod:`actlab.fused` in its steady state (the compile-after-N-elements rule is
-               set to 0 here, so a warm-up call compiles what the route fuses).
+               :mod:`actlab.fused`, after the documented set-up: ``actlab.compile_kernels``
+               of the activation in that dtype (what the routes send to a compiled kernel).
 ``copy``       floor: ``buf.copy_(x)`` into a preallocated buffer (forward: one read, one write);
                plus ``torch.mul(x, g, out=buf)`` for forward+backward (two reads, one write),
                the least memory traffic any activation's backward can have. Memory bandwidth.
@@ -284,26 +284,27 @@ def run(names: Sequence[str] | None = None, sizes: Sequence[int] = DEFAULT_SIZES
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     rows: list[dict[str, Any]] = []
     gen = torch.Generator().manual_seed(seed)
-    # steady state: what the route fuses is compiled by the warm-up call, not after 2**24 elements
-    with fused.configured(after=0):
-        for dtype in dtypes:
-            for n in sizes:
-                x = (torch.randn(n, generator=gen) * 3).to(device=dev, dtype=dtype)
-                g = torch.randn(n, generator=gen).to(device=dev, dtype=dtype)
-                base = floors(x, g)
-                floor_rows = _measure(None, base, x, g, repeats, memory, dev)
-                for spec in specs:
-                    cs = contenders(spec, compiled)
-                    before = fused.stats()
-                    rs = _measure(spec, cs, x, g, repeats, memory, dev)
-                    path = _path(spec.name, before, fused.stats())
-                    for r in rs:
-                        if r["impl"] == "actlab":
-                            r["path"] = path
-                    rows += rs + [{**r, "activation": spec.name} for r in floor_rows]
-                    if progress:
-                        progress(f"{spec.name} {dtype_name(dtype)} {size_label(n)}")
-                del x, g, base
+    # the documented set-up: what the routes send to a compiled kernel is compiled up front
+    for spec in specs:
+        fused.compile_kernels(spec, dtypes=dtypes, device=dev)
+    for dtype in dtypes:
+        for n in sizes:
+            x = (torch.randn(n, generator=gen) * 3).to(device=dev, dtype=dtype)
+            g = torch.randn(n, generator=gen).to(device=dev, dtype=dtype)
+            base = floors(x, g)
+            floor_rows = _measure(None, base, x, g, repeats, memory, dev)
+            for spec in specs:
+                cs = contenders(spec, compiled)
+                before = fused.stats()
+                rs = _measure(spec, cs, x, g, repeats, memory, dev)
+                path = _path(spec.name, before, fused.stats())
+                for r in rs:
+                    if r["impl"] == "actlab":
+                        r["path"] = path
+                rows += rs + [{**r, "activation": spec.name} for r in floor_rows]
+                if progress:
+                    progress(f"{spec.name} {dtype_name(dtype)} {size_label(n)}")
+            del x, g, base
     return rows
 
 
@@ -464,12 +465,12 @@ def models(names: Sequence[str], repeats: int = 5, memory: bool = True, device: 
     (SwiGLU, ...) runs in the FFN block only, against ``a * g(b)`` in torch ops."""
     dev = torch.device(device)
     rows = []
-    with fused.configured(after=0):
-        for spec in benchable(names, ("elementwise", "gated")):
-            for model_name in ("mlp", "ffn") if spec.kind == "elementwise" else ("ffn",):
-                rows.append(_model_row(spec, model_name, repeats, memory, dev, seed))
-                if progress:
-                    progress(f"{spec.name} {model_name}")
+    fused.compile_kernels(benchable(names, ("elementwise", "gated")), device=dev)
+    for spec in benchable(names, ("elementwise", "gated")):
+        for model_name in ("mlp", "ffn") if spec.kind == "elementwise" else ("ffn",):
+            rows.append(_model_row(spec, model_name, repeats, memory, dev, seed))
+            if progress:
+                progress(f"{spec.name} {model_name}")
     return rows
 
 
@@ -568,38 +569,37 @@ def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str], direction
 ACCURACY_DTYPES = ("float64", "float32", "bfloat16", "float16")
 
 
-def calibrate(names: Sequence[str] | None = None, size: int = 1 << 24, small: int = 1 << 12,
+def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 12, 1 << 20),
               repeats: int = 5, accuracy_dtypes: Sequence[str] = ACCURACY_DTYPES,
               progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Measure what :data:`actlab.fused.ROUTES` is made of, per activation.
+    """Measure what a routes table (:mod:`actlab.fused.routes`) is made of, per activation.
 
-    Speed (float32, ``size`` elements): fused forward and native forward, the fused backward
-    kernel (``repeats`` interleaved rounds, minimum); eager spec forward and eager ``g * f'(x)``
-    (one round: they are 2-300x slower); at ``small`` elements, eager and native forward.
-    Kernels launched: aten compute ops of the spec's forward and of the native op.
     Accuracy: :func:`actlab.numerics.accuracy.measure` under :func:`fused.forced` (so f and f'
-    come from the fused kernels) and the native column, every dtype.
-
-    The rule that turns a row into a :class:`actlab.fused.Route` is :func:`_decide`.
+    come from the compiled kernels) and the native column, in every dtype. Speed (float32, at
+    ``sizes[0]`` for the route below :data:`SMALL`, ``sizes[-1]`` at or above it): the eager
+    spec forward, the native op and the compiled forward; eager ``g * f'(x)`` and the compiled
+    backward (``repeats`` interleaved rounds, minimum). The rule is :func:`_decide`.
     """
     gen = torch.Generator().manual_seed(0)
-    x = torch.randn(size, generator=gen) * 3
-    g = torch.randn(size, generator=gen)
-    xs = x[:small].clone()
     out = []
     for spec in benchable(names):
-        out.append(_calibrate_one(spec, x, g, xs, repeats, accuracy_dtypes))
+        xs = {n: torch.randn(n, generator=gen) * 3 for n in (sizes[0], sizes[-1])}
+        gs = {n: torch.randn(n, generator=gen) for n in xs}
+        out.append(_calibrate_one(spec, xs, gs, repeats, accuracy_dtypes))
         if progress:
-            progress(spec.name)
+            progress(f"{spec.name}: {out[-1]['route']}")
     return out
 
 
-def _calibrate_one(spec: ActivationSpec, x: torch.Tensor, g: torch.Tensor, xs: torch.Tensor,
+SMALL = 1 << 16  # below this many elements a table's "small" route applies
+
+
+def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[int, torch.Tensor],
                    repeats: int, accuracy_dtypes: Sequence[str]) -> dict[str, Any]:
+    from ..fused import kernels
     from ..numerics import accuracy
 
     params = spec.defaults
-    values = tuple(params[n] for n in spec.param_names)
     row: dict[str, Any] = {"activation": spec.name}
     before = fused.stats()
     with fused.forced():
@@ -615,31 +615,59 @@ def _calibrate_one(spec: ActivationSpec, x: torch.Tensor, g: torch.Tensor, xs: t
     row["native_ok"] = spec.native is not None and all(
         m.native is not None and m.native.bad == 0 and (m.bound is None or m.native.max_ulp <= m.bound)
         for m in ms if m.quantity == "f")
-    slow: dict[str, Callable[[], Any]] = {
-        "eager_fwd": lambda: spec.forward(x, **params),
-        "eager_bwd": lambda: g * spec.derivative(x, **params),
-    }
-    fns: dict[str, Callable[[], Any]] = {}
-    fwd_k, bwd_k = fused.kernel(spec, "forward", values), fused.kernel(spec, "backward", values)
-    if fwd_k is not None:
-        fns["fused_fwd"] = lambda: fwd_k(x)
-    if bwd_k is not None:
-        fns["fused_bwd"] = lambda: bwd_k(x, g)
-    small_fns: dict[str, Callable[[], Any]] = {"eager_fwd": lambda: spec.forward(xs, **params)}
-    if spec.native is not None:
-        native = spec.native
-        fns["native_fwd"] = lambda: native(x, **params)
-        small_fns["native_fwd"] = lambda: native(xs, **params)
-    row["eager_ops"] = len(compute_ops(spec.forward, xs, **params))
-    row["native_ops"] = None if spec.native is None else len(compute_ops(spec.native, xs, **params))
-    with torch.no_grad():
-        t = {k: min(v) for k, v in time_round_robin(slow, 1, x.device).items()}
-        t.update({k: min(v) for k, v in time_round_robin(fns, repeats, x.device).items()})
-        ts = {k: min(v) for k, v in time_round_robin(small_fns, repeats, x.device).items()}
-    row.update({f"{k}_ms": v * 1e3 for k, v in t.items()})
-    row.update({f"small_{k}_us": v * 1e6 for k, v in ts.items()})
-    row["route"] = _decide(row, t, ts)
+    cpu = torch.device("cpu")
+    fwd_k = kernels.get(spec, "forward", torch.float32, cpu)
+    bwd_k = kernels.get(spec, "backward", torch.float32, cpu)
+    theta = kernels.param_tensors(tuple(params[n] for n in spec.param_names), torch.float32, cpu)
+    for n, x in xs.items():
+        g = gs[n]
+        fns: dict[str, Callable[[], Any]] = {
+            "eager_fwd": lambda x=x: spec.forward(x, **params),
+            "eager_bwd": lambda x=x, g=g: g * spec.derivative(x, **params),
+        }
+        if fwd_k is not None:
+            fns["fused_fwd"] = lambda x=x: fwd_k(x, *theta)
+        if bwd_k is not None:
+            fns["fused_bwd"] = lambda x=x, g=g: bwd_k(x, g, *theta)
+        if spec.native is not None:
+            fns["native_fwd"] = lambda x=x, native=spec.native: native(x, **params)
+        with torch.no_grad():
+            t = {k: min(v) for k, v in time_round_robin(fns, repeats, x.device).items()}
+        row.update({f"{k}_us@{size_label(n)}": v * 1e6 for k, v in t.items()})
+        row[f"times@{size_label(n)}"] = t
+    small, large = (row[f"times@{size_label(n)}"] for n in (min(xs), max(xs)))
+    row["route"] = _decide(row, small, large)
     return row
+
+
+def _fastest_forward(row: dict[str, Any], t: dict[str, float]) -> str:
+    ok = {"eager": t["eager_fwd"]}
+    if row["native_ok"] and "native_fwd" in t:
+        ok["native"] = t["native_fwd"]
+    best = min(ok, key=ok.__getitem__)
+    # a compiled kernel must win clearly: it needs actlab.compile_kernels, native and eager do not
+    if row["fused_f_ok"] and "fused_fwd" in t and t["fused_fwd"] < 0.95 * ok[best]:
+        best = "fused"
+    return best
+
+
+def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float]) -> fused.Route:
+    """The route from one calibration row (see :func:`calibrate`): per size class, the fastest
+    forward among those that pass the ULP bounds (eager, native, compiled; compiled only if
+    more than 5% faster); backward compiled where it passes and is faster at the large size."""
+    backward = "eager"
+    if row["fused_df_ok"] and "fused_bwd" in large and large["fused_bwd"] < 0.95 * large["eager_bwd"]:
+        backward = "fused"
+    return fused.Route(_fastest_forward(row, small), _fastest_forward(row, large), backward)
+
+
+def routes_table(rows: Sequence[dict[str, Any]], measured: str) -> dict[str, Any]:
+    """A ``routes.json`` table for this torch version, CPU and ISA from calibration rows."""
+    from ..fused import routes
+
+    return {"torch": routes.torch_version(), "device": "cpu", "isa": routes.isa(), "measured": measured,
+            "routes": {r["activation"]: [r["route"].small, r["route"].forward, r["route"].backward]
+                       for r in rows}}
 
 
 _NOT_KERNELS = {"lift_fresh", "lift_fresh_copy", "view", "_unsafe_view", "detach", "alias", "expand",
@@ -694,29 +722,3 @@ def _decide(row: dict[str, Any], t: dict[str, float], ts: dict[str, float]) -> f
     if row["fused_df_ok"] and "fused_bwd" in t and t["fused_bwd"] < 0.95 * t["eager_bwd"]:
         backward = "fused"
     return fused.Route(small, forward, backward)
-
-
-def routes_source(rows: Sequence[dict[str, Any]]) -> str:
-    """``ROUTES = {...}`` as Python source, each entry under a comment with its measurements."""
-    import textwrap
-
-    lines = ["ROUTES: dict[str, Route] = {"]
-    for r in rows:
-        route = r["route"]
-        notes = []
-        if "fused_fwd_ms" in r and "fused_bwd_ms" in r:
-            notes.append(f"fused/eager: fwd {r['fused_fwd_ms'] / r['eager_fwd_ms']:.2g}x, "
-                         f"bwd {r['fused_bwd_ms'] / r['eager_bwd_ms']:.2g}x")
-        if r.get("native_ops") is not None:
-            text = f"native: {r['native_ops']} kernel(s) (eager {r['eager_ops']})"
-            if "fused_fwd_ms" in r and "native_fwd_ms" in r:
-                text += f", fwd {r['native_fwd_ms'] / r['fused_fwd_ms']:.2g}x fused's"
-            notes.append(text + ("" if r["native_ok"] else ", fails the ULP bounds"))
-        if r["fused_worst"]:
-            notes.append(f"fused fails {r['fused_worst']}")
-        for line in textwrap.wrap("; ".join(notes), 100):
-            lines.append(f"    # {line}")
-        entry = f'"{r["activation"]}": Route("{route.small}", "{route.forward}", "{route.backward}"),'
-        lines.append(f"    {entry}")
-    lines.append("}")
-    return "\n".join(lines)

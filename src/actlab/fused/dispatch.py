@@ -1,0 +1,242 @@
+"""Which kernel serves a call: torch's native op, a compiled kernel, or (``None``) the eager path.
+
+The generic Function (:mod:`actlab.autograd`) asks :func:`forward` and :func:`backward` first and
+takes its eager, differentiable path when they return ``None``. They return ``None`` whenever
+
+* the mode is ``off``, or we are being traced (``torch.compile``: an outer compile lowers the
+  eager path itself) or transformed (``torch.func``: the eager ops have batching and
+  forward-mode rules, a kernel has not);
+* a parameter is a tensor (learnable: the eager path also reduces its gradient), ``x`` is not
+  contiguous, or not on CPU/CUDA; the backward is building a graph (double backward);
+* the measured route (:mod:`.routes`) does not send this activation there, or its kernel is not
+  compiled yet. In the default ``auto`` mode nothing compiles during a call: kernels are compiled
+  up front by :func:`compile_kernels` (or ``actlab.compile_kernels(model)``), never in the middle
+  of a training step the user did not ask to compile in. ``force`` compiles on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+from ..spec import ActivationSpec
+from . import kernels, routes
+from .routes import EAGER, FUSED, Route
+from .settings import Settings, settings
+
+__all__ = ["backward", "compile_kernels", "forward", "gated_backward", "gated_forward", "reset", "route",
+           "stats"]
+
+log = logging.getLogger("actlab.fused")
+_STATS: Counter[tuple[str, str, str]] = Counter()
+
+
+def route(name: str, mode: str | None = None, device: str = "cpu") -> Route:
+    """The route of activation ``name`` under ``mode`` (default: the current one) on ``device``."""
+    mode = mode or settings().mode
+    if mode == "off":
+        return EAGER
+    if mode == "force":
+        return FUSED
+    return routes.table(device).get(name, EAGER)
+
+
+def stats() -> dict[tuple[str, str, str], int]:
+    """Calls so far per (activation, "forward" | "backward", "native" | "fused")."""
+    return dict(_STATS)
+
+
+def reset() -> None:
+    """Forget the statistics (compiled kernels are kept; :func:`kernels.clear` drops them)."""
+    _STATS.clear()
+
+
+def _plain(values: tuple[Any, ...]) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _active(x: torch.Tensor, values: tuple[Any, ...]) -> Settings | None:
+    """The settings if a kernel may serve this call at all, else ``None``."""
+    if torch.compiler.is_compiling():  # first: dynamo cannot trace what follows (a ContextVar)
+        return None
+    s = settings()
+    if s.mode == "off" or x.device.type not in ("cpu", "cuda") or not _plain(values):
+        return None
+    if torch._C._are_functorch_transforms_active():
+        return None
+    return s
+
+
+def _kernel(spec: ActivationSpec, direction: str, x: torch.Tensor, s: Settings) -> kernels.Kernel | None:
+    if s.mode == "force":
+        return kernels.get(spec, direction, x.dtype, x.device)
+    return kernels.compiled(spec, direction, x.dtype, x.device)
+
+
+def _fusable(x: torch.Tensor, s: Settings) -> bool:
+    return x.is_contiguous() and x.numel() >= max(s.min_numel, 2)  # sizes 0, 1 are not symbolic
+
+
+def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:
+    """``spec``'s forward at ``x`` by the routed kernel, or ``None``: take the eager path."""
+    s = _active(x, values)
+    if s is None:
+        return None
+    r = route(spec.name, s.mode, x.device.type)
+    way = r.small if x.numel() < s.min_numel else r.forward
+    if way == "native" and spec.native is not None:
+        try:
+            y = spec.native(x, **dict(zip(spec.param_names, values)))
+        except (RuntimeError, NotImplementedError):  # e.g. a dtype torch has no kernel for here
+            return None
+        _STATS[spec.name, "forward", "native"] += 1
+        return y
+    if way != "fused" or not _fusable(x, s):
+        return None
+    k = _kernel(spec, "forward", x, s)
+    if k is None:
+        return None
+    y = k(x.detach().reshape(-1), *kernels.param_tensors(values, x.dtype, x.device))
+    _STATS[spec.name, "forward", "fused"] += 1
+    return y.view(x.shape)
+
+
+def backward(spec: ActivationSpec, x: torch.Tensor, grad: torch.Tensor,
+             values: tuple[Any, ...]) -> torch.Tensor | None:
+    """``grad * spec.derivative(x)`` by the fused kernel, or ``None``: take the eager path.
+    For a spec with ``derivative_from_output``, ``x`` is the saved output ``y`` (the Function
+    saves ``y`` only with plain-number parameters, the only ones fused)."""
+    s = _active(x, values)
+    if s is None or torch.is_grad_enabled() or not _fusable(x, s):
+        return None
+    if route(spec.name, s.mode, x.device.type).backward != "fused":
+        return None
+    if grad.shape != x.shape or grad.dtype != x.dtype or grad.device != x.device:
+        return None
+    k = _kernel(spec, "backward", x, s)
+    if k is None:
+        return None
+    params = kernels.param_tensors(values, x.dtype, x.device)
+    # an expanded gradient (the backward of .sum()) has stride 0: the kernel reads dense memory
+    gx = k(x.detach().reshape(-1), grad.detach().contiguous().reshape(-1), *params)
+    _STATS[spec.name, "backward", "fused"] += 1
+    return gx.view(x.shape)
+
+
+def _gate_routed(gate: ActivationSpec, s: Settings, device: str) -> bool:
+    # The gated kernels are the gate's forward and f' and a product: fused where the gate's own
+    # kernels are (its fused f' passed the ULP calibration, its forward is not routed eager).
+    r = route(gate.name, s.mode, device)
+    return r.backward == "fused" and r.forward != "eager"
+
+
+def _as_halves(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """``x`` viewed as ``(outer, 2, inner)``: ``[a, b]`` along ``dim`` for any rank and dim."""
+    d = dim % x.dim()
+    outer = math.prod(x.shape[:d])
+    return x.detach().view(outer, 2, x.numel() // (2 * outer))
+
+
+def _half_shape(x: torch.Tensor, dim: int) -> list[int]:
+    half = list(x.shape)
+    half[dim] //= 2
+    return half
+
+
+def gated_forward(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor, dim: int,
+                  values: tuple[Any, ...]) -> torch.Tensor | None:
+    """``a ⊗ g(b)``, ``[a, b] = x`` along ``dim``, by one compiled kernel, or ``None``."""
+    s = _active(x, values)
+    if s is None or not _fusable(x, s) or not _gate_routed(gate, s, x.device.type):
+        return None
+    k = _kernel(gate, "gated_forward", x, s)
+    if k is None:
+        return None
+    y = k(_as_halves(x, dim), *kernels.param_tensors(values, x.dtype, x.device))
+    _STATS[spec.name, "forward", "fused"] += 1
+    return y.view(_half_shape(x, dim))
+
+
+def gated_backward(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor, grad: torch.Tensor,
+                   dim: int, values: tuple[Any, ...]) -> torch.Tensor | None:
+    """``[grad ⊗ g(b), grad ⊗ a ⊗ g'(b)]`` by one compiled kernel, or ``None`` (also when a
+    graph is being built)."""
+    s = _active(x, values)
+    if s is None or torch.is_grad_enabled() or not _fusable(x, s) or not _gate_routed(gate, s, x.device.type):
+        return None
+    if list(grad.shape) != _half_shape(x, dim) or grad.dtype != x.dtype:
+        return None
+    k = _kernel(gate, "gated_backward", x, s)
+    if k is None:
+        return None
+    xh = _as_halves(x, dim)
+    g = grad.detach().contiguous().view(xh.shape[0], xh.shape[2])
+    gx = k(xh, g, *kernels.param_tensors(values, x.dtype, x.device))
+    _STATS[spec.name, "backward", "fused"] += 1
+    return gx.view(x.shape)
+
+
+# ------------------------------------------------------------------------------------- warm-up
+def _specs_in(what: Any) -> list[ActivationSpec]:
+    from .. import registry
+
+    if what is None:
+        return [s for s in registry.specs() if s.kind in ("elementwise", "gated")]
+    if isinstance(what, torch.nn.Module):
+        found = [m.spec for m in what.modules() if isinstance(getattr(m, "spec", None), ActivationSpec)]
+        return list({s.name: s for s in found}.values())
+    if isinstance(what, (str, ActivationSpec)):
+        what = [what]
+    return [registry.get_spec(w) for w in what]
+
+
+def _kernels_for(spec: ActivationSpec, device: str) -> list[tuple[ActivationSpec, str]]:
+    from .. import registry
+
+    if spec.kind == "gated":
+        gate = registry.get_spec(spec.gate)
+        if _gate_routed(gate, settings(), device):
+            return [(gate, "gated_forward"), (gate, "gated_backward")]
+        return []
+    if spec.kind == "concatenated":
+        return _kernels_for(registry.get_spec(spec.gate), device)
+    if spec.kind != "elementwise":
+        return []  # RReLU: torch's leaky_relu (eval) or a random per-element slope (train)
+    r = route(spec.name, None, device)
+    return [(spec, d) for d, way in (("forward", r.forward), ("backward", r.backward)) if way == "fused"]
+
+
+def compile_kernels(what: Any = None, dtypes: Iterable[torch.dtype] = (torch.float32,),
+                    device: str | torch.device = "cpu",
+                    progress: Callable[[str], None] | None = None) -> dict[str, list[str]]:
+    """Compile, now, the kernels that the routes send ``what`` to, so that no call compiles later.
+
+    Args:
+        what: a model (its actlab activation modules), activation names or specs, or ``None``
+            for the whole catalog (minutes: each kernel takes 1-10 s to compile, less from
+            inductor's on-disk cache).
+        dtypes: the dtypes the model will run in.
+        device: where it will run.
+        progress: called with a line per kernel (e.g. ``print``).
+
+    Returns:
+        Per activation, the kernels now ready (e.g. ``["forward float32", "backward float32"]``);
+        an activation routed to torch's native op or to its eager path has none.
+    """
+    dev = torch.device(device)
+    done: dict[str, list[str]] = {}
+    for spec in _specs_in(what):
+        ready = done.setdefault(spec.name, [])
+        for target, direction in _kernels_for(spec, dev.type):
+            for dtype in dtypes:
+                label = f"{direction} {str(dtype).removeprefix('torch.')}"
+                if progress:
+                    progress(f"compiling {target.name} {label}")
+                if kernels.get(target, direction, dtype, dev) is not None:
+                    ready.append(label)
+    return done

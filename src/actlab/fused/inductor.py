@@ -1,0 +1,249 @@
+"""Everything actlab does with inductor's internals, in one place: compiling a kernel, and the
+code generation it changes while it does.
+
+:func:`compile_kernel` turns a function of tensors into one compiled kernel for every input
+size. On the torch versions in :data:`TESTED` (CPU) it traces the function with ``make_fx``
+(symbolic sizes, inductor's decompositions) and compiles the graph with ``compile_fx_inner``:
+the result is inductor's generated code called directly, ~3 µs a call, where a ``torch.compile``
+function costs ~50-65 µs of dynamo guards and AOTAutograd wrappers (measured, 2-core VM, torch
+2.13), which would lose to torch's native ops below ~256K elements. Elsewhere (another torch
+version, CUDA) it falls back to ``torch.compile(dynamic=True, fullgraph=True)``: the same
+kernel, a slower call.
+
+While actlab compiles, and only then, inductor's vectorised CPU ``expm1``, ``erf``, ``sin`` and
+``cos`` are made accurate and ``isnan``/``isinf`` vectorised (:func:`accurate_codegen`); the
+change is undone when the compilation returns, and applied only on :data:`TESTED` versions,
+whose generated code the ULP tests check. User code compiled by the user never sees it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+
+from .routes import torch_version
+
+__all__ = ["TESTED", "accurate_codegen", "compile_fn", "compile_kernel"]
+
+TESTED = ("2.13",)  # torch versions whose inductor internals this module was written against
+
+Kernel = Callable[..., torch.Tensor]
+
+
+def _direct_ok(example: tuple[torch.Tensor, ...]) -> bool:
+    return torch_version() in TESTED and all(t.device.type == "cpu" for t in example)
+
+
+def compile_kernel(fn: Callable[..., torch.Tensor], example: tuple[torch.Tensor, ...], name: str) -> Kernel:
+    """``fn`` compiled once for every size of its inputs (same ranks, dtypes and device as
+    ``example``, whose tensors need at least 2 elements per dimension). Compiles now."""
+    if not _direct_ok(example):
+        compiled = compile_fn(fn, name)
+        compiled(*example)
+        return compiled
+    from torch._guards import TracingContext, tracing
+    from torch._inductor.compile_fx import compile_fx_inner
+    from torch._inductor.decomposition import select_decomp_table
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    def as_tuple(*args: torch.Tensor) -> tuple[torch.Tensor]:
+        return (fn(*args),)  # inductor compiles graphs that return a tuple
+
+    with accurate_codegen():
+        gm = make_fx(as_tuple, tracing_mode="symbolic", decomposition_table=select_decomp_table())(*example)
+        fakes = [n.meta["val"] for n in gm.graph.nodes if n.op == "placeholder"]
+        fake_mode = fakes[0].fake_mode
+        with tracing(TracingContext(fake_mode)), fake_mode, _salted():
+            graph = compile_fx_inner(gm, fakes)
+
+    def call(*args: torch.Tensor) -> torch.Tensor:
+        return graph(list(args))[0]
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def compile_fn(fn: Callable[..., Any], name: str, fullgraph: bool = True,
+               accurate: bool = True) -> Callable[..., Any]:
+    """``torch.compile(fn, dynamic=True)`` of a private copy of ``fn`` called ``name``.
+
+    Dynamo keeps the compiled graphs of a function on its code object and falls back to eager
+    after 8 of them per code object. Closures made by one ``def`` share that code object across
+    activations, so each gets its own copy of it: then only dtypes and devices recompile.
+    ``accurate``: compile (and call) with :func:`accurate_codegen`; ``False`` is plain
+    ``torch.compile`` (what a user gets).
+    """
+    code = fn.__code__.replace(co_name=name)
+    if hasattr(code, "co_qualname"):  # Python >= 3.11
+        code = code.replace(co_qualname=name)
+    copy = types.FunctionType(code, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    if not accurate:
+        return torch.compile(copy, dynamic=True, fullgraph=fullgraph)
+    compiled = torch.compile(copy, dynamic=True, fullgraph=fullgraph,
+                             options={"post_grad_custom_post_pass": _cache_salt()})
+
+    def call(*args: Any) -> Any:
+        with accurate_codegen():  # compilation happens on a call: first, or for a new dtype
+            return compiled(*args)
+
+    call.__name__ = name
+    return call
+
+
+@contextlib.contextmanager
+def _salted() -> Iterator[None]:
+    from torch._inductor import config
+
+    with config.patch(post_grad_custom_post_pass=_cache_salt()):
+        yield
+
+
+def _cache_salt() -> Any:
+    """An identity post-grad pass whose only job is its ``uuid``: inductor's on-disk cache keys
+    include it, so actlab's kernels never reuse a kernel compiled with the inexact ``expm1``/``erf``
+    (same graph, same config otherwise) and nobody else reuses actlab's."""
+    from torch._inductor.custom_graph_pass import CustomGraphPass
+
+    class ActlabSalt(CustomGraphPass):
+        def __call__(self, graph: torch.fx.graph.Graph) -> None:
+            return None
+
+        def uuid(self) -> str:  # changes whenever the generated code below changes
+            return "actlab.fused: " + _CODEGEN + _vec_expm1("x") + _vec_erf("x") + _vec_sin("x")
+
+    return ActlabSalt()
+
+
+@contextlib.contextmanager
+def accurate_codegen() -> Iterator[None]:
+    """Inductor's vectorised CPU ``expm1`` and float32 ``erf`` made accurate, and ``isnan``
+    vectorised, while actlab compiles.
+
+    Inductor (torch 2.13) generates, for vectorised CPU loops:
+
+    * ``expm1(x)`` as ``x.exp() - 1`` "for a better performance": near 0 that cancels, 1.6e7
+      ULP in float32 and 9e15 in float64, so every ELU-like activation's careful ``expm1`` tail
+      goes wrong once compiled. ATen's ``Vectorized<T>::expm1`` (SLEEF, 1 ULP) is used instead.
+    * ``isnan`` and ``isinf`` in a scalar loop (no vectorised versions): ``x != x`` and
+      ``|x| == inf`` instead, exact.
+    * float32 ``sin``/``cos`` as ``Vectorized<float>::sin/cos``, SLEEF's 3.5-ULP variants
+      (measured: 1.9 ULP on [-2, 2], where eager ``torch.sin`` has 0.6); Snake's and CosId's
+      f' = (sin + cos)² doubles that to 4.5 ULP, past the 4-ULP bound. SLEEF's 1-ULP variants
+      (``Sleef_sinf16_u10``, ``Sleef_sinf8_u10``) are used on AVX-512 and AVX2 instead.
+    * ``erf(x)`` as ``Vectorized<float>::erf``, Abramowitz & Stegun 7.1.26: absolute error
+      1.5e-7, so relative error unbounded near 0 (erf(2e-9) returns 0; SERF's forward is 8e5 ULP
+      off). Here: ``2x/√π · Σ (-x²)^k / (k!(2k+1))`` (k <= 6, truncation < 0.5 ULP) for
+      |x| < 1/2, ``sign(x)(1 - erfc|x|)`` (SLEEF erfc, no cancellation as erf >= 0.52) beyond.
+      Double precision keeps SLEEF's erf, which is accurate.
+
+    Inside this block inductor is pointed at these; outside it (torch.compile called by anyone
+    else) inductor is left as it is. ``actlab bench kernels --calibrate`` measures actlab's
+    kernels against the mpmath oracle and routes none that miss the ULP bounds.
+    """
+    if torch_version() not in TESTED:  # untested internals: leave inductor as it is
+        yield
+        return
+    try:
+        from torch._inductor.codegen.cpp import CppVecOverrides
+    except ImportError:  # pragma: no cover - a torch without inductor's C++ backend
+        yield
+        return
+    mine = {"expm1": _vec_expm1, "erf": _vec_erf, "isnan": _vec_isnan, "isinf": _vec_isinf,
+            "sin": _vec_sin, "cos": _vec_cos}
+    originals = {k: CppVecOverrides.__dict__.get(k) for k in mine}
+    for k, fn in mine.items():
+        setattr(CppVecOverrides, k, staticmethod(fn))
+    try:
+        yield
+    finally:
+        for k, v in originals.items():
+            if v is None:
+                delattr(CppVecOverrides, k)
+            else:
+                setattr(CppVecOverrides, k, v)
+
+
+# The generated code changes with this; it is part of the inductor cache key of actlab's kernels.
+_CODEGEN = ("expm1: x.expm1(); erf: series below 1/2, 1 - erfc above; isnan: x != x; "
+            "isinf: |x| == inf; sin/cos: SLEEF u10; v5")
+
+
+def _vec_expm1(x: Any) -> str:
+    return f"{x}.expm1()"
+
+
+def _vec_isnan(x: Any) -> str:
+    # Inductor has no vectorised isnan: it spills each vector to memory and loops over std::isnan
+    # (a third of the time of ReLU's backward, whose f' keeps NaN as NaN). x != x is true exactly
+    # for NaN (compiled with -fno-finite-math-only; the vector compare is unordered-or-unequal).
+    from torch._inductor.virtualized import V
+
+    return f"{V.kernel._get_mask_type(x.dtype)}({x} != {x})"
+
+
+def _vec_isinf(x: Any) -> str:
+    # Inductor has no vectorised isinf either (the same spill-and-loop as isnan, which made
+    # sinc's forward 3x slower than sin's): |x| == inf is exact.
+    from torch._inductor.virtualized import V
+
+    return f"{V.kernel._get_mask_type(x.dtype)}({x}.abs() == decltype({x})(INFINITY))"
+
+
+_ERF_TAYLOR = [(-1) ** k / (math.factorial(k) * (2 * k + 1)) for k in range(7)]
+
+
+def _vec_erf(x: Any) -> str:
+    # One Vectorized<float> at a time: inductor also hands over VectorizedN<float, N> (e.g. for
+    # bfloat16 loads), whose .erf() is the same approximation lane-group by lane-group.
+    horner = "W(0)"
+    for c in reversed(_ERF_TAYLOR):
+        horner = f"(W({c!r}) + z * {horner})"
+    one = (
+        "[](auto v) { using W = decltype(v); auto a = v.abs(); auto z = v * v; "
+        f"auto small = W({2 / math.sqrt(math.pi)!r}) * v * {horner}; "
+        "auto big = W(1) - a.erfc(); big = W::blendv(big, W(0) - big, v < W(0)); "
+        "return W::blendv(big, small, a < W(0.5)); }"
+    )
+    return _per_float_vector(one, "x_.erf()", x)
+
+
+def _vec_trig(op: str) -> Callable[[Any], str]:
+    # Float lanes only: Vectorized<double>::sin/cos already use SLEEF's 1-ULP versions. Any
+    # other vector width (NEON, the scalar fallback) keeps inductor's choice.
+    def gen(x: Any) -> str:
+        one = (
+            "[](auto v) { using W = decltype(v); "
+            f"if constexpr (W::size() == 16) {{ return W(Sleef_{op}f16_u10(v)); }} "
+            f"else if constexpr (W::size() == 8) {{ return W(Sleef_{op}f8_u10(v)); }} "
+            f"else {{ return v.{op}(); }} }}"
+        )
+        return _per_float_vector(one, f"x_.{op}()", x)
+
+    gen.__name__ = op
+    return gen
+
+
+def _per_float_vector(one: str, otherwise: str, x: Any) -> str:
+    """C++ applying the generic lambda ``one`` to each ``Vectorized<float>`` of ``x`` (a
+    ``Vectorized<float>`` or ``VectorizedN<float, N>``); ``otherwise`` for other types."""
+    return (
+        # a generic lambda, so that `if constexpr` discards the branches for the other types
+        f"[&](auto x_) {{ using V = decltype(x_); auto one = {one}; "
+        "if constexpr (std::is_same_v<V, at::vec::Vectorized<float>>) { return one(x_); } "
+        "else if constexpr (std::is_same_v<typename V::value_type, float>) { V r; "
+        "for (int i = 0; i < int(V::size() / at::vec::Vectorized<float>::size()); ++i) "
+        "{ r[i] = one(x_[i]); } return r; } "
+        f"else {{ return {otherwise}; }} }}({x})"
+    )
+
+
+_vec_sin, _vec_cos = _vec_trig("sin"), _vec_trig("cos")
+
+for _fn, _op in ((_vec_expm1, "expm1"), (_vec_erf, "erf"), (_vec_isnan, "isnan"), (_vec_isinf, "isinf")):
+    _fn.__name__ = _op  # inductor falls back to the scalar op of this name for scalar operands

@@ -1,0 +1,142 @@
+"""Compiled kernels: one per activation, direction, dtype and device, whatever the parameters.
+
+    forward:   (x, *θ)     ->  spec.forward(x, **θ)          (one read, one write)
+    backward:  (x, g, *θ)  ->  g * spec.derivative(x, **θ)   (two reads, one write)
+
+(``(y, g, *θ)`` with ``spec.derivative_from_output``, ReLU), and for a gated activation with gate
+g, on ``x`` viewed as ``(outer, 2, inner)`` (``[a, b]`` split along any dim of any rank):
+
+    gated_forward:   x      ->  a ⊗ g(b)
+    gated_backward:  (x, G) ->  [G ⊗ g(b), G ⊗ a ⊗ g'(b)]
+
+Parameters θ are 0-d tensor inputs of the kernel, not constants compiled into it: 200 values of
+Swish's β share one kernel. Sizes are symbolic: every shape and rank shares it. Half-precision
+inputs are upcast to float32 inside the kernel. The cache holds at most :data:`MAX_KERNELS`
+kernels (least recently used go first); a kernel that failed to compile is remembered as
+``None`` and the eager path serves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from ..spec import HALF_DTYPES, ActivationSpec
+from .inductor import compile_kernel
+
+__all__ = ["MAX_KERNELS", "clear", "compiled", "get", "param_tensors"]
+
+log = logging.getLogger("actlab.fused")
+
+MAX_KERNELS = 256
+DIRECTIONS = ("forward", "backward", "gated_forward", "gated_backward")
+Kernel = Callable[..., torch.Tensor]
+Key = tuple[str, str, torch.dtype, str]
+
+_KERNELS: OrderedDict[Key, Kernel | None] = OrderedDict()
+_PARAMS: OrderedDict[tuple[float, torch.dtype, torch.device], torch.Tensor] = OrderedDict()
+
+
+def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    return torch.float32 if dtype in HALF_DTYPES else dtype
+
+
+def param_tensors(values: tuple[Any, ...], dtype: torch.dtype, device: torch.device) -> list[torch.Tensor]:
+    """Plain-number parameters as 0-d tensors of the compute dtype (a small bounded cache: a new
+    tensor per call costs as much as a small kernel)."""
+    dtype = _compute_dtype(dtype)
+    out = []
+    for v in values:
+        key = (float(v), dtype, device)
+        t = _PARAMS.get(key)
+        if t is None:
+            t = _PARAMS[key] = torch.tensor(float(v), dtype=dtype, device=device)
+            if len(_PARAMS) > 4 * MAX_KERNELS:
+                _PARAMS.popitem(last=False)
+        out.append(t)
+    return out
+
+
+def compiled(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: torch.device) -> Kernel | None:
+    """The kernel if it is compiled already (``None`` otherwise, or if it cannot compile)."""
+    key = (spec.name, direction, dtype, device.type)
+    k = _KERNELS.get(key)
+    if k is not None:
+        _KERNELS.move_to_end(key)
+    return k
+
+
+def get(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: torch.device) -> Kernel | None:
+    """The kernel, compiling it now if needed; ``None`` if it cannot be compiled here (no C++
+    compiler, an op inductor cannot lower, ...: logged once, the eager path serves)."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    key = (spec.name, direction, dtype, device.type)
+    if key in _KERNELS:
+        _KERNELS.move_to_end(key)
+        return _KERNELS[key]
+    try:
+        k: Kernel | None = _build(spec, direction, dtype, device)
+    except Exception as e:
+        log.warning("actlab.fused: %s %s (%s) could not be compiled, using the eager path (%s: %s)",
+                    spec.name, direction, dtype, type(e).__name__, e)
+        k = None
+    _KERNELS[key] = k
+    while len(_KERNELS) > MAX_KERNELS:
+        _KERNELS.popitem(last=False)
+    return k
+
+
+def clear() -> None:
+    """Forget every compiled kernel."""
+    _KERNELS.clear()
+    _PARAMS.clear()
+
+
+def _build(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: torch.device) -> Kernel:
+    names = spec.param_names
+    cdt = _compute_dtype(dtype)
+    example_params = param_tensors(tuple(spec.defaults[n] for n in names), dtype, device)
+    name = f"{spec.name}_{direction}"
+    if direction.startswith("gated"):
+        x = torch.rand(3, 2, 5, dtype=dtype, device=device)
+        fn = _gated_forward if direction == "gated_forward" else _gated_backward
+        example = (x,) if direction == "gated_forward" else (x, torch.rand(3, 5, dtype=dtype, device=device))
+    else:
+        x = torch.rand(8, dtype=dtype, device=device)
+        fn = _forward if direction == "forward" else _backward
+        example = (x,) if direction == "forward" else (x, torch.rand(8, dtype=dtype, device=device))
+
+    def kernel_fn(*tensors: torch.Tensor) -> torch.Tensor:
+        *xs, = tensors[: len(example)]
+        params = dict(zip(names, tensors[len(example):]))
+        return fn(spec, cdt, params, *xs)
+
+    return compile_kernel(kernel_fn, (*example, *example_params), name)
+
+
+def _forward(spec: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Tensor) -> torch.Tensor:
+    return spec.forward(x.to(cdt), **params).to(x.dtype)
+
+
+def _backward(spec: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Tensor,
+              g: torch.Tensor) -> torch.Tensor:
+    derivative = spec.derivative_from_output or spec.derivative
+    return (g.to(cdt) * derivative(x.to(cdt), **params)).to(x.dtype)
+
+
+def _gated_forward(gate: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Tensor) -> torch.Tensor:
+    xc = x.to(cdt)
+    return (xc.select(1, 0) * gate.forward(xc.select(1, 1), **params)).to(x.dtype)
+
+
+def _gated_backward(gate: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Tensor,
+                    g: torch.Tensor) -> torch.Tensor:
+    xc, gc = x.to(cdt), g.to(cdt)
+    a, b = xc.select(1, 0), xc.select(1, 1)
+    grads = [gc * gate.forward(b, **params), gc * a * gate.derivative(b, **params)]
+    return torch.stack(grads, dim=1).to(x.dtype)

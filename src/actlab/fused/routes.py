@@ -1,0 +1,70 @@
+"""Routes as data: which kernel serves each activation, per torch version, device and CPU ISA.
+
+``routes.json`` holds tables measured by ``actlab bench kernels --calibrate``; a table applies
+only where its torch version (major.minor), device type and CPU ISA (``AVX2``, ``AVX512``, ...
+as ``torch.backends.cpu.get_cpu_capability()`` names it) match the running process. With no
+matching table every activation runs eagerly: speed and accuracy of a fused kernel were
+measured on one ISA and one inductor, and are not assumed elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+import torch
+
+__all__ = ["EAGER", "FUSED", "NATIVE", "Route", "isa", "opaque", "table", "torch_version"]
+
+_FILE = "routes.json"
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one activation's work goes. ``small``: forward below ``min_numel`` ("native" or
+    "eager"); ``forward``: at or above it ("native", "fused" or "eager"); ``backward``: at or
+    above it ("fused" or "eager")."""
+
+    small: str = "eager"
+    forward: str = "eager"
+    backward: str = "eager"
+
+
+EAGER = Route()
+FUSED = Route("eager", "fused", "fused")
+NATIVE = Route("native", "native", "fused")  # native forward, fused backward
+
+
+def torch_version() -> str:
+    return ".".join(torch.__version__.split("+")[0].split(".")[:2])
+
+
+@functools.cache
+def isa() -> str:
+    """The CPU's vector ISA as torch dispatches on it (``AVX512``, ``AVX2``, ``DEFAULT``, ...)."""
+    try:
+        return str(torch.backends.cpu.get_cpu_capability()).upper()
+    except AttributeError:  # pragma: no cover - torch < 2.1
+        return "DEFAULT"
+
+
+@functools.cache
+def _data() -> dict:
+    return json.loads(resources.files(__package__).joinpath(_FILE).read_text())
+
+
+@functools.cache
+def table(device: str = "cpu") -> dict[str, Route]:
+    """The measured routes for this torch version, ``device`` and (on CPU) ISA; ``{}`` if none."""
+    for t in _data()["tables"]:
+        if t["torch"] == torch_version() and t["device"] == device and (device != "cpu" or t["isa"] == isa()):
+            return {name: Route(*way) for name, way in t["routes"].items()}
+    return {}
+
+
+@functools.cache
+def opaque() -> frozenset[str]:
+    """Activations that enter a user's compiled graph as the opaque custom op."""
+    return frozenset(_data()["opaque"])
