@@ -2,7 +2,8 @@
 joined to it with ``--address``), as on two machines. The MNIST task reads IDX files through
 ``ACTLAB_DATA``, which only the driver has: the nodes were started without it (and MNIST is
 nowhere else here), so the runs succeed only if the driver ships the data. The rows must be
-those of the local process pool, bit for bit.
+those of the local process pool, bit for bit. Then a Ray worker is SIGKILLed in the middle of
+a run: Ray runs it again and the stored row is still the one an uninterrupted run gives.
 
 About 50 s on 2 cores (two node starts of ~5 s, a driver connection, 4 short runs on each
 backend); skipped without Ray. ``RAY_AUTH_MODE=disabled`` for the local cluster; ``ray stop``
@@ -12,10 +13,13 @@ in the fixture's finalizer, also when the test fails.
 import gzip
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -95,11 +99,62 @@ def test_two_node_cluster_runs_mnist_from_actlab_data_like_the_local_pool(cluste
             remote = run_sweep(specs, tmp_path / "ray.sqlite", backend="ray", address=cluster, progress=False)
             again = run_sweep(specs, tmp_path / "ray.sqlite", backend="ray", address=cluster, progress=False)
             assert again.skipped == 4 and not again.stored  # resumes: nothing left to run
+            # a worker SIGKILLed mid-run: Ray runs the task again, and the row is the same
+            long = plan("mnist", "relu", [7], {"steps": ["240"], "epochs": ["60"], "batch": ["32"],
+                                                "width": ["32"]})
+            killed = kill_first_task_worker()
+            try:
+                survived = run_sweep(long, tmp_path / "ray.sqlite", backend="ray", address=cluster,
+                                     progress=False)
+            finally:
+                killed.stop.set()
+                killed.join()
         finally:
             ray.shutdown()
     finally:
         idx._load.cache_clear()
     assert remote.complete and len(remote.stored) == 4, (remote.failed, remote.lost)
-    a, b = rows(tmp_path / "local.sqlite"), rows(tmp_path / "ray.sqlite")
+    a = rows(tmp_path / "local.sqlite")
+    b = {k: v for k, v in rows(tmp_path / "ray.sqlite").items() if k in a}
     assert a == b and len(a) == 4  # bit for bit: one thread per run, the same seeds and data
     assert all(m > 0.1 for m, *_ in a.values())  # 6 steps on blob digits already beat chance
+    assert killed.pids, "no Ray task process was seen to kill"
+    assert survived.complete and len(survived.stored) == 1, (survived.failed, survived.lost)
+    idx._load.cache_clear()
+    try:
+        run_sweep(long, tmp_path / "serial.sqlite", workers=0, progress=False)
+    finally:
+        idx._load.cache_clear()
+    retried = rows(tmp_path / "ray.sqlite")
+    assert retried[long[0].key] == rows(tmp_path / "serial.sqlite")[long[0].key]
+
+
+def kill_first_task_worker(timeout: float = 120.0) -> threading.Thread:
+    """A thread that SIGKILLs the first Ray worker process seen running ``_ray_task`` (Ray names
+    the process ``ray::_ray_task`` while it runs one), after it has trained a moment."""
+    def find() -> list[int]:
+        out = []
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    if b"ray::_ray_task" in (d / "cmdline").read_bytes():
+                        out.append(int(d.name))
+                except OSError:
+                    pass
+        return out
+
+    def run() -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline and not t.stop.is_set():
+            pids = find()
+            if pids:
+                time.sleep(0.3)  # mid-run, not at its first line
+                os.kill(pids[0], signal.SIGKILL)
+                t.pids.append(pids[0])
+                return
+            time.sleep(0.05)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.pids, t.stop = [], threading.Event()
+    t.start()
+    return t
