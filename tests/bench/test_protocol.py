@@ -171,6 +171,10 @@ def test_profiles_are_well_formed():
     assert {e.sets.get("init") for e in ci.experiments if e.task == "depth"} == {"lecun", "critical"}
     with pytest.raises(ValueError, match="unknown profile"):
         protocol.get_profile("huge")
+    part = protocol.get_profile("full", "mnist1d, text")
+    assert [e.name for e in part.experiments] == ["mnist1d", "text"] and part.protocol == "tune-test/full"
+    with pytest.raises(ValueError, match="no experiment 'cifar'"):
+        protocol.get_profile("full", "cifar")
     assert compare.MARGINS == dict(ci.margins)
 
 

@@ -74,6 +74,8 @@ def train(
                                            "model and print the CPU-hours instead of running.")] = False,
     figures: Annotated[Path | None, typer.Option(help="With --profile: folder for the critical-difference "
                                                  "plot (default: next to --db).")] = None,
+    only: Annotated[str | None, typer.Option(help="With --profile: only these experiments (names, "
+                                             "comma-separated): run a profile piecewise.")] = None,
     db: DbOpt = DEFAULT_DB,
     backend: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray).")] = None,
@@ -97,10 +99,11 @@ def train(
         if task is not None or set_ or epochs is not None or steps is not None:
             raise ValueError("--profile fixes the tasks and settings; drop --task/--set/--epochs/--steps "
                              "(or drop --profile to run your own grid)")
-        _train_profile(profile, estimate, figures, db, backend, address, workers, threads, progress, as_json)
+        _train_profile(profile, only, estimate, figures, db, backend, address, workers, threads, progress,
+                       as_json)
         return
-    if estimate:
-        raise ValueError("--estimate needs --profile (ci, full or paper)")
+    if estimate or only:
+        raise ValueError(f"{'--estimate' if estimate else '--only'} needs --profile (ci, full or paper)")
     if not task:
         raise ValueError("say what to train: --task digits (see actlab bench tasks), or --profile ci for "
                          "the tune-then-test protocol")
@@ -145,12 +148,12 @@ def _report_failures(report: Any) -> None:
         err.print(f"[yellow]lost[/] {key[0]} {key[1]} seed {key[2]}: {why}", highlight=False)
 
 
-def _train_profile(name: str, estimate: bool, figures: Path | None, db: Path, backend: str,
+def _train_profile(name: str, only: str | None, estimate: bool, figures: Path | None, db: Path, backend: str,
                    address: str | None, workers: int | None, threads: int, progress: bool,
                    as_json: bool) -> None:
     from .protocol import get_profile, run_profile
 
-    prof = get_profile(name)
+    prof = get_profile(name, only)
     if estimate:
         from .estimate import estimate as estimate_profile
 
@@ -175,18 +178,18 @@ def _train_profile(name: str, estimate: bool, figures: Path | None, db: Path, ba
                   "stage runs", highlight=False)
         raise typer.Exit(1)
     show_profile(name, db, figures or Path(db).parent / "figures", as_json,
-                 extra={"wall_seconds": done["seconds"]})
+                 extra={"wall_seconds": done["seconds"]}, only=only)
     if not done["test"].complete:
         raise typer.Exit(1)
 
 
 def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
-                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                 extra: dict[str, Any] | None = None, only: str | None = None) -> dict[str, Any]:
     """Print (or write as JSON) what a profile's stored results support."""
     from .protocol import analyze, get_profile
     from .store import Store
 
-    prof = get_profile(name)
+    prof = get_profile(name, only)
     with Store(db) as store:
         runs = store.runs()
     res = analyze(prof, runs, figures)
@@ -237,6 +240,7 @@ def results(
     db: DbOpt = DEFAULT_DB,
     task: Annotated[str | None, typer.Option("--task", "-t", help="Only this task.")] = None,
     profile: Annotated[str | None, typer.Option(help="Show a tune-then-test profile's analysis.")] = None,
+    only: Annotated[str | None, typer.Option(help="With --profile: only these experiments.")] = None,
     plots: Annotated[Path | None, typer.Option(help="Write learning-curve, depth and rank PNGs "
                                                "to this folder.")] = None,
     as_json: JsonOpt = False,
@@ -248,7 +252,7 @@ def results(
     if not Path(db).exists():
         raise ValueError(f"no results store at {db}; run `actlab bench train` first")
     if profile is not None:
-        show_profile(profile, db, plots, as_json)
+        show_profile(profile, db, plots, as_json, only=only)
         return
     with Store(db) as store:
         runs = store.runs(task=task, with_epochs=plots is not None)

@@ -131,10 +131,24 @@ def describe_protocol(protocol: str) -> str:
     return PROFILES[name].describe() if name in PROFILES else f"{protocol} (tune, then test)"
 
 
-def get_profile(name: str) -> Profile:
+def get_profile(name: str, only: str | Sequence[str] | None = None) -> Profile:
+    """The profile ``name``, restricted to the experiments named in ``only`` (comma-separated or
+    a list) when given: a profile can be run piecewise, and its runs are shared with the whole
+    (same protocol tag, same keys)."""
+    import dataclasses
+
     if name not in PROFILES:
         raise ValueError(f"unknown profile '{name}'; choose one of: {', '.join(PROFILES)}")
-    return PROFILES[name]
+    prof = PROFILES[name]
+    if not only:
+        return prof
+    wanted = [w.strip() for w in only.split(",")] if isinstance(only, str) else list(only)
+    names = [e.name for e in prof.experiments]
+    unknown = [w for w in wanted if w not in names]
+    if unknown:
+        raise ValueError(f"profile {name} has no experiment {', '.join(map(repr, unknown))}; "
+                         f"its experiments: {', '.join(names)}")
+    return dataclasses.replace(prof, experiments=tuple(e for e in prof.experiments if e.name in wanted))
 
 
 # ------------------------------------------------------------------------------------ plans
