@@ -18,11 +18,12 @@ from typing import Any
 
 from . import functional, nn
 from .activation import Activation, get
+from .fused import compile_kernels
 from .registry import families, get_spec, names, specs
 from .spec import ActivationSpec, Bound, Domain, Param
 
 __all__ = [
-    "Activation", "ActivationSpec", "Bound", "Domain", "Param", "__version__", "families",
+    "Activation", "ActivationSpec", "Bound", "Domain", "Param", "__version__", "compile_kernels", "families",
     "functional", "get", "get_spec", "names", "nn", "specs",
 ]
 
