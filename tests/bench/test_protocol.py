@@ -202,6 +202,9 @@ def test_cli_profile_train_results_recommend_and_estimate(tmp_path, monkeypatch)
     assert fried["n_experiments"] == 2 and (figs / "cd-tiny-0.png").exists()
     res = runner.invoke(app, ["results", "--db", db, "--profile", "tiny"])
     assert res.exit_code == 0 and "against the baseline" in res.output and "Friedman" in res.output
+    res = runner.invoke(app, ["results", "--db", db, "--profile", "tiny", "--only", "digits 50%", "--json"])
+    part = json.loads(res.stdout)
+    assert {s["experiment"] for s in part["summary"]} == {"digits 50%"} and part["friedman"] == []
     res = runner.invoke(app, ["recommend", "--db", db, "--task-kind", "vision", "--no-properties", "--json"])
     (rec,) = json.loads(res.stdout)
     assert rec["available"] and "tune-test/tiny" in rec["protocol"] and "Protocol:" in rec["statement"]

@@ -184,6 +184,14 @@ def exp_key(task: str, config: Mapping[str, Any]) -> str:
     return config_hash(task, {k: v for k, v in config.items() if k not in ("lr", "stage")})
 
 
+def _exp_id(profile: Profile, exp: Experiment) -> tuple[str, str]:
+    """(task, :func:`exp_key`) of an experiment of ``profile``, as its stored runs carry it."""
+    from .tasks import get_task
+
+    t = get_task(exp.task)
+    return t.name, exp_key(t.name, {**t.config(exp.sets), "protocol": profile.protocol})
+
+
 def choose_lrs(profile: Profile, runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per experiment and activation: the lr curve (mean validation score per lr over the tuning
     seeds, failures counted), the best lr and the sensitivity (best − mean over the grid).
@@ -199,7 +207,7 @@ def choose_lrs(profile: Profile, runs: Sequence[Mapping[str, Any]]) -> list[dict
     for exp in profile.experiments:
         t = get_task(exp.task)
         sign = 1.0 if t.higher_is_better else -1.0
-        key = exp_key(t.name, {**t.config(exp.sets), "protocol": profile.protocol})
+        key = _exp_id(profile, exp)[1]
         for act in exp.acts:
             a = canonical_activation(act)
             curve, failures, complete = {}, 0, True
@@ -278,13 +286,8 @@ def analyze(profile: Profile, runs: Sequence[Mapping[str, Any]],
     from . import compare, stats
 
     choice = {(c["task"], c["experiment"], c["activation"]): c for c in choose_lrs(profile, runs)}
-    tested = tested_runs(runs, profile.protocol)
-    names = {}
-    for exp in profile.experiments:
-        from .tasks import get_task
-
-        t = get_task(exp.task)
-        names[(t.name, exp_key(t.name, {**t.config(exp.sets), "protocol": profile.protocol}))] = exp.name
+    names = {_exp_id(profile, exp): exp.name for exp in profile.experiments}
+    tested = [r for r in tested_runs(runs, profile.protocol) if (r["task"], r["config_hash"]) in names]
     summary = []
     for s in stats.summarize(tested):
         name = names.get((s["task"], s["config_hash"]), s["experiment"])
