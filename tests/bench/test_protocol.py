@@ -167,6 +167,7 @@ def test_profiles_are_well_formed():
         assert prof.tune_seeds >= 1 and prof.test_seeds >= 5 and prof.name == name
         for exp in prof.experiments:
             assert len(prof.grid(exp)) >= 2 and "relu" in exp.acts  # a baseline in every experiment
+            assert "," not in exp.name  # --only takes a comma-separated list of names
     ci = protocol.get_profile("ci")
     assert {e.sets.get("init") for e in ci.experiments if e.task == "depth"} == {"lecun", "critical"}
     with pytest.raises(ValueError, match="unknown profile"):

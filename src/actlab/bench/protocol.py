@@ -92,9 +92,9 @@ PROFILES: dict[str, Profile] = {
         (
             Experiment("digits", "digits", CORE, {"epochs": 20}),
             Experiment("digits 10%", "digits", CORE, {"epochs": 60, "subset": 0.1, "batch": 16}),
-            Experiment("depth 12, LeCun", "depth", ("relu", "sigmoid"),
+            Experiment("depth 12 lecun", "depth", ("relu", "sigmoid"),
                        {"depth": 12, "epochs": 15, "init": "lecun"}),
-            Experiment("depth 12, critical", "depth", ("relu", "sigmoid"),
+            Experiment("depth 12 critical", "depth", ("relu", "sigmoid"),
                        {"depth": 12, "epochs": 15, "init": "critical"}),
         ),
         {"classify": (1e-3, 3e-3, 1e-2), "lm": (1e-3, 3e-3)}, tune_seeds=1, test_seeds=5),
@@ -105,7 +105,7 @@ PROFILES: dict[str, Profile] = {
                                                                      "mnist1d-cnn")),
             Experiment("digits 10%", "digits", FULL_ACTS, {"epochs": 100, "subset": 0.1, "batch": 16}),
             Experiment("mnist1d 10%", "mnist1d", FULL_ACTS, {"epochs": 100, "subset": 0.1, "batch": 32}),
-            *(Experiment(f"depth {d}, {init}", "depth", DEPTH_ACTS, {"depth": d, "epochs": 20, "init": init})
+            *(Experiment(f"depth {d} {init}", "depth", DEPTH_ACTS, {"depth": d, "epochs": 20, "init": init})
               for d in (8, 16, 32) for init in ("lecun", "he", "critical")),
             Experiment("text", "text", FFN8, {"steps": 2000, "eval_every": 250, "warmup": 100}),
         ),
@@ -116,7 +116,7 @@ PROFILES: dict[str, Profile] = {
             Experiment("byte LM d192", "text", FFN8,
                        {"d_model": 192, "layers": 4, "heads": 6, "ctx": 128, "steps": 4000, "batch": 32,
                         "warmup": 200, "eval_every": 500, "eval_bytes": 262144}),
-            *(Experiment(f"MNIST depth {d}, {init}", "depth", FULL_ACTS[:9],
+            *(Experiment(f"MNIST depth {d} {init}", "depth", FULL_ACTS[:9],
                          {"dataset": "mnist", "depth": d, "width": 128, "epochs": 5, "batch": 128,
                           "init": init})
               for d in (4, 8, 16, 24, 32) for init in ("he", "critical")),
