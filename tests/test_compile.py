@@ -212,6 +212,7 @@ def test_kernel_cache_is_bounded(monkeypatch):
     from actlab import fused
 
     monkeypatch.setattr(fused.kernels, "MAX_KERNELS", 2)
+    monkeypatch.setattr(fused.kernels, "_KERNELS", type(fused.kernels._KERNELS)())  # stand-ins stay here
     monkeypatch.setattr(fused.kernels, "_build", lambda spec, d, dt, dev: (lambda *a: a[0]))
     for name in ("mish", "silu", "gelu", "elu"):
         fused.kernels.get(actlab.get_spec(name), "forward", torch.float64, torch.device("cpu"))

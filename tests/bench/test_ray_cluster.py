@@ -92,7 +92,7 @@ def test_two_node_cluster_runs_mnist_from_actlab_data_like_the_local_pool(cluste
         specs = plan("mnist", "relu,tanh", 2, {"steps": ["6"], "batch": ["32"], "width": ["32"]})
         local = run_sweep(specs, tmp_path / "local.sqlite", workers=2, progress=False)
         assert local.complete and len(local.stored) == 4
-        ray.init(address=cluster, include_dashboard=False, log_to_driver=False)
+        ray.init(address=cluster, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
         try:
             nodes = [n for n in ray.nodes() if n["Alive"]]
             assert len(nodes) == 2 and ray.cluster_resources()["CPU"] == 2

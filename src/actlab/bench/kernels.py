@@ -576,7 +576,8 @@ def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 1
 
     Accuracy: :func:`actlab.numerics.accuracy.measure` under :func:`fused.forced` (so f and f'
     come from the compiled kernels) and the native column, in every dtype. Speed (float32, at
-    ``sizes[0]`` for the route below :data:`SMALL`, ``sizes[-1]`` at or above it): the eager
+    ``sizes[0]`` for the route below :data:`actlab.fused.routes.SMALL` elements, ``sizes[-1]``
+    at or above it): the eager
     spec forward, the native op and the compiled forward; eager ``g * f'(x)`` and the compiled
     backward (``repeats`` interleaved rounds, minimum). The rule is :func:`_decide`.
     """
@@ -589,9 +590,6 @@ def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 1
         if progress:
             progress(f"{spec.name}: {out[-1]['route']}")
     return out
-
-
-SMALL = 1 << 16  # below this many elements a table's "small" route applies
 
 
 def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[int, torch.Tensor],
@@ -670,55 +668,7 @@ def routes_table(rows: Sequence[dict[str, Any]], measured: str) -> dict[str, Any
                        for r in rows}}
 
 
-_NOT_KERNELS = {"lift_fresh", "lift_fresh_copy", "view", "_unsafe_view", "detach", "alias", "expand",
-                "t", "unsqueeze", "squeeze", "as_strided", "empty_like", "empty_strided"}
-
-
-def compute_ops(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list[str]:
-    """The aten compute ops ``fn(*args, **kwargs)`` dispatches (views and aliases left out):
-    a memory-bound elementwise function costs about one pass over memory per op."""
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    ops: list[str] = []
-
-    class Count(TorchDispatchMode):
-        def __torch_dispatch__(self, func: Any, types: Any, a: tuple = (), kw: dict | None = None) -> Any:
-            name = func.overloadpacket.__name__
-            if name not in _NOT_KERNELS:
-                ops.append(name)
-            return func(*a, **(kw or {}))
-
-    with torch.no_grad(), Count():
-        fn(*args, **kwargs)
-    return ops
-
-
 def _failures(ms: Sequence[Any]) -> str:
     bad = [m for m in ms if m.quantity in ("f", "df") and not m.passed]
     return "; ".join(f"{m.dtype} {m.quantity} {m.actlab.max_ulp:.3g} ULP (bound {m.bound}), "
                      f"non-finite {m.actlab.bad}" for m in bad)
-
-
-def _decide(row: dict[str, Any], t: dict[str, float], ts: dict[str, float]) -> fused.Route:
-    """The route from one calibration row (see :func:`calibrate`).
-
-    Forward, at or above ``min_numel``: the fastest of the uncompiled choices that pass the ULP
-    bounds (the spec's eager forward; the native op), unless the fused kernel passes and is more
-    than 5% faster (it costs a compilation). Below ``min_numel``: the native op where it passes
-    and launches fewer kernels than the spec's eager forward (at small sizes a call costs per
-    kernel launched, and op counts do not depend on the machine's load).
-    Backward: the fused kernel where it passes and is more than 5% faster than eager.
-    """
-    del ts  # small-size timings are kept in the row for the record; op counts decide
-    native_ok = row["native_ok"] and row.get("native_ops") is not None
-    small = "native" if native_ok and row["native_ops"] < row["eager_ops"] else "eager"
-    uncompiled = {"eager": t["eager_fwd"]}
-    if native_ok and "native_fwd" in t:
-        uncompiled["native"] = t["native_fwd"]
-    forward = min(uncompiled, key=uncompiled.__getitem__)
-    if row["fused_f_ok"] and "fused_fwd" in t and t["fused_fwd"] < 0.95 * uncompiled[forward]:
-        forward = "fused"
-    backward = "eager"
-    if row["fused_df_ok"] and "fused_bwd" in t and t["fused_bwd"] < 0.95 * t["eager_bwd"]:
-        backward = "fused"
-    return fused.Route(small, forward, backward)

@@ -332,7 +332,10 @@ def _ray(specs: list[RunSpec], store: Store, workers: int, threads: int, address
     if started_here:
         try:
             if address:
-                ray.init(address=address, include_dashboard=False, log_to_driver=False)
+                # a cluster on this machine's loopback: the driver joins on loopback too (Ray would
+                # otherwise announce the machine's own network address)
+                local = {"_node_ip_address": "127.0.0.1"} if address.startswith(("127.", "localhost")) else {}
+                ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
             else:
                 ray.init(num_cpus=workers * threads, include_dashboard=False, log_to_driver=False)
         except ConnectionError as e:

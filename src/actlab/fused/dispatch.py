@@ -88,7 +88,7 @@ def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> t
     if s is None:
         return None
     r = route(spec.name, s.mode, x.device.type)
-    way = r.small if x.numel() < s.min_numel else r.forward
+    way = r.small if x.numel() < routes.SMALL else r.forward
     if way == "native" and spec.native is not None:
         try:
             y = spec.native(x, **dict(zip(spec.param_names, values)))
@@ -208,7 +208,8 @@ def _kernels_for(spec: ActivationSpec, device: str) -> list[tuple[ActivationSpec
     if spec.kind != "elementwise":
         return []  # RReLU: torch's leaky_relu (eval) or a random per-element slope (train)
     r = route(spec.name, None, device)
-    return [(spec, d) for d, way in (("forward", r.forward), ("backward", r.backward)) if way == "fused"]
+    wanted = {"forward": "fused" in (r.small, r.forward), "backward": r.backward == "fused"}
+    return [(spec, d) for d, want in wanted.items() if want]
 
 
 def compile_kernels(what: Any = None, dtypes: Iterable[torch.dtype] = (torch.float32,),

@@ -16,16 +16,16 @@ from importlib import resources
 
 import torch
 
-__all__ = ["EAGER", "FUSED", "NATIVE", "Route", "isa", "opaque", "table", "torch_version"]
+__all__ = ["EAGER", "FUSED", "NATIVE", "SMALL", "Route", "isa", "opaque", "table", "torch_version"]
 
 _FILE = "routes.json"
+SMALL = 1 << 16  # a table's "small" route serves tensors of fewer elements, "forward" the others
 
 
 @dataclass(frozen=True)
 class Route:
-    """Where one activation's work goes. ``small``: forward below ``min_numel`` ("native" or
-    "eager"); ``forward``: at or above it ("native", "fused" or "eager"); ``backward``: at or
-    above it ("fused" or "eager")."""
+    """Where one activation's work goes: ``small``, the forward below :data:`SMALL` elements,
+    ``forward`` at or above it ("native", "fused" or "eager"); ``backward`` ("fused" or "eager")."""
 
     small: str = "eager"
     forward: str = "eager"
@@ -33,7 +33,7 @@ class Route:
 
 
 EAGER = Route()
-FUSED = Route("eager", "fused", "fused")
+FUSED = Route("fused", "fused", "fused")
 NATIVE = Route("native", "native", "fused")  # native forward, fused backward
 
 
