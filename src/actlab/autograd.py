@@ -109,7 +109,69 @@ def _spec(name: str) -> ActivationSpec:
     return registry._SPECS[name]
 
 
-def _make_function(spec_name: str, forward_mode: bool) -> type[torch.autograd.Function]:
+def _save(ctx: Any, spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...], output: torch.Tensor,
+          forward_mode: bool) -> None:
+    _split(ctx, values)
+    ctx.from_output = _from_output(spec, values)
+    tensors = [values[i] for i in ctx.tensor_at]
+    kept = output if ctx.from_output else x
+    ctx.save_for_backward(kept, *tensors)
+    if forward_mode:
+        ctx.save_for_forward(kept, *tensors)
+
+
+def _backward(spec: ActivationSpec, ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+    saved, *tensors = ctx.saved_tensors  # saved is the output y when ctx.from_output
+    values = _join(ctx, tuple(tensors))
+    grad_x = input_grad(spec, saved, grad, values, ctx.from_output) if ctx.needs_input_grad[0] else None
+    if not any(ctx.needs_input_grad[1:]):
+        return (grad_x, *(None for _ in values))
+    return (grad_x, *param_grads(spec, saved, grad, values, ctx.needs_input_grad[1:]))
+
+
+def _jvp(spec: ActivationSpec, ctx: Any, x_t: torch.Tensor | None, *value_ts: Any) -> torch.Tensor:
+    # x' f'(x) + Σ θ' ∂f/∂θ(x), each θ' broadcasting over x as θ does
+    saved, *tensors = ctx.saved_tensors  # y only for from_output, which has no tensor θ
+    values = _join(ctx, tuple(tensors))
+    out = input_grad(spec, saved, torch.zeros_like(saved) if x_t is None else x_t, values, ctx.from_output)
+    dtype = compute_dtype(saved.dtype)
+    params = _params(spec, values, dtype)
+    for p, t in zip(spec.params, value_ts):
+        if isinstance(t, torch.Tensor):
+            d = spec.param_grads[p.name](saved.to(dtype), **params)
+            out = out + (t.to(dtype) * d).to(out.dtype)
+    return out
+
+
+def _eager_function(spec_name: str) -> type[torch.autograd.Function]:
+    """The plain-call Function: ``forward(ctx, ...)`` style, because ``Function.apply`` binds the
+    arguments with ``inspect.signature`` on every call when ``setup_context`` is defined (~40 µs,
+    more than a 4K-element kernel)."""
+
+    class Fn(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: torch.Tensor, *values: Any) -> torch.Tensor:
+            spec = _spec(spec_name)
+            y = forward_value(spec, x, values)
+            _save(ctx, spec, x, values, y, forward_mode=True)
+            return y
+
+        @staticmethod
+        def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+            return _backward(_spec(spec_name), ctx, grad)
+
+        @staticmethod
+        def jvp(ctx: Any, x_t: torch.Tensor | None, *value_ts: Any) -> torch.Tensor:
+            return _jvp(_spec(spec_name), ctx, x_t, *value_ts)
+
+    Fn.__name__ = Fn.__qualname__ = f"{spec_name}_function"
+    return Fn
+
+
+def _transform_function(spec_name: str, forward_mode: bool) -> type[torch.autograd.Function]:
+    """The Function for torch.func (``setup_context`` and a vmap rule; ``jvp``) and, without
+    ``jvp``, for dynamo."""
+
     class Fn(torch.autograd.Function):
         generate_vmap_rule = True
 
@@ -119,58 +181,34 @@ def _make_function(spec_name: str, forward_mode: bool) -> type[torch.autograd.Fu
 
         @staticmethod
         def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
-            spec = _spec(spec_name)
             x, *values = inputs
-            _split(ctx, tuple(values))
-            ctx.from_output = _from_output(spec, tuple(values))
-            tensors = [values[i] for i in ctx.tensor_at]
-            kept = output if ctx.from_output else x
-            ctx.save_for_backward(kept, *tensors)
-            if forward_mode:
-                ctx.save_for_forward(kept, *tensors)
+            _save(ctx, _spec(spec_name), x, tuple(values), output, forward_mode)
 
         @staticmethod
         def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-            spec = _spec(spec_name)
-            saved, *tensors = ctx.saved_tensors  # saved is the output y when ctx.from_output
-            values = _join(ctx, tuple(tensors))
-            grad_x = (input_grad(spec, saved, grad, values, ctx.from_output)
-                      if ctx.needs_input_grad[0] else None)
-            if not any(ctx.needs_input_grad[1:]):
-                return (grad_x, *(None for _ in values))
-            return (grad_x, *param_grads(spec, saved, grad, values, ctx.needs_input_grad[1:]))
+            return _backward(_spec(spec_name), ctx, grad)
 
     if forward_mode:
         def jvp(ctx: Any, x_t: torch.Tensor | None, *value_ts: Any) -> torch.Tensor:
-            # x' f'(x) + Σ θ' ∂f/∂θ(x), each θ' broadcasting over x as θ does
-            spec = _spec(spec_name)
-            saved, *tensors = ctx.saved_tensors  # y only for from_output, which has no tensor θ
-            values = _join(ctx, tuple(tensors))
-            out = input_grad(spec, saved, torch.zeros_like(saved) if x_t is None else x_t, values,
-                             ctx.from_output)
-            dtype = compute_dtype(saved.dtype)
-            params = _params(spec, values, dtype)
-            for p, t in zip(spec.params, value_ts):
-                if isinstance(t, torch.Tensor):
-                    d = spec.param_grads[p.name](saved.to(dtype), **params)
-                    out = out + (t.to(dtype) * d).to(out.dtype)
-            return out
+            return _jvp(_spec(spec_name), ctx, x_t, *value_ts)
 
         Fn.jvp = staticmethod(jvp)  # type: ignore[attr-defined]
 
-    suffix = "function" if forward_mode else "compiled_function"
+    suffix = "transform_function" if forward_mode else "compiled_function"
     Fn.__name__ = Fn.__qualname__ = f"{spec_name}_{suffix}"
     return Fn
 
 
-# Every spec's two Functions exist before anything is traced (see the module docstring).
+# Every spec's Functions exist before anything is traced (see the module docstring).
 _FUNCTIONS: dict[str, type[torch.autograd.Function]] = {}
+_TRANSFORMS: dict[str, type[torch.autograd.Function]] = {}
 _COMPILED: dict[str, type[torch.autograd.Function]] = {}
 
 
 def _register(spec: ActivationSpec) -> None:
-    _FUNCTIONS[spec.name] = _make_function(spec.name, forward_mode=True)
-    _COMPILED[spec.name] = _make_function(spec.name, forward_mode=False)
+    _FUNCTIONS[spec.name] = _eager_function(spec.name)
+    _TRANSFORMS[spec.name] = _transform_function(spec.name, forward_mode=True)
+    _COMPILED[spec.name] = _transform_function(spec.name, forward_mode=False)
 
 
 def elementwise_function(spec: ActivationSpec) -> type[torch.autograd.Function]:
@@ -185,7 +223,10 @@ def apply_elementwise(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, 
         if opaque.applies(spec, values):
             return opaque.elementwise(spec, x, values)
         return _COMPILED[spec.name].apply(x, *values)
-    return elementwise_function(spec).apply(x, *values)
+    fn = elementwise_function(spec)
+    if torch._C._are_functorch_transforms_active():  # torch.func: setup_context and a vmap rule
+        fn = _TRANSFORMS[spec.name]
+    return fn.apply(x, *values)
 
 
 for _s in registry.specs():
@@ -201,20 +242,16 @@ def _make_gated(spec_name: str, gate_name: str) -> type[torch.autograd.Function]
 
     class Gated(torch.autograd.Function):
         @staticmethod
-        def forward(x: torch.Tensor, dim: int, *values: Any) -> torch.Tensor:
+        def forward(ctx: Any, x: torch.Tensor, dim: int, *values: Any) -> torch.Tensor:
             spec, gate = _spec(spec_name), _spec(gate_name)
+            ctx.dim, ctx.values = dim, tuple(values)
+            ctx.save_for_backward(x)
             y = fused.gated_forward(spec, gate, x, dim, values)
             if y is not None:
                 return y
             dtype = compute_dtype(x.dtype)
             a, b = x.to(dtype).chunk(2, dim=dim)
             return (a * gate.forward(b, **_params(gate, values, dtype))).to(x.dtype)
-
-        @staticmethod
-        def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
-            x, dim, *values = inputs
-            ctx.dim, ctx.values = dim, tuple(values)
-            ctx.save_for_backward(x)
 
         @staticmethod
         def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:

@@ -25,6 +25,7 @@ class Settings:
     min_numel: int = MIN_NUMEL
 
 
+_getenv = os.environ.get
 _STATE: contextvars.ContextVar[Settings | None] = contextvars.ContextVar("actlab_fused", default=None)
 _ENV_CACHE: dict[tuple[str | None, ...], Settings] = {}
 _ENV_MODES = {**dict.fromkeys(("", "1", "auto", "on", "true", "yes"), "auto"),
@@ -32,7 +33,7 @@ _ENV_MODES = {**dict.fromkeys(("", "1", "auto", "on", "true", "yes"), "auto"),
 
 
 def _env_settings() -> Settings:
-    env = (os.environ.get("ACTLAB_FUSED"), os.environ.get("ACTLAB_FUSED_MIN_NUMEL"))
+    env = (_getenv("ACTLAB_FUSED"), _getenv("ACTLAB_FUSED_MIN_NUMEL"))
     if env not in _ENV_CACHE:
         raw, min_numel = env
         word = (raw or "auto").strip().lower()
@@ -57,7 +58,8 @@ def _env_int(var: str, raw: str | None, default: int) -> int:
 
 def settings() -> Settings:
     """The settings in force here: the innermost context manager's, else the environment's."""
-    return _STATE.get() or _env_settings()
+    s = _STATE.get()
+    return _env_settings() if s is None else s
 
 
 @contextlib.contextmanager
