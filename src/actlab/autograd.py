@@ -58,13 +58,16 @@ def eager_forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]
     return spec.forward(x.to(dtype), **_params(spec, values, dtype)).to(x.dtype)
 
 
-def forward_value(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor:
+def forward_value(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...],
+                  view_ok: bool = True) -> torch.Tensor:
     """f(x): a ready compiled kernel or torch's native op where routed, else the eager composite."""
     y = fused.forward(spec, x, values)
     y = eager_forward(spec, x, values) if y is None else y
-    # a Function may not return its input as-is and save it, nor a view of it when forward mode
-    # asks for its jvp (identity): a copy, as torch.nn.Identity's output would be after any op
-    return x.clone() if y is x else y
+    if y is not x:
+        return y
+    # a Function may not return its input as-is and save it: a view of it (identity: free),
+    # or a copy under torch.func, whose forward mode cannot see that the jvp is a view too
+    return x.view_as(x) if view_ok else x.clone()
 
 
 def input_grad(spec: ActivationSpec, saved: torch.Tensor, grad: torch.Tensor,
@@ -112,6 +115,7 @@ def _spec(name: str) -> ActivationSpec:
 def _save(ctx: Any, spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...], output: torch.Tensor,
           forward_mode: bool) -> None:
     _split(ctx, values)
+    ctx.returned_view = output._base is not None and output._base is (x if x._base is None else x._base)
     ctx.from_output = _from_output(spec, values)
     tensors = [values[i] for i in ctx.tensor_at]
     kept = output if ctx.from_output else x
@@ -133,6 +137,8 @@ def _jvp(spec: ActivationSpec, ctx: Any, x_t: torch.Tensor | None, *value_ts: An
     # x' f'(x) + Σ θ' ∂f/∂θ(x), each θ' broadcasting over x as θ does
     saved, *tensors = ctx.saved_tensors  # y only for from_output, which has no tensor θ
     values = _join(ctx, tuple(tensors))
+    if ctx.returned_view:  # f returned x itself for every x: f is the identity, f' = 1, and
+        return x_t.view_as(x_t)  # forward mode wants a view when the forward returned one
     out = input_grad(spec, saved, torch.zeros_like(saved) if x_t is None else x_t, values, ctx.from_output)
     dtype = compute_dtype(saved.dtype)
     params = _params(spec, values, dtype)
@@ -177,7 +183,7 @@ def _transform_function(spec_name: str, forward_mode: bool) -> type[torch.autogr
 
         @staticmethod
         def forward(x: torch.Tensor, *values: Any) -> torch.Tensor:
-            return forward_value(_spec(spec_name), x, values)
+            return forward_value(_spec(spec_name), x, values, view_ok=False)
 
         @staticmethod
         def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
