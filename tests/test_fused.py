@@ -121,6 +121,14 @@ def test_auto_mode_never_compiles_during_a_call(monkeypatch):
     assert fused.stats() == {("squareplus", "forward", "fused"): 1, ("squareplus", "backward", "fused"): 1}
 
 
+def test_compile_kernels_refuses_bad_input():
+    with pytest.raises(ValueError, match=r"unknown activation 'mihs'.*mish"):
+        fused.compile_kernels("mihs")
+    with pytest.raises(ValueError, match=r"dtypes \[torch.int32\] are not computed.*float32"):
+        fused.compile_kernels("mish", dtypes=(torch.int32,))
+    assert fused.compile_kernels([]) == {}
+
+
 def test_defaults_never_compile():
     s = fused.settings()
     assert s.min_numel == fused.MIN_NUMEL and s.mode == "auto"

@@ -31,13 +31,9 @@ import torch
 
 from . import fused, registry
 from .fused import opaque
-from .spec import HALF_DTYPES, ActivationSpec
+from .spec import ActivationSpec, compute_dtype
 
 __all__ = ["apply_elementwise", "compute_dtype", "elementwise_function", "gated_function"]
-
-
-def compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    return torch.float32 if dtype in HALF_DTYPES else dtype
 
 
 def _cast(value: Any, dtype: torch.dtype) -> Any:

@@ -15,6 +15,11 @@ ACCEPTED_DTYPES = (torch.float64, torch.float32, torch.bfloat16, torch.float16)
 HALF_DTYPES = (torch.bfloat16, torch.float16)
 
 
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype an activation computes in: half precision in float32, rounded once at the end."""
+    return torch.float32 if dtype in HALF_DTYPES else dtype
+
+
 @dataclass(frozen=True)
 class Domain:
     """An interval of the real line, open or closed at each end, minus some points."""

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from ..spec import ActivationSpec
+from ..spec import ACCEPTED_DTYPES, ActivationSpec
 from . import kernels, routes
 from .routes import EAGER, FUSED, Route
 from .settings import Settings, settings
@@ -233,6 +233,12 @@ def compile_kernels(what: Any = None, dtypes: Iterable[torch.dtype] = (torch.flo
         an activation routed to torch's native op or to its eager path has none.
     """
     dev = torch.device(device)
+    dtypes = tuple(dtypes)
+    bad = [d for d in dtypes if d not in ACCEPTED_DTYPES]
+    if bad:
+        accepted = ", ".join(str(d).removeprefix("torch.") for d in ACCEPTED_DTYPES)
+        raise ValueError(f"compile_kernels: dtypes {bad} are not computed by activations; use some of "
+                         f"{accepted}")
     done: dict[str, list[str]] = {}
     for spec in _specs_in(what):
         ready = done.setdefault(spec.name, [])

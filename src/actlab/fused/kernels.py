@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from ..spec import HALF_DTYPES, ActivationSpec
+from ..spec import ActivationSpec, compute_dtype
 from .inductor import compile_kernel
 
 __all__ = ["MAX_KERNELS", "clear", "compiled", "get", "param_tensors"]
@@ -41,14 +41,10 @@ _KERNELS: OrderedDict[Key, Kernel | None] = OrderedDict()
 _PARAMS: OrderedDict[tuple[float, torch.dtype, torch.device], torch.Tensor] = OrderedDict()
 
 
-def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    return torch.float32 if dtype in HALF_DTYPES else dtype
-
-
 def param_tensors(values: tuple[Any, ...], dtype: torch.dtype, device: torch.device) -> list[torch.Tensor]:
     """Plain-number parameters as 0-d tensors of the compute dtype (a small bounded cache: a new
     tensor per call costs as much as a small kernel)."""
-    dtype = _compute_dtype(dtype)
+    dtype = compute_dtype(dtype)
     out = []
     for v in values:
         key = (float(v), dtype, device)
@@ -99,7 +95,7 @@ def clear() -> None:
 
 def _build(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: torch.device) -> Kernel:
     names = spec.param_names
-    cdt = _compute_dtype(dtype)
+    cdt = compute_dtype(dtype)
     example_params = param_tensors(tuple(spec.defaults[n] for n in names), dtype, device)
     name = f"{spec.name}_{direction}"
     if direction.startswith("gated"):
