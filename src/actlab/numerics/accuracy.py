@@ -16,10 +16,11 @@ checked number is ``err / max(1, κ)``: plain ULPs wherever the problem is well 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
+from typing import Literal
 
 import numpy as np
 import torch
@@ -251,6 +252,63 @@ def check(names: Sequence[str], dtypes: Sequence[str], jobs: int = 1, size: str 
         if progress:
             progress(name)
     return out
+
+
+
+def checked_names(names: Sequence[str] = ()) -> list[str]:
+    """The activations an accuracy check of ``names`` measures: the elementwise ones among
+    them, or every elementwise activation when ``names`` is empty (unknown names: ValueError)."""
+    chosen = [registry.get_spec(n).name for n in names] or registry.names()
+    return [n for n in chosen if registry.get_spec(n).kind == "elementwise"]
+
+
+def check_dtypes(dtypes: Iterable[str]) -> None:
+    """ValueError naming the choices unless every one of ``dtypes`` is a key of :data:`DTYPES`."""
+    for d in dtypes:
+        if d not in DTYPES:
+            raise ValueError(f"unknown dtype '{d}'; choose from {', '.join(DTYPES)}")
+
+
+def accuracy_rows(names: Sequence[str], dtypes: Sequence[str], jobs: int = 1, size: str = "full",
+                  progress: Callable[[str], object] | Literal[False] | None = None) -> list[dict]:
+    """:func:`check` of :func:`checked_names` as plain rows: one per (activation, dtype,
+    quantity) with actlab's max ULP, where, the raw max, non-finite outputs, the bound, whether
+    it passed, and torch native's max ULP and non-finite count (None without a native op).
+
+    ``progress`` is called with a name as each activation finishes (twice per activation with
+    ``jobs > 1``: references, then measurements)."""
+    check_dtypes(dtypes)
+    results = check(checked_names(names), dtypes, jobs=jobs, size=size, progress=progress or None)
+    return [{
+        "name": m.name, "dtype": m.dtype, "quantity": m.quantity,
+        "max_ulp": m.actlab.max_ulp, "at_x": m.actlab.at, "raw_max_ulp": m.actlab.raw_ulp,
+        "nonfinite": m.actlab.bad, "bound": m.bound, "passed": m.passed,
+        "native_max_ulp": None if m.native is None else m.native.max_ulp,
+        "native_nonfinite": None if m.native is None else m.native.bad,
+        "reason": m.reason,
+    } for m in results]
+
+
+def summary_rows(rows: Sequence[dict], dtypes: Sequence[str] = ()) -> list[dict]:
+    """One row per activation of :func:`accuracy_rows`: for each (quantity, dtype) the max ULP
+    as text, "!" over its bound, "nan×k" for k non-finite outputs, torch native's value in
+    parentheses; ``ok`` whether every bound held. (``dtypes`` is accepted and unused.)"""
+    table: dict[str, dict] = {}
+    for r in rows:
+        t = table.setdefault(r["name"], {"name": r["name"], "ok": True})
+        q = "dθ" if r["quantity"].startswith("d_") else {"f": "f", "df": "f'", "d2f": "f''"}[r["quantity"]]
+        key = f"{q} {r['dtype'].replace('float', 'f')}"
+        prev = t.get(key)
+        mark = "" if r["passed"] else "!"
+        val = f"{r['max_ulp']:.2g}{mark}" + (f" nan×{r['nonfinite']}" if r["nonfinite"] else "")
+        if r["native_max_ulp"] is not None:
+            bad = r["native_nonfinite"]
+            nat = f"{r['native_max_ulp']:.2g}" + (f" nan×{bad}" if bad else "")
+            val += f" ({nat})"
+        if prev is None or not r["passed"]:
+            t[key] = val
+        t["ok"] &= r["passed"]
+    return list(table.values())
 
 
 def _main(argv: Sequence[str]) -> int:

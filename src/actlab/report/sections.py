@@ -415,7 +415,7 @@ def _accuracy_dtypes(opt: Options) -> tuple[str, ...]:
 
 
 def _accuracy_compute(opt: Options, part: list[str]) -> dict[str, Any]:
-    from ..cli import accuracy_rows
+    from ..numerics.accuracy import accuracy_rows
 
     rows = accuracy_rows(part, _accuracy_dtypes(opt), jobs=1, size="small" if opt.quick else "full",
                          progress=False)
@@ -425,7 +425,7 @@ def _accuracy_compute(opt: Options, part: list[str]) -> dict[str, Any]:
 def _accuracy_render(data: dict[str, Any], opt: Options) -> Any:
     import actlab
 
-    from ..cli import summary_rows
+    from ..numerics.accuracy import summary_rows
 
     dtypes = _accuracy_dtypes(opt)
     order = {n: i for i, n in enumerate(actlab.names())}
