@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 import actlab
-from actlab.cli import app
+from actlab.cli import app, main
 
 runner = CliRunner()
 
@@ -40,3 +40,46 @@ def test_check_accuracy_reports_and_exits_zero_when_within_bounds():
     assert all(r["passed"] for r in rows)
     native_f = next(r for r in rows if r["quantity"] == "f")["native_max_ulp"]
     assert native_f is not None
+
+
+def test_bad_input_exits_2_with_one_line_on_stderr():
+    result = runner.invoke(app, ["show", "mish2"])
+    assert result.exit_code == 2 and not result.stdout
+    assert result.stderr.startswith("error: unknown activation 'mish2'")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_bug_keeps_its_traceback_instead_of_exit_2(monkeypatch):
+    # the old wrapper turned every ValueError/TypeError into "error:" and exit 2, bugs included
+    for kind in (TypeError, ValueError):
+        def broken(*args, kind=kind, **kwargs):
+            raise kind("a bug inside actlab")
+
+        monkeypatch.setattr(actlab, "specs", broken)
+        result = runner.invoke(app, ["list"])
+        assert result.exit_code == 1 and isinstance(result.exception, kind), result.output
+        assert "error:" not in result.output
+
+
+def test_every_group_is_mounted_on_the_root():
+    import typer.main
+
+    root = typer.main.get_command(app)
+    assert set(root.commands) >= {"list", "show", "demo", "check", "properties", "verify", "gradflow",
+                                  "meanfield", "doctor", "selfnorm", "recommend", "plot", "approx",
+                                  "report", "serve", "bench"}
+    assert set(root.commands["bench"].commands) == {"train", "results", "tasks", "quick", "kernels"}
+    help_text = runner.invoke(app, ["--help"]).stdout
+    assert "actlab check accuracy mish" in help_text and "properties" in help_text
+
+
+def test_console_script_and_python_m_reach_the_same_root():
+    import subprocess
+    import sys
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "actlab"]
+    assert script.value == "actlab.cli:main" and script.load() is main
+    done = subprocess.run([sys.executable, "-m", "actlab.cli", "--version"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == f"actlab {actlab.__version__}\n", done.stderr

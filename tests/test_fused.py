@@ -286,29 +286,29 @@ def test_cli_json_and_table(tmp_path):
 
     from typer.testing import CliRunner
 
-    from actlab.bench.cli_kernels import app
+    from actlab.cli import app
 
     runner = CliRunner()
-    res = runner.invoke(app, ["kernels", "relu", "--sizes", "4K", "--no-compile", "--no-memory",
+    res = runner.invoke(app, ["bench", "kernels", "relu", "--sizes", "4K", "--no-compile", "--no-memory",
                               "--repeats", "1", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert {r["impl"] for r in out["results"]} == {"native", "naive", "actlab", "copy", "alloc"}
     png = tmp_path / "k.png"
-    res = runner.invoke(app, ["kernels", "relu", "--sizes", "4K,8K", "--no-compile", "--no-memory",
+    res = runner.invoke(app, ["bench", "kernels", "relu", "--sizes", "4K,8K", "--no-compile", "--no-memory",
                               "--repeats", "1", "--plot", str(png)])
     assert res.exit_code == 0, res.output
     assert "actlab vs alternatives" in res.stdout and png.stat().st_size > 10_000
-    res = runner.invoke(app, ["kernels", "relu", "--sizes", "4Q"])
-    assert isinstance(res.exception, ValueError) and "4Q" in str(res.exception)
-    # a gated activation runs in the model check only; a concatenated one in neither
-    res = runner.invoke(app, ["kernels", "swiglu"])
-    assert isinstance(res.exception, ValueError) and "--models-only" in str(res.exception)
-    res = runner.invoke(app, ["kernels", "crelu", "--models-only"])
-    assert isinstance(res.exception, ValueError) and "'relu' for 'crelu'" in str(res.exception)
-    res = runner.invoke(app, ["kernels", "relu", "crelu", "--sizes", "4K", "--no-compile", "--no-memory",
-                              "--repeats", "1", "--json"])
-    assert res.exit_code == 0 and "skipped crelu" in res.output.replace("\n", " ")
+    # bad input: exit code 2 and one line on stderr saying what to write
+    for args, message in ((["relu", "--sizes", "4Q"], "4Q"),
+                          (["swiglu"], "--models-only"),  # a gated activation: the model check only
+                          (["crelu", "--models-only"], "'relu' for 'crelu'")):  # concatenated: neither
+        res = runner.invoke(app, ["bench", "kernels", *args])
+        assert res.exit_code == 2 and res.stderr.startswith("error:"), res.output
+        assert message in res.stderr.replace("\n", " ")
+    res = runner.invoke(app, ["bench", "kernels", "relu", "crelu", "--sizes", "4K", "--no-compile",
+                              "--no-memory", "--repeats", "1", "--json"])
+    assert res.exit_code == 0 and "skipped crelu" in res.stderr.replace("\n", " ")
     assert {r["activation"] for r in json.loads(res.stdout)["results"]} == {"relu"}
 
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from actlab.analysis import approx
-from actlab.report.cli import app
+from actlab.cli import app
 
 
 def best_fit_error(fn, degree: int) -> float:

@@ -10,8 +10,8 @@ from torch import nn
 from typer.testing import CliRunner
 
 import actlab
-from actlab.analysis.cli import app
 from actlab.analysis.doctor import demo_model
+from actlab.cli import app
 from actlab.doctor import diagnose
 
 
@@ -139,7 +139,7 @@ def test_cli_doctor_demo_and_exit_codes():
     assert max(r["dead"] or 0 for r in data["layers"]) == pytest.approx(0.75)
     assert runner.invoke(app, ["doctor", "--demo", "healthy"]).exit_code == 0
     bad = runner.invoke(app, ["doctor"])
-    assert isinstance(bad.exception, ValueError)
+    assert bad.exit_code == 2 and "exactly one of --demo" in bad.stderr, bad.output
 
 
 def test_a_module_reused_in_forward_gets_one_row_per_call():

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 import actlab
-from actlab.analysis.cli_understand import app
 from actlab.analysis.properties import analyze, analyze_many, gaussian_moments
+from actlab.cli import app
 
 runner = CliRunner()
 
@@ -216,10 +216,9 @@ def test_cli_properties_formats():
     assert one.exit_code == 0 and "-1.19243" in one.stdout and "C∞" in one.stdout
 
 
-def test_cli_properties_bad_input_raises_value_error():
-    res = runner.invoke(app, ["properties", "tanh", "-p", "beta=2", "--no-cost"])
-    assert isinstance(res.exception, ValueError) and "belong to none" in str(res.exception)
-    res = runner.invoke(app, ["properties", "tanh", "-p", "beta", "--no-cost"])
-    assert isinstance(res.exception, ValueError) and "NAME=VALUE" in str(res.exception)
-    res = runner.invoke(app, ["properties", "tanh", "--json", "--csv"])
-    assert isinstance(res.exception, ValueError) and "one output format" in str(res.exception)
+def test_cli_properties_bad_input_exits_2_with_the_message():
+    for args, message in ((["-p", "beta=2"], "belong to none"), (["-p", "beta"], "NAME=VALUE"),
+                          (["--json", "--csv"], "one output format")):
+        res = runner.invoke(app, ["properties", "tanh", "--no-cost", *args])
+        assert res.exit_code == 2, res.output
+        assert res.stderr.startswith("error:") and message in res.stderr and not res.stdout

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from actlab.analysis import meanfield as mf
 from actlab.analysis import selfnorm as sn
-from actlab.analysis.cli import app
+from actlab.cli import app
 
 HALF_NORMAL_MEAN = 1 / math.sqrt(2 * math.pi)  # E[relu(z)], z ~ N(0, 1)
 HALF_NORMAL_VAR = 0.5 - 1 / (2 * math.pi)  # Var[relu(z)]

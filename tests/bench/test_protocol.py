@@ -184,7 +184,7 @@ def test_cli_profile_train_results_recommend_and_estimate(tmp_path, monkeypatch)
 
     from typer.testing import CliRunner
 
-    from actlab.bench.cli import app
+    from actlab.cli import app
 
     tiny = Profile("tiny", "test", (Experiment("digits", "digits", ("relu", "tanh", "swiglu"), TINY),
                                     Experiment("digits 50%", "digits", ("relu", "tanh", "swiglu"),
@@ -193,31 +193,32 @@ def test_cli_profile_train_results_recommend_and_estimate(tmp_path, monkeypatch)
     monkeypatch.setitem(protocol.PROFILES, "tiny", tiny)
     db, figs = str(tmp_path / "r.sqlite"), tmp_path / "figs"
     runner = CliRunner()
-    res = runner.invoke(app, ["train", "--profile", "tiny", "--db", db, "--workers", "0", "--no-progress",
-                              "--json", "--figures", str(figs)])
+    res = runner.invoke(app, ["bench", "train", "--profile", "tiny", "--db", db, "--workers", "0",
+                              "--no-progress", "--json", "--figures", str(figs)])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert len(data["summary"]) == 6 and len(data["versus"]) == 4 and data["wall_seconds"] > 0
     assert {s["lr"] for s in data["summary"]} <= {3e-3, 1e-2}
     (fried,) = data["friedman"]
     assert fried["n_experiments"] == 2 and (figs / "cd-tiny-0.png").exists()
-    res = runner.invoke(app, ["results", "--db", db, "--profile", "tiny"])
+    res = runner.invoke(app, ["bench", "results", "--db", db, "--profile", "tiny"])
     assert res.exit_code == 0 and "against the baseline" in res.output and "Friedman" in res.output
-    res = runner.invoke(app, ["results", "--db", db, "--profile", "tiny", "--only", "digits 50%", "--json"])
+    res = runner.invoke(app, ["bench", "results", "--db", db, "--profile", "tiny", "--only", "digits 50%",
+                              "--json"])
     part = json.loads(res.stdout)
     assert {s["experiment"] for s in part["summary"]} == {"digits 50%"} and part["friedman"] == []
     res = runner.invoke(app, ["recommend", "--db", db, "--task-kind", "vision", "--no-properties", "--json"])
     (rec,) = json.loads(res.stdout)
     assert rec["available"] and "tune-test/tiny" in rec["protocol"] and "Protocol:" in rec["statement"]
     assert len(rec["experiments"]) == 2
-    res = runner.invoke(app, ["train", "--profile", "tiny", "--estimate", "--json"])
+    res = runner.invoke(app, ["bench", "train", "--profile", "tiny", "--estimate", "--json"])
     est = json.loads(res.stdout)
     assert est["runs"] == 2 * (3 * 2 + 3 * 3) and est["cpu_hours"] > 0
     for bad, why in ((["--profile", "huge"], "unknown profile"),
                      (["--profile", "ci", "--task", "digits"], "drop"), ([], "--task digits"),
                      (["--task", "digits", "--estimate"], "needs --profile"),
                      (["--task", "digits", "--threads", "0"], "--threads")):
-        res = runner.invoke(app, ["train", *bad, "--db", db])
+        res = runner.invoke(app, ["bench", "train", *bad, "--db", db])
         assert res.exit_code == 2 and why in res.output, (bad, res.output)
 
 

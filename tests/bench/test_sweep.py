@@ -118,23 +118,23 @@ def test_cli_train_results_and_recommend(tmp_path):
 
     from typer.testing import CliRunner
 
-    from actlab.bench.cli import app
+    from actlab.cli import app
 
     db = str(tmp_path / "r.sqlite")
     runner = CliRunner()
-    res = runner.invoke(app, ["train", "--task", "digits", "--acts", "relu,tanh", "--seeds", "2",
+    res = runner.invoke(app, ["bench", "train", "--task", "digits", "--acts", "relu,tanh", "--seeds", "2",
                               "--steps", "3", "--db", db, "--workers", "0", "--no-progress", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["report"]["stored"] == 4 and len(data["summary"]) == 2
-    res = runner.invoke(app, ["results", "--db", db, "--json", "--plots", str(tmp_path / "fig")])
+    res = runner.invoke(app, ["bench", "results", "--db", db, "--json", "--plots", str(tmp_path / "fig")])
     assert res.exit_code == 0, res.output
     assert len(json.loads(res.stdout)["summary"]) == 2 and (tmp_path / "fig" / "ranks.png").exists()
     res = runner.invoke(app, ["recommend", "--db", db, "--task-kind", "vision", "--no-properties", "--json"])
     assert res.exit_code == 0, res.output
     (rec,) = json.loads(res.stdout)
     assert not rec["available"] and "--profile ci" in rec["statement"]  # untuned runs are never used
-    res = runner.invoke(app, ["train", "--task", "digits", "--acts", "rleu", "--db", db])
+    res = runner.invoke(app, ["bench", "train", "--task", "digits", "--acts", "rleu", "--db", db])
     assert res.exit_code == 2 and "rleu" in res.output
     res = runner.invoke(app, ["recommend", "--db", str(tmp_path / "none.sqlite")])
     assert res.exit_code == 2 and "no results store" in res.output

@@ -23,7 +23,8 @@ from scipy.special import expit
 from typer.testing import CliRunner
 
 import actlab
-from actlab.web import cli as web_cli
+from actlab.cli import app as actlab_app
+from actlab.cli.serve import is_loopback
 from actlab.web import server
 
 
@@ -290,12 +291,12 @@ def test_serve_command_checks_its_options(monkeypatch):
     calls = []
     monkeypatch.setattr(server, "serve", lambda **kw: calls.append(kw))
     runner = CliRunner()
-    result = runner.invoke(web_cli.app, ["--port", "8123"])
+    result = runner.invoke(actlab_app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert calls == [{"host": "127.0.0.1", "port": 8123, "log_level": "warning"}]
-    result = runner.invoke(web_cli.app, ["--host", "0.0.0.0", "--port", "8124"])
+    result = runner.invoke(actlab_app, ["serve", "--host", "0.0.0.0", "--port", "8124"])
     assert result.exit_code == 0 and "not a loopback address" in result.output
-    result = runner.invoke(web_cli.app, ["--port", "70000"])
-    assert isinstance(result.exception, ValueError) and "--port 70000" in str(result.exception)
-    assert all(web_cli.is_loopback(h) for h in ("127.0.0.2", "::1", "localhost"))
-    assert not web_cli.is_loopback("0.0.0.0") and not web_cli.is_loopback("192.168.1.4")
+    result = runner.invoke(actlab_app, ["serve", "--port", "70000"])
+    assert result.exit_code == 2 and "--port 70000" in result.stderr and not calls[2:]
+    assert all(is_loopback(h) for h in ("127.0.0.2", "::1", "localhost"))
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")

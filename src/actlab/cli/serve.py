@@ -1,14 +1,18 @@
-"""``actlab serve``: the interactive explorer (the lead wires this app's ``serve`` command)."""
+"""``actlab serve``: the interactive explorer (:mod:`actlab.web.server`) on a local port."""
 
 from __future__ import annotations
 
 import ipaddress
-import sys
 from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Interactive web page to look at and compare activations.", add_completion=False)
+from ._common import UserError
+from ._output import err
+
+__all__ = ["app", "is_loopback", "serve"]
+
+app = typer.Typer()
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -33,16 +37,15 @@ def serve(
     """Serve the explorer: pick activations, move their parameters, compare f, f′, f″, measured
     properties and the mean-field χ₁ curve. Works offline (Plotly.js comes from the plotly package)."""
     if not 0 <= port <= 65535:
-        raise ValueError(f"--port {port} is not a TCP port: use 1..65535 (or 0 for any free port)")
+        raise UserError(f"--port {port} is not a TCP port: use 1..65535 (or 0 for any free port)")
     if not host.strip():
-        raise ValueError("--host is empty: use 127.0.0.1 (this machine only) or an address to bind")
-    from .server import plotly_js
-    from .server import serve as run
+        raise UserError("--host is empty: use 127.0.0.1 (this machine only) or an address to bind")
+    from ..web import server
 
-    plotly_js()  # fail now, with the fix in the message, not at the first page load
+    server.plotly_js()  # fail now, with the fix in the message, not at the first page load
     shown = f"[{host}]" if ":" in host else host
-    print(f"actlab explorer on http://{shown}:{port}/  (Ctrl-C stops it)", file=sys.stderr)
+    err.text(f"actlab explorer on http://{shown}:{port}/  (Ctrl-C stops it)")
     if not is_loopback(host):
-        print(f"warning: {host} is not a loopback address: anyone who can reach this port can use "
-              "the page and its API (there is no authentication)", file=sys.stderr)
-    run(host=host, port=port, log_level="warning")
+        err.text(f"warning: {host} is not a loopback address: anyone who can reach this port can use "
+                 "the page and its API (there is no authentication)")
+    server.serve(host=host, port=port, log_level="warning")

@@ -1,77 +1,39 @@
-"""CLI commands of the numerical-stability lab: ``gradflow``, ``meanfield``, ``doctor``, ``selfnorm``.
+"""``actlab gradflow``, ``meanfield``, ``doctor`` and ``selfnorm``: the numerical-stability lab.
 
 Each command builds plain data (lists of dicts) and prints a Rich table, or JSON with ``--json``;
-figures are written with ``--plot PATH``. Bad input raises ``ValueError``/``TypeError`` with a
-message saying what to do (the top-level CLI turns those into exit code 2).
+figures are written with ``--plot PATH``.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import math
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from ..cli_common import parse_params
+from ._common import JsonOpt, UserError, activation_names, parse_params, user_errors
+from ._output import err, out
 
-app = typer.Typer(help="Numerical stability: gradient flow, mean-field theory, the model doctor, "
-                  "self-normalisation.", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
+__all__ = ["app", "doctor", "gradflow", "load_model", "meanfield", "selfnorm"]
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+app = typer.Typer()
+
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Save the figure here (.png or .svg).")]
 
 
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    return Console(stderr=stderr, width=None if sys.stdout.isatty() else 200)
-
-
 def _cell(v: Any) -> str:
+    """4 significant digits (the analyses' tables)."""
     if isinstance(v, float):
-        return "inf" if v == math.inf else f"{v:.4g}"
-    if v is None:
-        return ""
-    return str(v)
+        return f"{v:.4g}"
+    return "" if v is None else str(v)
 
 
-def render(rows: list[dict[str, Any]] | dict[str, Any], columns: Sequence[str], as_json: bool,
-           title: str = "") -> None:
-    """A Rich table of ``rows`` restricted to ``columns``, or all of ``rows`` as JSON on stdout."""
-    if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2, default=_json_default) + "\n")
-        return
-    from rich.table import Table
-
-    table = Table(title=title or None)
-    for c in columns:
-        table.add_column(c)
-    for r in rows if isinstance(rows, list) else [rows]:
-        table.add_row(*(_cell(r.get(c)) for c in columns))
-    _console().print(table)
-
-
-def _json_default(v: Any) -> Any:
-    if isinstance(v, Path):
-        return str(v)
-    return str(v)
-
-
-def _names(items: Sequence[str] | None, default: Sequence[str]) -> list[str]:
-    """Comma/space separated activation names; an unknown one fails here, with suggestions."""
-    import actlab
-
-    out = []
-    for item in items or default:
-        out += [actlab.get_spec(s.strip()).name for s in item.split(",") if s.strip()]
-    return out
+def _rows(rows: Any, columns: list[str], as_json: bool, title: str = "") -> None:
+    out.rows(rows, columns, as_json, title=title, fmt=_cell)
 
 
 # ------------------------------------------------------------------------------------ gradflow
@@ -99,35 +61,36 @@ def gradflow(
 ) -> None:
     """Gradient flow through the notes' L-layer MLP: per-layer ‖δ‖, ‖∇W‖, saturation, dead units;
     the growth factor per layer vs mean-field χ₁; where float16/bfloat16 underflow or overflow."""
-    from . import gradflow as gf
+    from ..analysis import gradflow as gf
 
     if theory:
-        rows = gf.theory_vs_simulation(width=max(width, 512), depth=max(depth, 24), seed=seed,
-                                       progress=not as_json)
-        render(rows, ["activation", "sigma_w2", "sigma_b2", "q_star", "chi1", "chi1_path", "measured",
-                      "rel_error"], as_json, title="growth of E‖δ‖² per layer: measured vs mean-field χ₁")
+        with user_errors():  # the sizes are the user's
+            rows = gf.theory_vs_simulation(width=max(width, 512), depth=max(depth, 24), seed=seed,
+                                           progress=not as_json)
+        _rows(rows, ["activation", "sigma_w2", "sigma_b2", "q_star", "chi1", "chi1_path", "measured",
+                     "rel_error"], as_json, title="growth of E‖δ‖² per layer: measured vs mean-field χ₁")
         return
-    names = _names(activations, ["sigmoid", "tanh", "relu"])
-    results = gf.compare(names, progress=not as_json, depth=depth, width=width, batch=batch, init=init,
-                         sigma=sigma, sigma_w2=sigma_w2, sigma_b2=sigma_b2, dtype=dtype, inputs=inputs,
-                         loss=loss, seed=seed)
+    names = activation_names(activations, ["sigmoid", "tanh", "relu"])
+    with user_errors():  # gradflow checks init, dtype, inputs, loss and the kind as it builds the MLP
+        results = gf.compare(names, progress=not as_json, depth=depth, width=width, batch=batch,
+                             init=init, sigma=sigma, sigma_w2=sigma_w2, sigma_b2=sigma_b2, dtype=dtype,
+                             inputs=inputs, loss=loss, seed=seed)
     if plot is not None:
         for p in gf.plot(results, plot):
-            _console(stderr=True).print(f"wrote {p}")
+            err.note(f"wrote {p}")
     if as_json:
-        render([r.to_dict() for r in results], [], True)
+        out.json([r.to_dict() for r in results])
         return
-    render([r.summary() for r in results],
-           ["activation", "init", "dtype", "sigma_w2", "sigma_b2", "growth", "chi1", "theory_growth",
-            "verdict", "ratio_first_last", "first_underflow", "first_overflow"], False,
-           title=f"gradient flow: depth {depth}, width {width}, batch {batch} "
-                 "(growth: measured per-layer factor of E‖δ‖²; chi1: mean field at q*; "
-                 "theory_growth: mean field along the way to q*)")
+    _rows([r.summary() for r in results],
+          ["activation", "init", "dtype", "sigma_w2", "sigma_b2", "growth", "chi1", "theory_growth",
+           "verdict", "ratio_first_last", "first_underflow", "first_overflow"], False,
+          title=f"gradient flow: depth {depth}, width {width}, batch {batch} "
+                "(growth: measured per-layer factor of E‖δ‖²; chi1: mean field at q*; "
+                "theory_growth: mean field along the way to q*)")
     if layers:
         for r in results:
-            render(r.rows(), ["layer", "pre_mean", "pre_std", "saturated", "dead", "delta_norm", "grad_norm",
-                              "log10_dphi", "underflow"], False,
-                   title=f"{r.activation} ({r.init}, {r.dtype})")
+            _rows(r.rows(), ["layer", "pre_mean", "pre_std", "saturated", "dead", "delta_norm", "grad_norm",
+                             "log10_dphi", "underflow"], False, title=f"{r.activation} ({r.init}, {r.dtype})")
 
 
 # ----------------------------------------------------------------------------------- meanfield
@@ -147,18 +110,23 @@ def meanfield(
 ) -> None:
     """Mean-field signal propagation: q*, χ₁, c*, depth scales ξ_q and ξ_c, the edge of chaos, and
     the order/chaos phase diagram (--plot)."""
-    from . import meanfield as mf
+    import actlab
 
-    names = _names(activations, ["tanh", "relu", "selu"])
+    from ..analysis import meanfield as mf
+
+    names = activation_names(activations, ["tanh", "relu", "selu"])
     # the options themselves are checked here (exit 2); per-activation failures, such as "no
     # edge of chaos", stay in the table's note column
     if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
-        raise ValueError(f"--sigma-b2 must be a finite bias variance >= 0, got {sigma_b2}")
+        raise UserError(f"--sigma-b2 must be a finite bias variance >= 0, got {sigma_b2}")
     if sigma_w2 is not None and not (math.isfinite(sigma_w2) and sigma_w2 > 0):
-        raise ValueError(f"--sigma-w2 must be a finite weight variance > 0, got {sigma_w2}")
+        raise UserError(f"--sigma-w2 must be a finite weight variance > 0, got {sigma_w2}")
     params = parse_params(param)
     if params and len(names) != 1:
-        raise ValueError("--param applies to a single activation; name exactly one")
+        raise UserError("--param applies to a single activation; name exactly one")
+    if params:
+        with user_errors(ValueError, TypeError):  # a parameter it does not take, or out of domain
+            actlab.get(names[0], **params)
     rows = []
     for name in names:
         row: dict[str, Any] = {"activation": name}
@@ -166,30 +134,26 @@ def meanfield(
             sw2 = mf.edge_of_chaos(name, sigma_b2, **params) if sigma_w2 is None else sigma_w2
             row.update(mf.analyse(name, sw2, sigma_b2, **params).to_dict())
         except ValueError as e:
-            if sigma_w2 is not None:
-                raise
+            if sigma_w2 is not None:  # the user's σ_w² does not work for this activation
+                raise UserError(str(e)) from e
             row["note"] = str(e)
         if moments:
-            fp = mf.moment_fixed_point(name, **params)
+            with user_errors():  # e.g. a gated activation has no moment map
+                fp = mf.moment_fixed_point(name, **params)
             row.update({"moment_mu": fp.mu, "moment_nu": fp.nu, "moment_jacobian_norm": fp.spectral_norm})
         rows.append(row)
     if plot is not None:
-        data = mf.phase_diagram([n for n in names if _elementwise(n)], progress=not as_json)
+        data = mf.phase_diagram([n for n in names if actlab.get_spec(n).kind != "gated"],
+                                progress=not as_json)
         for p in mf.plot_phase_diagram(data, plot):
-            _console(stderr=True).print(f"wrote {p}")
+            err.note(f"wrote {p}")
     cols = ["activation", "sigma_w2", "sigma_b2", "q_star", "chi1", "c_star", "xi_q", "xi_c", "phase"]
     if moments:
         cols += ["moment_mu", "moment_nu", "moment_jacobian_norm"]
     if any("note" in r for r in rows):
         cols.append("note")
     title = "mean field at the edge of chaos" if sigma_w2 is None else f"mean field at σ_w² = {sigma_w2:g}"
-    render(rows, cols, as_json, title=f"{title}, σ_b² = {sigma_b2:g}")
-
-
-def _elementwise(name: str) -> bool:
-    import actlab
-
-    return actlab.get_spec(name).kind != "gated"
+    _rows(rows, cols, as_json, title=f"{title}, σ_b² = {sigma_b2:g}")
 
 
 # -------------------------------------------------------------------------------------- doctor
@@ -199,31 +163,41 @@ def load_model(spec: str, input_shape: str | None) -> tuple[Any, Any]:
 
     target, sep, attr = spec.rpartition(":")
     if not sep or not target or not attr:
-        raise ValueError(f"--model expects MODULE:FACTORY or FILE.py:FACTORY, got {spec!r}")
+        raise UserError(f"--model expects MODULE:FACTORY or FILE.py:FACTORY, got {spec!r}")
     if target.endswith(".py"):
         path = Path(target)
         if not path.is_file():
-            raise ValueError(f"--model: no file {path}")
+            raise UserError(f"--model: no file {path}")
         mod_spec = importlib.util.spec_from_file_location(path.stem, path)
         if mod_spec is None or mod_spec.loader is None:
-            raise ValueError(f"--model: cannot import {path}")
+            raise UserError(f"--model: cannot import {path}")
         module = importlib.util.module_from_spec(mod_spec)
         mod_spec.loader.exec_module(module)
     else:
-        module = importlib.import_module(target)
+        try:
+            module = importlib.import_module(target)
+        except ModuleNotFoundError as e:
+            if e.name is None or not (target == e.name or target.startswith(e.name + ".")):
+                raise  # the user's module imports something missing: its traceback says where
+            raise UserError(f"--model: no module named {e.name!r}") from None
     factory = getattr(module, attr, None)
     if factory is None:
-        raise ValueError(f"--model: {target} has no attribute {attr!r}")
+        raise UserError(f"--model: {target} has no attribute {attr!r}")
     made = factory() if callable(factory) else factory
     if isinstance(made, tuple) and len(made) == 2:
-        return made
-    if input_shape is None:
-        raise ValueError("--model returned only a model: give --input-shape, e.g. --input-shape 64,32")
-    try:
-        shape = [int(s) for s in input_shape.split(",")]
-    except ValueError:
-        raise ValueError(f"--input-shape expects integers like 64,32; got {input_shape!r}") from None
-    return made, torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+        net, inputs = made
+    else:
+        if input_shape is None:
+            raise UserError("--model returned only a model: give --input-shape, e.g. --input-shape 64,32")
+        try:
+            shape = [int(s) for s in input_shape.split(",")]
+        except ValueError:
+            raise UserError(f"--input-shape expects integers like 64,32; got {input_shape!r}") from None
+        net, inputs = made, torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+    if not isinstance(net, torch.nn.Module):
+        raise UserError(f"--model {spec}: the factory must return a torch.nn.Module (or (module, "
+                        f"inputs)), got {type(net).__name__}")
+    return net, inputs
 
 
 @app.command()
@@ -238,27 +212,29 @@ def doctor(
 ) -> None:
     """Diagnose a model: per-layer activation statistics, dead and saturated units, gradient norms and
     their layer-to-layer ratios, with warnings and advice. Exits 1 if it finds errors."""
-    from .doctor import DEMOS, demo_model, diagnose
+    from ..analysis.doctor import DEMOS, demo_model, diagnose
 
     if (demo is None) == (model is None):
-        raise ValueError(f"give exactly one of --demo ({' | '.join(DEMOS)}) or --model MODULE:FACTORY")
-    net, inputs = demo_model(demo) if demo is not None else load_model(model, input_shape)  # type: ignore[arg-type]
+        raise UserError(f"give exactly one of --demo ({' | '.join(DEMOS)}) or --model MODULE:FACTORY")
+    if demo is not None:
+        with user_errors():  # an unknown demo
+            net, inputs = demo_model(demo)
+    else:
+        net, inputs = load_model(model, input_shape)  # type: ignore[arg-type]
     report = diagnose(net, inputs, seed=seed)
     if as_json:
-        render(report.to_dict(), [], True)
+        out.json(report.to_dict())
     else:
-        _console().print(report.table())
-        out = _console()
+        out.print(report.table(), highlight=True)
         ratio = report.grad_first_last
-        out.print(f"loss = {report.loss:.4g}" + ("" if ratio is None else f"; ‖∇W‖ first/last = {ratio:.3g}"),
-                  highlight=False)
+        out.print(f"loss = {report.loss:.4g}" + ("" if ratio is None else f"; ‖∇W‖ first/last = {ratio:.3g}"))
         if not report.findings:
-            out.print("No problems found.")
+            out.print("No problems found.", highlight=True)
         for f in report.findings:
             colour = {"error": "red", "warning": "yellow", "info": "cyan"}[f.severity]
-            where = f" [{f.module}]" if f.module else ""
-            out.print(f"[{colour}]{f.severity.upper()}[/]{where}: {f.problem}", highlight=False)
-            out.print(f"    → {f.advice}", highlight=False)
+            where = escape(f" [{f.module}]") if f.module else ""
+            out.print(f"[{colour}]{f.severity.upper()}[/]{where}: {escape(f.problem)}")
+            out.print(f"    → {f.advice}", markup=False)
     if any(f.severity == "error" for f in report.findings):
         raise typer.Exit(1)
 
@@ -281,22 +257,23 @@ def selfnorm(
 ) -> None:
     """BatchNorm vs self-normalisation: train deep MLPs (ReLU+BatchNorm, SELU, ELU) on the same task
     and report trainability and per-layer activation statistics."""
-    from . import selfnorm as sn
+    from ..analysis import selfnorm as sn
 
-    result = sn.run([a.strip() for a in arms.split(",") if a.strip()], depth=depth, width=width,
-                    steps=steps, batch=batch, lr=lr, optimizer=optimizer, alpha_dropout=alpha_dropout,
-                    seed=seed, progress=not as_json)
+    with user_errors():  # selfnorm checks the arms and the optimizer before it trains
+        result = sn.run([a.strip() for a in arms.split(",") if a.strip()], depth=depth, width=width,
+                        steps=steps, batch=batch, lr=lr, optimizer=optimizer, alpha_dropout=alpha_dropout,
+                        seed=seed, progress=not as_json)
     if plot is not None:
         for p in sn.plot(result, plot):
-            _console(stderr=True).print(f"wrote {p}")
+            err.note(f"wrote {p}")
     if as_json:
-        render(result.to_dict(), [], True)
+        out.json(result.to_dict())
         return
-    render(result.summary(), ["arm", "initial_loss", "final_loss", "train_acc", "test_acc", "trained",
-                              "diverged", "grad_first_last", "post_mean_last", "post_var_last"], False,
-           title=f"{depth}-layer MLPs, {steps} steps of {optimizer} (lr {lr:g}); chance accuracy "
-                 f"{result.chance_accuracy:.2f}")
+    _rows(result.summary(), ["arm", "initial_loss", "final_loss", "train_acc", "test_acc", "trained",
+                             "diverged", "grad_first_last", "post_mean_last", "post_var_last"], False,
+          title=f"{depth}-layer MLPs, {steps} steps of {optimizer} (lr {lr:g}); chance accuracy "
+                f"{result.chance_accuracy:.2f}")
     if layers:
         for a in result.arms:
-            render([vars(s) for s in a.init_stats], ["layer", "pre_mean", "pre_var", "post_mean", "post_var",
-                                                     "q_theory"], False, title=f"{a.arm} at initialisation")
+            _rows([vars(s) for s in a.init_stats], ["layer", "pre_mean", "pre_var", "post_mean", "post_var",
+                                                    "q_theory"], False, title=f"{a.arm} at initialisation")

@@ -1,29 +1,26 @@
-"""Commands of the training benchmarks: ``train``, ``results``, ``tasks`` and ``recommend``.
-
-The functions are plain (they raise ValueError on bad input); ``app`` registers them wrapped in
-the shared error handler so this module also works as its own Typer app. The main CLI wires
-``actlab bench train|results|tasks`` and ``actlab recommend``.
-"""
+"""``actlab bench``: train activations on real data (``train``), read the store (``results``),
+list the tasks (``tasks``), the report's small sweep (``quick``) and the kernel benchmark
+(``kernels``, in :mod:`actlab.cli.kernels`)."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from ..cli_common import err, friendly
-from .store import DEFAULT_DB
+from ..bench.store import DEFAULT_DB
+from . import kernels
+from ._common import UserError, user_errors
+from ._output import err, out
 
-app = typer.Typer(help="Train activations on real data, compare them, and choose one.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-out = Console(width=None if sys.stdout.isatty() else 200)
+__all__ = ["DbOpt", "JsonOpt", "app", "results", "show_profile", "table", "tasks_cmd", "train"]
+
+app = typer.Typer(help="Benchmarks: kernels against the hardware floor; training on real data.",
+                  no_args_is_help=True)
 
 DbOpt = Annotated[Path, typer.Option("--db", help="Results store (SQLite).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -37,13 +34,9 @@ def _fmt(v: Any, digits: int = 4) -> str:
     return "" if v is None else str(v)
 
 
-def _table(rows: list[dict], columns: list[str], title: str = "") -> None:
-    t = Table(title=title or None)
-    for c in columns:
-        t.add_column(c)
-    for r in rows:
-        t.add_row(*(_fmt(r.get(c)) for c in columns))
-    out.print(t)
+def table(rows: list[dict], columns: list[str], title: str = "") -> None:
+    """The benchmarks' table: 4 digits, "–" for a missing measurement, yes/no."""
+    out.table(rows, columns, title, fmt=_fmt)
 
 
 def _summary_rows(summary: list[dict]) -> list[dict]:
@@ -58,6 +51,7 @@ def _summary_rows(summary: list[dict]) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------------ train
+@app.command("train")
 def train(
     task: Annotated[str | None, typer.Option("--task", "-t", help="Task(s), comma-separated (actlab bench "
                                              "tasks). Not with --profile.")] = None,
@@ -94,42 +88,43 @@ def train(
     (Friedman, critical-difference plot).
     """
     if threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {threads}")
+        raise UserError(f"--threads must be >= 1, got {threads}")
     if profile is not None:
         if task is not None or set_ or epochs is not None or steps is not None:
-            raise ValueError("--profile fixes the tasks and settings; drop --task/--set/--epochs/--steps "
-                             "(or drop --profile to run your own grid)")
+            raise UserError("--profile fixes the tasks and settings; drop --task/--set/--epochs/--steps "
+                            "(or drop --profile to run your own grid)")
         _train_profile(profile, only, estimate, figures, db, backend, address, workers, threads, progress,
                        as_json)
         return
     if estimate or only:
-        raise ValueError(f"{'--estimate' if estimate else '--only'} needs --profile (ci, full or paper)")
+        raise UserError(f"{'--estimate' if estimate else '--only'} needs --profile (ci, full or paper)")
     if not task:
-        raise ValueError("say what to train: --task digits (see actlab bench tasks), or --profile ci for "
-                         "the tune-then-test protocol")
-    from . import stats
-    from .store import Store
-    from .sweep import parse_sets, plan, run_sweep
+        raise UserError("say what to train: --task digits (see actlab bench tasks), or --profile ci for "
+                        "the tune-then-test protocol")
+    from ..bench import stats
+    from ..bench.store import Store
+    from ..bench.sweep import parse_sets, plan, run_sweep
 
-    sets = parse_sets(set_)
-    if epochs is not None:
-        sets["epochs"] = [str(epochs)]
-    if steps is not None:
-        sets["steps"] = [str(steps)]
-    specs = plan(task, acts, seeds, sets)
-    report = run_sweep(specs, db, backend=backend, workers=workers, address=address, threads=threads,
-                       progress=progress)
+    with user_errors():  # unknown tasks, activations or settings
+        sets = parse_sets(set_)
+        if epochs is not None:
+            sets["epochs"] = [str(epochs)]
+        if steps is not None:
+            sets["steps"] = [str(steps)]
+        specs = plan(task, acts, seeds, sets)
+    with user_errors():  # run_sweep checks --backend, --address, --workers and reaches Ray first
+        report = run_sweep(specs, db, backend=backend, workers=workers, address=address,
+                           threads=threads, progress=progress)
     keys = {s.key for s in specs}
     with Store(db) as store:
         runs = [r for r in store.runs() if (r["task"], r["activation"], r["seed"], r["config_hash"]) in keys]
     summary = stats.summarize(runs)
     if as_json:
-        sys.stdout.write(json.dumps({"report": _report_json(report), "summary": summary}, indent=2,
-                                    default=str) + "\n")
+        out.json({"report": _report_json(report), "summary": summary})
     else:
-        _table(_summary_rows(summary), ["experiment", "activation", "metric", "n", "mean ± 95% CI", "rank",
-                                        "s/run", "params"],
-               title=f"results in {db} (untuned: one lr for all; --profile tunes it)")
+        table(_summary_rows(summary), ["experiment", "activation", "metric", "n", "mean ± 95% CI", "rank",
+                                       "s/run", "params"],
+              title=f"results in {db} (untuned: one lr for all; --profile tunes it)")
     _report_failures(report)
     if not report.complete:
         raise typer.Exit(1)
@@ -141,41 +136,43 @@ def _report_json(report: Any) -> dict[str, Any]:
 
 
 def _report_failures(report: Any) -> None:
-    err.print(report.summary(), highlight=False)
+    err.print(report.summary(), markup=False)
     for key, why in report.failed:
-        err.print(f"[red]failed[/] {key[0]} {key[1]} seed {key[2]}: {why}", highlight=False)
+        err.print(f"[red]failed[/] {escape(f'{key[0]} {key[1]} seed {key[2]}: {why}')}")
     for key, why in report.lost:
-        err.print(f"[yellow]lost[/] {key[0]} {key[1]} seed {key[2]}: {why}", highlight=False)
+        err.print(f"[yellow]lost[/] {escape(f'{key[0]} {key[1]} seed {key[2]}: {why}')}")
 
 
 def _train_profile(name: str, only: str | None, estimate: bool, figures: Path | None, db: Path, backend: str,
                    address: str | None, workers: int | None, threads: int, progress: bool,
                    as_json: bool) -> None:
-    from .protocol import get_profile, run_profile
+    from ..bench.protocol import get_profile, run_profile
 
-    prof = get_profile(name, only)
+    with user_errors():  # an unknown profile or experiment, or one whose data is missing
+        prof = get_profile(name, only)
     if estimate:
-        from .estimate import estimate as estimate_profile
+        from ..bench.estimate import estimate as estimate_profile
 
         est = estimate_profile(prof)
         if as_json:
-            sys.stdout.write(json.dumps(est, indent=2) + "\n")
+            out.json(est)
             return
-        _table(est["experiments"], ["experiment", "task", "runs", "steps", "s/step", "s/run", "cpu_hours"],
-               title=f"profile {name}: estimated cost on this machine (ReLU's step time, ±50%)")
+        table(est["experiments"], ["experiment", "task", "runs", "steps", "s/step", "s/run", "cpu_hours"],
+              title=f"profile {name}: estimated cost on this machine (ReLU's step time, ±50%)")
         out.print(f"profile {name}: {est['runs']} runs, about {est['cpu_hours']:.2f} CPU-hours "
                   f"({est['cpu_hours'] / max(1, workers or os.cpu_count() or 1):.2f} h wall with "
-                  f"{workers or os.cpu_count()} workers)", highlight=False)
+                  f"{workers or os.cpu_count()} workers)")
         return
-    done = run_profile(prof, db, backend=backend, workers=workers, address=address, threads=threads,
-                       progress=progress)
+    with user_errors():  # run_profile checks --backend, --address, --workers and the data first
+        done = run_profile(prof, db, backend=backend, workers=workers, address=address, threads=threads,
+                           progress=progress)
     for stage in ("tune", "test"):
         if done[stage] is not None:
-            err.print(f"{stage} stage: ", end="", highlight=False)
+            err.print(f"{stage} stage: ", end="")
             _report_failures(done[stage])
     if done["test"] is None:
         err.print("[yellow]tuning is incomplete[/]: run the same command again to finish it, then the test "
-                  "stage runs", highlight=False)
+                  "stage runs")
         raise typer.Exit(1)
     show_profile(name, db, figures or Path(db).parent / "figures", as_json,
                  extra={"wall_seconds": done["seconds"]}, only=only)
@@ -186,18 +183,20 @@ def _train_profile(name: str, only: str | None, estimate: bool, figures: Path | 
 def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
                  extra: dict[str, Any] | None = None, only: str | None = None) -> dict[str, Any]:
     """Print (or write as JSON) what a profile's stored results support."""
-    from .protocol import analyze, get_profile
-    from .store import Store
+    from ..bench.protocol import analyze, get_profile
+    from ..bench.store import Store
 
-    prof = get_profile(name, only)
+    with user_errors():
+        prof = get_profile(name, only)
     with Store(db) as store:
         runs = store.runs()
-    res = analyze(prof, runs, figures)
+    with user_errors():  # e.g. "tuning is not finished": run `bench train --profile` first
+        res = analyze(prof, runs, figures)
     res.update(extra or {})
     if as_json:
-        sys.stdout.write(json.dumps(res, indent=2, default=str) + "\n")
+        out.json(res)
         return res
-    out.print(f"Protocol {res['protocol']}", highlight=False)
+    out.print(f"Protocol {res['protocol']}")
     rows = []
     for s in res["summary"]:
         curve = ", ".join(f"{lr:g}: {v:.3f}" for lr, v in s["tune_curve"].items())
@@ -205,37 +204,38 @@ def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
                      f"[{s['boot_lo']:.4f}, {s['boot_hi']:.4f}]", "tuned lr": s["lr"], "val by lr": curve,
                      "lr sens.": s["sensitivity"], "late gain": s["late_gain"], "fail": s["failures"],
                      "params": s["n_params"]})
-    _table(rows, ["experiment", "activation", "tuned lr", "val by lr", "lr sens.", "n", "fail",
-                  "mean [t 95%] [bootstrap]", "late gain", "params"],
-           title="test stage: test score at the best-validation epoch, fresh seeds at the tuned lr")
+    table(rows, ["experiment", "activation", "tuned lr", "val by lr", "lr sens.", "n", "fail",
+                 "mean [t 95%] [bootstrap]", "late gain", "params"],
+          title="test stage: test score at the best-validation epoch, fresh seeds at the tuned lr")
     vrows = [{**v, "diff [bootstrap 95%]": f"{v['diff']:+.4f} [{v['lo']:+.4f}, {v['hi']:+.4f}]",
               "± margin": v["margin"]} for v in res["versus"]]
-    _table(vrows, ["experiment", "activation", "baseline", "diff [bootstrap 95%]", "p_holm", "p_tost_holm",
-                   "± margin", "verdict"],
-           title="against the baseline: paired t (Holm over k−1), TOST equivalence with the declared margin")
+    table(vrows, ["experiment", "activation", "baseline", "diff [bootstrap 95%]", "p_holm", "p_tost_holm",
+                  "± margin", "verdict"],
+          title="against the baseline: paired t (Holm over k−1), TOST equivalence with the declared margin")
     for f in res["friedman"]:
         ranks = ", ".join(f"{a} {r:.2f}" for a, r in sorted(f["ranks"].items(), key=lambda kv: kv[1]))
         out.print(f"Friedman over {f['n_experiments']} experiments ({', '.join(f['experiments'])}): "
                   f"chi2 = {f['chi2']:.3g}, p = {f['p']:.3g}; average ranks {ranks}; "
                   f"Nemenyi CD = {f['cd']:.2f}"
-                  + (f"; plot {f['plot']}" if f.get("plot") else ""), highlight=False)
+                  + (f"; plot {f['plot']}" if f.get("plot") else ""))
     plan = [p for p in res["seed_plan"] if p["seeds"] is not None]
     if plan:
-        _table(plan, ["experiment", "activation", "sd_diff", "effect", "pilot_seeds", "seeds"],
-               title="seeds needed to detect a difference of one margin (power 0.8, α/(k−1))")
+        table(plan, ["experiment", "activation", "sd_diff", "effect", "pilot_seeds", "seeds"],
+              title="seeds needed to detect a difference of one margin (power 0.8, α/(k−1))")
     ka = res["known_answer"]
     if ka:
         out.print(f"Known answer at depth {ka['depth']}: sigmoid with LeCun init {ka['lecun_mean']:.3f} "
                   f"({'fails' if ka['sigmoid_fails'] else 'does NOT fail'}), with critical init "
                   f"{ka['critical_mean']:.3f} [{ka['critical_lo']:.3f}, {ka['critical_hi']:.3f}] "
                   f"({'rescued' if ka['critical_rescues'] else 'NOT rescued'}): "
-                  f"{'PASSED' if ka['passed'] else 'FAILED'}", highlight=False)
+                  f"{'PASSED' if ka['passed'] else 'FAILED'}")
     if "wall_seconds" in res:
-        err.print(f"profile {name}: {res['wall_seconds']:.0f} s wall", highlight=False)
+        err.print(f"profile {name}: {res['wall_seconds']:.0f} s wall")
     return res
 
 
 # ---------------------------------------------------------------------------------- results
+@app.command("results")
 def results(
     db: DbOpt = DEFAULT_DB,
     task: Annotated[str | None, typer.Option("--task", "-t", help="Only this task.")] = None,
@@ -246,18 +246,18 @@ def results(
     as_json: JsonOpt = False,
 ) -> None:
     """Mean ± 95% CI per activation, the significant paired differences (Holm), average ranks."""
-    from . import stats
-    from .store import Store
+    from ..bench import stats
+    from ..bench.store import Store
 
     if not Path(db).exists():
-        raise ValueError(f"no results store at {db}; run `actlab bench train` first")
+        raise UserError(f"no results store at {db}; run `actlab bench train` first")
     if profile is not None:
         show_profile(profile, db, plots, as_json, only=only)
         return
     with Store(db) as store:
         runs = store.runs(task=task, with_epochs=plots is not None)
     if not runs:
-        raise ValueError(f"no runs{' for task ' + task if task else ''} in {db}")
+        raise UserError(f"no runs{' for task ' + task if task else ''} in {db}")
     summary = stats.summarize(runs)
     pairs = [p for p in stats.pairwise(runs) if p["significant"]]
     ranks = stats.average_ranks(runs)
@@ -273,69 +273,53 @@ def results(
         if ranks:
             figures.append(str(stats.plot_ranks(ranks, plots / "ranks.png")))
     if as_json:
-        sys.stdout.write(json.dumps({"summary": summary, "significant": pairs, "ranks": ranks,
-                                     "figures": figures}, indent=2, default=str) + "\n")
+        out.json({"summary": summary, "significant": pairs, "ranks": ranks, "figures": figures})
         return
-    _table(_summary_rows(summary), ["experiment", "activation", "metric", "n", "mean ± 95% CI", "rank",
-                                    "s/run", "params"], title=f"results in {db}")
+    table(_summary_rows(summary), ["experiment", "activation", "metric", "n", "mean ± 95% CI", "rank",
+                                   "s/run", "params"], title=f"results in {db}")
     if pairs:
         ci = "diff (a-b) [95% CI]"
-        _table([{**p, ci: f"{p['diff']:+.4f} [{p['lo']:+.4f}, {p['hi']:+.4f}]"} for p in pairs],
-               ["experiment", "better", "a", "b", "diff (a-b) [95% CI]", "p_holm", "n"],
-               title="significant paired differences (Holm-adjusted p < 0.05)")
+        table([{**p, ci: f"{p['diff']:+.4f} [{p['lo']:+.4f}, {p['hi']:+.4f}]"} for p in pairs],
+              ["experiment", "better", "a", "b", "diff (a-b) [95% CI]", "p_holm", "n"],
+              title="significant paired differences (Holm-adjusted p < 0.05)")
     else:
-        out.print("No pair of activations differs significantly (Holm-adjusted p < 0.05) in any experiment.")
+        out.print("No pair of activations differs significantly (Holm-adjusted p < 0.05) in any experiment.",
+                  highlight=True)
     if len(stats.experiments(runs)) > 1 and ranks:
-        _table(ranks, ["activation", "avg_rank", "lo", "hi", "n_experiments"],
-               title="average rank over all experiments (95% bootstrap CI)")
+        table(ranks, ["activation", "avg_rank", "lo", "hi", "n_experiments"],
+              title="average rank over all experiments (95% bootstrap CI)")
     for f in figures:
-        err.print(f"wrote {f}", highlight=False)
+        err.note(f"wrote {f}")
 
 
 # ------------------------------------------------------------------------------------ tasks
+@app.command("tasks")
 def tasks_cmd(as_json: JsonOpt = False) -> None:
     """The benchmark tasks, their data and whether they can run here."""
-    from .tasks import tasks
+    from ..bench.tasks import tasks
 
     rows = [{"task": t.name, "kind": t.kind, "metric": t.metric, "summary": t.summary,
              "available": t.available() or "yes",
              "settings": ", ".join(f"{k}={v}" for k, v in t.defaults.items())}
             for t in tasks()]
     if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        out.json(rows)
         return
-    _table(rows, ["task", "kind", "metric", "summary", "available"], title="benchmark tasks")
+    table(rows, ["task", "kind", "metric", "summary", "available"], title="benchmark tasks")
 
 
-# -------------------------------------------------------------------------------- recommend
-def recommend(
-    task_kind: Annotated[str | None, typer.Option("--task-kind", "-k", help="vision, nlp or deep "
-                                                  "(default: all three).")] = None,
-    db: DbOpt = DEFAULT_DB,
-    properties: Annotated[bool, typer.Option(help="Measure each candidate's properties "
-                                             "(actlab properties).")] = True,
-    as_json: JsonOpt = False,
+# ------------------------------------------------------------------------------------ quick
+@app.command("quick")
+def quick(
+    db: Annotated[str, typer.Option(help="Results store.")] = "actlab-results/results.sqlite",
+    seeds: Annotated[int, typer.Option(help="Seeds per activation.")] = 3,
 ) -> None:
-    """Which activation to choose, from stored training results, and how sure that is."""
-    from .recommend import recommend as rec
+    """The small sweep behind the report's benchmark section (a few minutes on 2 cores;
+    finished runs are skipped, so running it again is instant)."""
+    from ..bench.recommend import quick_sweep
 
-    recs = rec(db, task_kind, properties=properties)
-    if as_json:
-        sys.stdout.write(json.dumps(recs, indent=2, default=str) + "\n")
-        return
-    for r in recs:
-        out.rule(f"[bold]{r['kind']}")
-        out.print(r["statement"], highlight=False)
-        if not r["available"]:
-            continue
-        cols = ["activation", "avg_rank", "rank_lo", "rank_hi", "tied_with_best", "worse_than_best_in",
-                "vs_relu", "train_time_vs_relu"]
-        extra = ["smoothness", "monotonic", "zero_centred", "kernel_cost_vs_relu", "gate smoothness"]
-        cols += [c for c in extra if any(c in x for x in r["candidates"])]
-        _table(r["candidates"], cols)
+    with user_errors():  # quick_sweep checks --seeds before it trains
+        quick_sweep(db, seeds=seeds)
 
 
-app.command("train")(friendly(train))
-app.command("results")(friendly(results))
-app.command("tasks")(friendly(tasks_cmd))
-app.command("recommend")(friendly(recommend))
+app.add_typer(kernels.app)  # `actlab bench kernels`

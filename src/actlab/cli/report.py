@@ -2,49 +2,34 @@
 demo and the self-contained HTML report.
 
 Commands build plain data and print a Rich table or JSON (``--json``) to stdout; progress bars
-and "wrote FILE" go to stderr. Bad input raises ``ValueError`` with a message saying what to
-write; the main CLI turns it into exit code 2.
+and "wrote FILE" go to stderr.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
-app = typer.Typer(help="Figures, the universal-approximation demo and the HTML report.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+from ._common import JsonOpt, UserError, parse_params, user_errors
+from ._output import err, out
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+__all__ = ["app", "approx_cmd", "plot_cmd", "report_cmd"]
 
-
-def _err() -> Console:
-    return Console(stderr=True)
-
-
-def _out() -> Console:
-    return Console(width=None if sys.stdout.isatty() else 200)
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=_err(), transient=True)
+app = typer.Typer()
 
 
 def _ints(text: str, what: str) -> list[int]:
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise ValueError(f"{what} expects integers separated by commas, e.g. 2,8,32,128; "
-                         f"got {text!r}") from None
+        raise UserError(f"{what} expects integers separated by commas, e.g. 2,8,32,128; "
+                        f"got {text!r}") from None
     if not values:
-        raise ValueError(f"{what} expects at least one integer, e.g. 2,8,32,128")
+        raise UserError(f"{what} expects at least one integer, e.g. 2,8,32,128")
     return values
 
 
@@ -57,7 +42,7 @@ def _words(text: str) -> list[str]:
 def plot_cmd(
     names: Annotated[list[str] | None, typer.Argument(
         help="Activations to plot; none (or --gallery) = the whole catalog as small multiples.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .png, .svg or .pdf.")]
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Output file: .png, .svg or .pdf.")]
     = Path("plot.png"),
     order: Annotated[str, typer.Option(help="Derivative orders: 0 = f, 1 = f′, 2 = f″, comma-separated.")]
     = "0,1,2",
@@ -76,26 +61,27 @@ def plot_cmd(
     actlab plot mish --out mish.svg;  actlab plot elu selu celu --order 0,1 --range -4 2 --out elus.png;
     actlab plot swish -p beta=4 --out swish.pdf;  actlab plot --gallery --out catalog.png
     """
-    from ..cli import parse_params
-    from . import plots
+    from ..report import plots
 
-    orders = plots.parse_orders(order)
+    with user_errors():
+        orders = plots.parse_orders(order)
     params = parse_params(param)
-    if Path(out).suffix.lower() not in plots.FORMATS:
-        raise ValueError(f"--out must end in .png, .svg or .pdf; got {str(out)!r}")
+    if Path(out_path).suffix.lower() not in plots.FORMATS:
+        raise UserError(f"--out must end in .png, .svg or .pdf; got {str(out_path)!r}")
     if gallery or not names:
         if params:
-            raise ValueError("--param applies to named activations, not to the gallery")
+            raise UserError("--param applies to named activations, not to the gallery")
         import actlab
 
-        chosen = [actlab.get_spec(n).name for n in names] if names else actlab.names()
-        with _progress() as bar:
-            task = bar.add_task("plotting the gallery", total=len(chosen))
-            fig = plots.gallery(chosen, orders, xrange, progress=lambda _: bar.advance(task))
+        with user_errors():
+            chosen = [actlab.get_spec(n).name for n in names] if names else actlab.names()
+        with err.progress("plotting the gallery", len(chosen)) as tick, user_errors():
+            fig = plots.gallery(chosen, orders, xrange, progress=lambda _: tick())  # checks --range
     else:
-        fig = plots.plot(names, orders, xrange, params, layout=layout)
-    path = plots.save(fig, out, dpi=dpi)
-    _err().print(f"wrote {path}", highlight=False)
+        with user_errors():  # plot checks the names, --range, --layout and --param first
+            fig = plots.plot(names, orders, xrange, params, layout=layout)
+    path = plots.save(fig, out_path, dpi=dpi)
+    err.note(f"wrote {path}")
 
 
 # ----------------------------------------------------------------------------------- approx
@@ -107,7 +93,7 @@ def approx_cmd(
     = "sin,abs,step",
     widths: Annotated[str, typer.Option(help="Hidden widths N, comma-separated.")] = "2,4,8,16,32,64,128,256",
     seeds: Annotated[int, typer.Option(help="Random draws of the hidden layer per width (median).")] = 5,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Also save the plot (.png/.svg/.pdf).")]
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Also save the plot (.png/.svg/.pdf).")]
     = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -116,20 +102,18 @@ def approx_cmd(
     activations plateau at the best polynomial fit of their degree; the others keep improving
     (Leshno et al. 1993)."""
     from ..analysis import approx
-    from . import plots
+    from ..report import plots
 
-    if out is not None and Path(out).suffix.lower() not in plots.FORMATS:
-        raise ValueError(f"--out must end in .png, .svg or .pdf; got {str(out)!r}")
+    if out_path is not None and Path(out_path).suffix.lower() not in plots.FORMATS:
+        raise UserError(f"--out must end in .png, .svg or .pdf; got {str(out_path)!r}")
     chosen = list(names) if names else list(approx.DEFAULT_ACTIVATIONS)
-    with _progress() as bar:
-        task = bar.add_task("fitting", total=len(chosen))
-        result = approx.run(chosen, _words(target), _ints(widths, "--widths"), seeds,
-                            progress=lambda n: bar.update(task, advance=1, description=f"fitted {n}"))
-    if out is not None:
-        _err().print(f"wrote {plots.save(approx.plot(result), out)}", highlight=False)
+    sizes = _ints(widths, "--widths")
+    with err.progress("fitting", len(chosen)) as tick, user_errors():  # run checks its input first
+        result = approx.run(chosen, _words(target), sizes, seeds, progress=lambda n: tick(f"fitted {n}"))
+    if out_path is not None:
+        err.note(f"wrote {plots.save(approx.plot(result), out_path)}")
     if as_json:
-        sys.stdout.write(json.dumps({**result.to_dict(), "rows": result.rows()}, indent=2,
-                                    ensure_ascii=False) + "\n")
+        out.json({**result.to_dict(), "rows": result.rows()})
         return
     table = Table(title=f"RMS test error of one hidden layer of width N (median of {seeds} draws); "
                   "polynomial activations plateau")
@@ -140,13 +124,13 @@ def approx_cmd(
     for r in result.rows():
         table.add_row(r["activation"], r["label"], f"degree {r['degree']}" if r["polynomial"] else "no",
                       *(f"{r[f'N={w}']:.2g}" for w in result.widths), f"{r['improvement']:.3g}×")
-    _out().print(table)
+    out.print(table, highlight=True)
 
 
 # ----------------------------------------------------------------------------------- report
 @app.command("report")
 def report_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for report.html and report.json.")]
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for report.html and report.json.")]
     = Path("actlab-report"),
     quick: Annotated[bool, typer.Option("--quick", help="Smaller grids, float32-only accuracy, shorter "
                                         "training runs: about 130 CPU-seconds from a cold cache (1-3 "
@@ -162,25 +146,24 @@ def report_cmd(
     f/f′/f″, measured properties, checked claims, the accuracy table, the universal-approximation
     demo and the network analyses; the tables also as report.json. Exits 1 if a core section
     failed (the page is still written, with the error shown)."""
-    from . import build as B
+    from ..report import build as B
 
     keys = _words(sections) if sections else None
-    result = B.build(out, quick=quick, names=name or None, keys=keys, jobs=jobs, progress=True)
+    with user_errors():  # build checks the names, --sections and --jobs; a failing section is an error box
+        result = B.build(out_dir, quick=quick, names=name or None, keys=keys, jobs=jobs, progress=True)
     summary: dict[str, Any] = {
         "html": str(result.html_path), "json": str(result.json_path), "seconds": round(result.seconds, 1),
         "sections": {o.key: ("skipped" if o.skipped else "failed: " + o.error if o.error else "ok")
                      for o in result.outcomes},
     }
     if as_json:
-        sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        out.json(summary)
     else:
-        err = _err()
         for o in result.outcomes:
             if o.error:
-                err.print(f"[bold red]section {o.key} failed:[/] {o.error}", highlight=False, soft_wrap=True)
-        _out().print(f"wrote {result.html_path} and {result.json_path} in {result.seconds:.0f} s "
-                     f"({len(result.outcomes) - len(result.failed)}/{len(result.outcomes)} sections ok); "
-                     f"open it in a browser: file://{result.html_path.resolve()}",
-                     highlight=False, soft_wrap=True)
+                err.print(f"[bold red]section {o.key} failed:[/] {escape(o.error)}", soft_wrap=True)
+        out.print(f"wrote {result.html_path} and {result.json_path} in {result.seconds:.0f} s "
+                  f"({len(result.outcomes) - len(result.failed)}/{len(result.outcomes)} sections ok); "
+                  f"open it in a browser: file://{result.html_path.resolve()}", soft_wrap=True)
     if result.failed_required:
         raise typer.Exit(1)

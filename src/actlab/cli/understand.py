@@ -1,65 +1,32 @@
-"""``actlab properties`` and ``actlab verify``: the property analyzer and the claim checker on
-the command line.
+"""``actlab properties`` and ``actlab verify``: the property analyzer and the claim checker.
 
-Both build plain data (lists of dicts) and print one of: a Rich table (default), JSON, CSV or
-Markdown. Results go to stdout, progress bars to stderr. Bad input raises ``ValueError`` with a
-message saying what to write; the main CLI turns it into exit code 2.
+Both build plain data and print one of: a Rich table (default), JSON, CSV or Markdown.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import sys
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
-from ..cli_common import parse_params
+from ._common import UserError, parse_params, user_errors
+from ._output import err, out
 
-app = typer.Typer(help="Understand activations: measured properties and checked claims.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+__all__ = ["TABLE_COLUMNS", "app", "properties", "verify"]
+
+app = typer.Typer()
 
 TABLE_COLUMNS = ("name", "params", "class", "kinks", "monotonic", "range", "min at", "E f(z)",
                  "max|f'|", "at", "saturates", "dead", "self-norm", "symmetry", "cost/relu")
 
 
-def _out() -> Console:
-    return Console(width=None if sys.stdout.isatty() else 220)
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-
-
 def _format(as_json: bool, markdown: bool, as_csv: bool) -> str:
     chosen = [n for n, on in (("json", as_json), ("markdown", markdown), ("csv", as_csv)) if on]
     if len(chosen) > 1:
-        raise ValueError(f"choose one output format, not {' and '.join('--' + c for c in chosen)}")
+        raise UserError(f"choose one output format, not {' and '.join('--' + c for c in chosen)}")
     return chosen[0] if chosen else "table"
-
-
-def to_markdown(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
-    def cell(v: Any) -> str:
-        return str("" if v is None else v).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
-def to_csv(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
 
 
 @app.command("properties")
@@ -77,38 +44,31 @@ def properties(
     """Measured properties: smoothness class and kinks, monotonicity, range and minimum, the
     steepest slope, saturation and dead regions, E f(z), self-normalization, symmetry, Taylor
     series at 0, relative cost."""
-    from .properties import analyze_many, elementwise_names, summary_row
+    from ..analysis.properties import analyze_many, elementwise_names, summary_row
 
     fmt = _format(as_json, markdown, as_csv)
     params = parse_params(param)
     chosen = list(names) if names else elementwise_names()
-    with _progress() as bar:
-        task = bar.add_task("measuring", total=len(chosen))
-
-        def step(name: str) -> None:
-            bar.update(task, advance=1, description=f"measured {name}")
-
-        results = analyze_many(list(names) if names else None, params, cost=cost, progress=step)
+    with err.progress("measuring", len(chosen)) as tick:
+        # analyze_many checks the names and parameters before it measures anything
+        with user_errors():
+            results = analyze_many(list(names) if names else None, params, cost=cost,
+                                   progress=lambda name: tick(f"measured {name}"))
     if fmt == "json":
-        sys.stdout.write(json.dumps([r.as_dict(json_safe=True) for r in results], indent=2,
-                                    ensure_ascii=False) + "\n")
+        out.json([r.as_dict(json_safe=True) for r in results])
         return
     rows = [summary_row(r) for r in results]
     columns = list(rows[0]) if rows else list(TABLE_COLUMNS)
     if fmt == "markdown":
-        sys.stdout.write(to_markdown(rows, columns))
+        out.text(out.markdown(rows, columns))
     elif fmt == "csv":
-        sys.stdout.write(to_csv(rows, columns))
+        out.text(out.csv(rows, columns))
     elif len(results) == 1:
         _print_one(results[0], rows[0])
     else:
-        table = Table(title="Measured properties (float64 scan to ±1e6, refined; cost/relu is a "
-                      "timing on this machine; `actlab properties NAME` shows one in full)")
-        for c in TABLE_COLUMNS:
-            table.add_column(c, overflow="fold")
-        for r in rows:
-            table.add_row(*(str(r.get(c, "")) for c in TABLE_COLUMNS))
-        _out().print(table)
+        out.table(rows, TABLE_COLUMNS, fmt=lambda v: str("" if v is None else v), overflow="fold",
+                  title="Measured properties (float64 scan to ±1e6, refined; cost/relu is a "
+                  "timing on this machine; `actlab properties NAME` shows one in full)")
 
 
 def _print_one(p: Any, row: dict[str, Any]) -> None:
@@ -130,7 +90,7 @@ def _print_one(p: Any, row: dict[str, Any]) -> None:
     }
     for k, v in {**{k: v for k, v in row.items() if k not in ("name", "params")}, **extra}.items():
         table.add_row(k, str(v))
-    _out().print(table)
+    out.print(table, highlight=True)
 
 
 @app.command("verify")
@@ -150,37 +110,36 @@ def verify(
     continuous, differentiable, smooth, monotonic, polynomial, odd, even, bounded,
     zero_centred, self_normalizing, ... (e.g. 'not differentiable(relu)').
     """
-    from .claims import check, verify_shipped
+    from ..analysis.claims import check, verify_shipped
 
     if claim is not None:
-        v = check(claim)
+        with user_errors():  # a claim that does not parse, or names what does not exist
+            v = check(claim)
         if as_json:
-            sys.stdout.write(json.dumps(v.as_dict(json_safe=True), indent=2, ensure_ascii=False) + "\n")
+            out.json(v.as_dict(json_safe=True))
             return
-        out = _out()
         mark = "[bold green]HOLDS[/]" if v.holds else "[bold red]FAILS[/]"
-        out.print(f"{mark}  {v.claim}", highlight=False)
-        out.print(f"  method: {v.method}", highlight=False)
+        out.print(f"{mark}  {escape(v.claim)}")
+        out.print(f"  method: {v.method}", markup=False)
         if v.discrepancy == v.discrepancy:  # not nan
             label = "largest discrepancy" if not v.holds or v.discrepancy else "discrepancy"
-            out.print(f"  {label}: {v.discrepancy:.6g}", highlight=False)
+            out.print(f"  {label}: {v.discrepancy:.6g}")
         if v.counterexample is not None:
             out.print(f"  counterexample: x = {v.counterexample:.10g} (lhs = {v.lhs:.10g}, "
-                      f"rhs = {v.rhs:.10g})", highlight=False)
+                      f"rhs = {v.rhs:.10g})")
         elif v.lhs is not None and v.rhs is not None and v.points == 0:
-            out.print(f"  lhs = {v.lhs:.12g}, rhs = {v.rhs:.12g}", highlight=False)
+            out.print(f"  lhs = {v.lhs:.12g}, rhs = {v.rhs:.12g}")
         if v.detail:
-            out.print(f"  {v.detail}", highlight=False, soft_wrap=True)
+            out.print(f"  {v.detail}", soft_wrap=True, markup=False)
         return
-    from .claims_list import CLAIMS
+    from ..analysis.claims_list import CLAIMS
 
     total = len(CLAIMS) + sum(1 for c in CLAIMS if c.correction)
-    with _progress() as bar:
-        task = bar.add_task("checking claims", total=total)
-        rows = verify_shipped(progress=lambda _: bar.advance(task))
+    with err.progress("checking claims", total) as tick:
+        rows = verify_shipped(progress=lambda _: tick())
     wrong = [r for r in rows if not r["ok"]]
     if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n")
+        out.json(rows)
     else:
         table = Table(title=f"Shipped claims: {len(rows) - len(wrong)}/{len(rows)} verdicts as "
                       f"expected ({sum(1 for r in rows if r['expected'] is False)} false claims, "
@@ -192,11 +151,11 @@ def verify(
             verdict = {True: "holds", False: "fails", None: "error"}[r["verdict"]]
             d = r["discrepancy"]
             cx = r["counterexample"]
-            table.add_row(ok, verdict, ("  ↳ " if r["role"] == "correction" else "") + r["claim"],
+            table.add_row(ok, verdict, ("  ↳ " if r["role"] == "correction" else "") + escape(r["claim"]),
                           "" if d is None or d == 0 else f"{d:.3g}",
-                          "" if cx is None else f"x = {cx:.6g}", r["source"])
-        _out().print(table)
+                          "" if cx is None else f"x = {cx:.6g}", escape(r["source"]))
+        out.print(table, highlight=True)
     if wrong:
-        Console(stderr=True).print(f"[bold red]{len(wrong)} shipped verdict(s) wrong:[/] "
-                                   + "; ".join(r["claim"] for r in wrong), highlight=False)
+        err.print(f"[bold red]{len(wrong)} shipped verdict(s) wrong:[/] "
+                  + escape("; ".join(r["claim"] for r in wrong)))
         raise typer.Exit(1)

@@ -1,29 +1,24 @@
 """``actlab bench kernels``: activation kernels against torch's alternatives and the memory floor.
 
 The command builds plain data (lists of dicts, see :mod:`actlab.bench.kernels`) and prints Rich
-tables, or JSON with ``--json``. Bad input raises ``ValueError`` with a message saying what to do.
+tables, or JSON with ``--json``.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="Benchmarks.", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
+from ._common import UserError, user_errors
+from ._output import err, out
 
+__all__ = ["app", "kernels"]
 
-
-@app.callback()
-def bench() -> None:
-    """Benchmarks of actlab's kernels (a group, so that `kernels` is always a subcommand)."""
-
+app = typer.Typer()
 
 DEFAULT_SIZES = "4K,64K,1M,16M,64M"
 MODEL_DEFAULTS = ("relu", "gelu", "silu", "mish", "squareplus", "tanhexp", "swiglu", "geglu")
@@ -40,6 +35,7 @@ MODEL_COLUMNS = {
     "baseline_ms": "baseline ms", "time_ratio": "time ×", "actlab_peak_mb": "actlab MB",
     "baseline_peak_mb": "baseline MB", "mem_ratio": "memory ×",
 }
+LEFT = ("activation", "direction", "path")
 
 
 def _split(items: Sequence[str] | None) -> list[str]:
@@ -57,33 +53,7 @@ def _cell(v: Any) -> str:
 
 
 def _table(rows: Sequence[dict[str, Any]], columns: dict[str, str], title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for label in columns.values():
-        table.add_column(label, justify="left" if label in ("activation", "dir", "actlab path") else "right")
-    for r in rows:
-        table.add_row(*(_cell(r.get(k)) for k in columns))
-    Console(width=None if sys.stdout.isatty() else 220).print(table)
-
-
-def _progress(total: int, what: str) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TextColumn("{task.description}"),
-                    transient=True, console=_stderr())
-
-
-def _stderr() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def _advance(bar: Any, task: Any) -> Callable[[str], None]:
-    return lambda label: bar.update(task, advance=1, description=label)
+    out.table(rows, columns, title, fmt=_cell, right=[k for k in columns if k not in LEFT])
 
 
 @app.command()
@@ -125,72 +95,74 @@ def kernels(
     import torch
 
     from .. import registry
-    from . import kernels as kb
+    from ..bench import kernels as kb
 
     chosen = _split(names)
-    size_list = kb.parse_sizes(sizes)
-    dtypes = kb.parse_dtypes(dtype)
+    with user_errors():
+        size_list = kb.parse_sizes(sizes)
+        dtypes = kb.parse_dtypes(dtype)
+    if repeats < 1:
+        raise UserError(f"--repeats must be >= 1, got {repeats}")
     if device not in ("cpu", "cuda") or (device == "cuda" and not torch.cuda.is_available()):
-        raise ValueError(f"device {device!r} is not available here; use --device cpu")
+        raise UserError(f"device {device!r} is not available here; use --device cpu")
     if threads is not None:
         if threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {threads}")
+            raise UserError(f"--threads must be >= 1, got {threads}")
         torch.set_num_threads(threads)
-    specs = kb.benchable(chosen or None, ("elementwise", "gated") if models_only else ("elementwise",))
+    with user_errors():  # unknown names, or none of a kind this benchmark runs
+        specs = kb.benchable(chosen or None, ("elementwise", "gated") if models_only else ("elementwise",))
+        model_specs = (specs if models_only else
+                       kb.benchable(chosen, ("elementwise", "gated")) if chosen and models else [])
     skipped = sorted({registry.get_spec(n).name for n in chosen} - {s.name for s in specs})
     if skipped:  # say so rather than drop them silently
         kinds = "elementwise or gated" if models_only else "elementwise"
-        _stderr().print(f"skipped {', '.join(skipped)}: not {kinds} (gated activations run in "
-                        "the model check, --models)")
-    out: dict[str, Any] = {"device": device, "threads": torch.get_num_threads(),
-                           "torch": torch.__version__}
+        err.print(f"skipped {', '.join(skipped)}: not {kinds} (gated activations run in "
+                  "the model check, --models)", highlight=True)
+    result: dict[str, Any] = {"device": device, "threads": torch.get_num_threads(),
+                              "torch": torch.__version__}
     if calibrate:
-        with _progress(len(specs), "calibrating") as bar:
-            task = bar.add_task("", total=len(specs))
-            rows = kb.calibrate([s.name for s in specs], repeats=repeats, progress=_advance(bar, task))
+        with err.progress("calibrating", len(specs)) as tick:
+            rows = kb.calibrate([s.name for s in specs], repeats=repeats, progress=tick)
         if as_json:
-            out["calibration"] = [{**r, "route": vars(r["route"])} for r in rows]
-            sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
+            result["calibration"] = [{**r, "route": vars(r["route"])} for r in rows]
+            out.json(result)
         else:
+            import json
             import platform
 
             table = kb.routes_table(rows, f"{platform.processor() or platform.machine()}, "
                                     f"{torch.get_num_threads()} threads, repeats {repeats}")
-            sys.stdout.write(json.dumps(table, indent=1) + "\n")
+            out.text(json.dumps(table, indent=1))
         return
     if not models_only:
         total = len(specs) * len(size_list) * len(dtypes)
-        with _progress(total, "kernels") as bar:
-            task = bar.add_task("", total=total)
+        with err.progress("kernels", total) as tick:
             rows = kb.run([s.name for s in specs], size_list, dtypes, repeats, memory, compiled,
-                          device, progress=_advance(bar, task))
+                          device, progress=tick)
         summary = kb.summarize(rows)
-        out["results"], out["summary"] = rows, summary
-        out["targets"] = kb.targets(summary)
+        result["results"], result["summary"] = rows, summary
+        result["targets"] = kb.targets(summary)
         if plot is not None:
-            out["plot"] = kb.plot(rows, plot)
+            result["plot"] = kb.plot(rows, plot)
     if models or models_only:
-        model_names = ([s.name for s in kb.benchable(chosen, ("elementwise", "gated"))] if chosen
-                       else list(MODEL_DEFAULTS))
+        model_names = [s.name for s in model_specs] if chosen else list(MODEL_DEFAULTS)
         steps = sum(1 if registry.get_spec(n).kind == "gated" else 2 for n in model_names)
-        with _progress(steps, "models") as bar:
-            task = bar.add_task("", total=steps)
-            out["models"] = kb.models(model_names, repeats, memory, device,
-                                      progress=_advance(bar, task))
+        with err.progress("models", steps) as tick:
+            result["models"] = kb.models(model_names, repeats, memory, device, progress=tick)
     if as_json:
-        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        out.json(result)
         return
-    if "summary" in out:
-        _table(out["summary"], SUMMARY_COLUMNS,
-               f"actlab vs alternatives and floors ({device}, {out['threads']} threads; "
+    if "summary" in result:
+        _table(result["summary"], SUMMARY_COLUMNS,
+               f"actlab vs alternatives and floors ({device}, {result['threads']} threads; "
                "time ratios: < 1 means actlab is faster)")
-        misses = [t for t in out["targets"] if not t["meets_all"]]
-        if out["targets"]:
-            _stderr().print(f"targets at 16M float32 fwd+bwd: {len(out['targets']) - len(misses)}/"
-                            f"{len(out['targets'])} met" + (": misses " + ", ".join(
-                                t["activation"] for t in misses) if misses else ""))
-    if "models" in out:
-        _table(out["models"], MODEL_COLUMNS, "training step: actlab modules vs torch (ratios < 1: "
+        misses = [t for t in result["targets"] if not t["meets_all"]]
+        if result["targets"]:
+            err.print(f"targets at 16M float32 fwd+bwd: {len(result['targets']) - len(misses)}/"
+                      f"{len(result['targets'])} met" + (": misses " + ", ".join(
+                          t["activation"] for t in misses) if misses else ""), highlight=True)
+    if "models" in result:
+        _table(result["models"], MODEL_COLUMNS, "training step: actlab modules vs torch (ratios < 1: "
                "actlab is faster / smaller)")
-    if "plot" in out:
-        _stderr().print(f"plot written to {out['plot']}")
+    if "plot" in result:
+        err.print(f"plot written to {result['plot']}", highlight=True)

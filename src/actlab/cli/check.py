@@ -1,0 +1,53 @@
+"""``actlab check accuracy``: activations against the high-precision mpmath oracle."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ._common import JsonOpt, UserError, user_errors
+from ._output import err, out
+
+__all__ = ["app", "check_accuracy"]
+
+app = typer.Typer(help="Verify activations against the mpmath oracle.", no_args_is_help=True)
+
+
+@app.command("accuracy")
+def check_accuracy(
+    names: Annotated[list[str] | None, typer.Argument(help="Activations (default: all).")] = None,
+    dtype: Annotated[str, typer.Option(help="Comma-separated dtypes.")] = "float64,float32,bfloat16,float16",
+    jobs: Annotated[int, typer.Option(help="Worker processes for the oracle.")] = 2,
+    quick: Annotated[bool, typer.Option(help="A sparser grid (about 3x fewer points).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Max error in ULPs of f, f', f'' and df/dθ per dtype against the mpmath oracle, with
+    torch's native op in parentheses where one exists. Exits 1 if any bound fails.
+
+    "!" marks a value over its bound; "nan×k" counts non-finite outputs where the truth is
+    finite. ULPs are divided by the condition number where it exceeds 1 (see the docs).
+    """
+    from ..numerics import accuracy
+
+    dtypes = [d.strip() for d in dtype.split(",") if d.strip()]
+    if jobs < 1:
+        raise UserError(f"--jobs must be at least 1, got {jobs}")
+    with user_errors():
+        accuracy.check_dtypes(dtypes)
+        chosen = accuracy.checked_names(names or [])
+    steps = len(chosen) * (2 if jobs > 1 and len(chosen) > 1 else 1)
+    with err.progress("checking against the oracle", steps, enabled=not as_json) as tick:
+        rows = accuracy.accuracy_rows(names or [], dtypes, jobs, "small" if quick else "full",
+                                      progress=tick)
+    if as_json:
+        out.json(rows)
+    else:
+        summary = accuracy.summary_rows(rows)
+        cols = ["name", *[k for k in summary[0] if k not in ("name", "ok")]] if summary else ["name"]
+        out.table(summary, cols, title="max ULP error, actlab (torch native)")
+        failed = sorted({r["name"] for r in rows if not r["passed"]})
+        err.note(f"{len(summary)} activations, {len(rows)} measurements, "
+                 f"{len(failed)} failing{': ' + ', '.join(failed) if failed else ''}")
+    if any(not r["passed"] for r in rows):
+        raise typer.Exit(1)
