@@ -195,8 +195,9 @@ def test_routes_data_is_consistent_with_the_catalog():
     assert _all_tables(), "routes.json has no table"
     for t in _all_tables():
         assert {"torch", "device", "isa", "measured", "routes"} <= set(t)
-        for name, (small, forward, backward) in t["routes"].items():
+        for name, (small, forward, backward, *flags) in t["routes"].items():
             spec = actlab.get_spec(name)
+            assert flags in ([], ["native_autograd"]), (name, flags)
             assert spec.name == name and name in ELEMENTWISE
             assert small in ("native", "eager", "fused") and forward in ("native", "fused", "eager")
             assert backward in ("fused", "eager")
@@ -225,13 +226,56 @@ def test_natives_routed_above_the_small_size_pass_the_ulp_bounds():
     # below min_numel tests/test_accuracy.py already sees the routed native; above it, only here
     from actlab.numerics import accuracy
 
-    routed = sorted({n for t in _all_tables() for n, (small, fwd, _) in t["routes"].items()
-                     if "native" in (small, fwd)})
-    for name in routed:
-        # the same grids as test_accuracy.py, so the two share the oracle's on-disk cache
+    routed = {n: "native_autograd" in flags for t in _all_tables()
+              for n, (small, fwd, _, *flags) in t["routes"].items() if "native" in (small, fwd)}
+    for name, whole_call in sorted(routed.items()):
+        # the same grids as test_accuracy.py, so the two share the oracle's on-disk cache;
+        # a native_autograd route also hands f' and f'' to torch's autograd of its op
+        checked = ("f", "df", "d2f") if whole_call else ("f",)
         for m in accuracy.measure(name, ("float32", "bfloat16")):
-            if m.quantity == "f":
-                assert m.native is not None and m.native.bad == 0 and m.native.max_ulp <= m.bound, name
+            if m.quantity in checked:
+                assert m.native is not None and m.native.bad == 0, (name, m.dtype, m.quantity)
+                assert m.bound is None or m.native.max_ulp <= m.bound, (name, m.dtype, m.quantity)
+
+
+def _route_mish(monkeypatch, route: fused.Route) -> None:
+    monkeypatch.setattr(fused.routes, "table", lambda device="cpu": {"mish": route})
+
+
+def test_a_native_autograd_route_hands_the_whole_call_to_torch(monkeypatch):
+    _route_mish(monkeypatch, fused.Route("native", "eager", "eager", native_autograd=True))
+    x = _x(1000).requires_grad_(True)
+    y = actlab.functional.mish(x)
+    assert _node(y) == "MishBackward0" == _node(torch.nn.functional.mish(x))
+    torch.testing.assert_close(y, torch.nn.functional.mish(x), rtol=0, atol=0)
+    # above the small size class the route's forward is eager: actlab's Function serves it
+    big = _x(fused.routes.SMALL).requires_grad_(True)
+    assert _node(actlab.functional.mish(big)) == "FnBackward"
+    with fused.disabled():  # off means actlab's own path everywhere
+        assert _node(actlab.functional.mish(x)) == "FnBackward"
+
+
+def _node(y: torch.Tensor) -> str:
+    return type(y.grad_fn).__name__
+
+
+def test_without_native_autograd_the_function_keeps_the_backward(monkeypatch):
+    _route_mish(monkeypatch, fused.Route("native", "native", "eager"))
+    x = _x(1000).requires_grad_(True)
+    assert _node(actlab.functional.mish(x)) == "FnBackward"
+
+
+def test_inference_calls_skip_the_function_and_forward_mode_still_works():
+    spec = get_spec("mish")
+    x = _x(1000, seed=3)
+    with fused.disabled():
+        y = actlab.functional.mish(x)  # no grad asked: the value, with no graph
+        assert y.grad_fn is None and not y.requires_grad
+        torch.testing.assert_close(y, spec.forward(x), rtol=0, atol=0)
+        with torch.autograd.forward_ad.dual_level():  # a tangent is a derivative asked for
+            dual = torch.autograd.forward_ad.make_dual(x, torch.ones_like(x))
+            tangent = torch.autograd.forward_ad.unpack_dual(actlab.functional.mish(dual)).tangent
+        torch.testing.assert_close(tangent, spec.derivative(x), rtol=1e-6, atol=1e-7)
 
 
 # ----------------------------------------------------------------------------------- bench

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch.autograd import forward_ad
 
 from . import fused, registry
 from .fused import opaque
@@ -220,14 +221,27 @@ def elementwise_function(spec: ActivationSpec) -> type[torch.autograd.Function]:
     return _FUNCTIONS[spec.name]
 
 
+def _differentiated(x: torch.Tensor, values: tuple[Any, ...]) -> bool:
+    """Whether a derivative may be asked of this call: a graph is recorded, or forward mode is on."""
+    if forward_ad._current_level >= 0:  # a dual level is open: x may carry a tangent
+        return True
+    return torch.is_grad_enabled() and (x.requires_grad or any(
+        isinstance(v, torch.Tensor) and v.requires_grad for v in values))
+
+
 def apply_elementwise(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor:
     if torch.compiler.is_compiling():
         if opaque.applies(spec, values):
             return opaque.elementwise(spec, x, values)
         return _COMPILED[spec.name].apply(x, *values)
+    y = fused.native_call(spec, x, values)  # torch's own op and autograd, where they meet the bounds
+    if y is not None:
+        return y
     fn = elementwise_function(spec)
     if torch._C._are_functorch_transforms_active():  # torch.func: setup_context and a vmap rule
-        fn = _TRANSFORMS[spec.name]
+        return _TRANSFORMS[spec.name].apply(x, *values)
+    if not _differentiated(x, values):  # inference: no Function, no saved tensors
+        return forward_value(spec, x, values)
     return fn.apply(x, *values)
 
 

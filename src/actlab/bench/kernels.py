@@ -610,9 +610,13 @@ def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[i
         m.passed for m in ms if m.quantity == "f")
     row["fused_df_ok"] = ran["backward"] >= 1 and all(m.passed for m in ms if m.quantity == "df")
     row["fused_worst"] = _failures(ms)
-    row["native_ok"] = spec.native is not None and all(
-        m.native is not None and m.native.bad == 0 and (m.bound is None or m.native.max_ulp <= m.bound)
-        for m in ms if m.quantity == "f")
+    def native_ok(quantities: tuple[str, ...]) -> bool:
+        return spec.native is not None and all(
+            m.native is not None and m.native.bad == 0 and (m.bound is None or m.native.max_ulp <= m.bound)
+            for m in ms if m.quantity in quantities)
+
+    row["native_ok"] = native_ok(("f",))
+    row["native_autograd_ok"] = native_ok(("f", "df", "d2f"))  # torch's own backward and double backward
     cpu = torch.device("cpu")
     fwd_k = kernels.get(spec, "forward", torch.float32, cpu)
     bwd_k = kernels.get(spec, "backward", torch.float32, cpu)
@@ -631,6 +635,10 @@ def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[i
             fns["native_fwd"] = lambda x=x, native=spec.native: native(x, **params)
         with torch.no_grad():
             t = {k: min(v) for k, v in time_round_robin(fns, repeats, x.device).items()}
+        if spec.native is not None:  # torch's forward and backward, as a plain call meets them
+            step = _autograd_step(lambda x, native=spec.native: native(x, **params))
+            t |= {k: min(v) for k, v in time_round_robin({"native_step": lambda x=x, g=g: step(x, g)},
+                                                          repeats, x.device).items()}
         row.update({f"{k}_us@{size_label(n)}": v * 1e6 for k, v in t.items()})
         row[f"times@{size_label(n)}"] = t
     small, large = (row[f"times@{size_label(n)}"] for n in (min(xs), max(xs)))
@@ -649,14 +657,28 @@ def _fastest_forward(row: dict[str, Any], t: dict[str, float]) -> str:
     return best
 
 
+def _backward_way(row: dict[str, Any], t: dict[str, float]) -> str:
+    if row["fused_df_ok"] and "fused_bwd" in t and t["fused_bwd"] < 0.95 * t["eager_bwd"]:
+        return "fused"
+    return "eager"
+
+
 def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float]) -> fused.Route:
     """The route from one calibration row (see :func:`calibrate`): per size class, the fastest
     forward among those that pass the ULP bounds (eager, native, compiled; compiled only if
-    more than 5% faster); backward compiled where it passes and is faster at the large size."""
-    backward = "eager"
-    if row["fused_df_ok"] and "fused_bwd" in large and large["fused_bwd"] < 0.95 * large["eager_bwd"]:
-        backward = "fused"
-    return fused.Route(_fastest_forward(row, small), _fastest_forward(row, large), backward)
+    more than 5% faster); backward compiled where it passes and is faster at the large size.
+
+    Where torch's op passes the bounds for f, f' and f'' in every dtype, the call is torch's op
+    with its autograd (``native_autograd``): always below :data:`~actlab.fused.routes.SMALL`
+    elements, where actlab's Python Function costs more (~15 µs a call) than any kernel, and at
+    or above it unless actlab's kernels take under 0.9x torch's forward+backward."""
+    backward = _backward_way(row, large)
+    ways = [_fastest_forward(row, small), _fastest_forward(row, large)]
+    if not row["native_autograd_ok"]:
+        return fused.Route(*ways, backward)
+    ours = large[f"{ways[1]}_fwd"] + large[f"{backward}_bwd"]
+    return fused.Route("native", "native" if large["native_step"] <= ours / 0.9 else ways[1], backward,
+                       native_autograd=True)
 
 
 def routes_table(rows: Sequence[dict[str, Any]], measured: str) -> dict[str, Any]:
@@ -664,8 +686,11 @@ def routes_table(rows: Sequence[dict[str, Any]], measured: str) -> dict[str, Any
     from ..fused import routes
 
     return {"torch": routes.torch_version(), "device": "cpu", "isa": routes.isa(), "measured": measured,
-            "routes": {r["activation"]: [r["route"].small, r["route"].forward, r["route"].backward]
-                       for r in rows}}
+            "routes": {r["activation"]: _route_entry(r["route"]) for r in rows}}
+
+
+def _route_entry(r: fused.Route) -> list[str]:
+    return [r.small, r.forward, r.backward] + (["native_autograd"] if r.native_autograd else [])
 
 
 def _failures(ms: Sequence[Any]) -> str:

@@ -33,6 +33,7 @@ from .dispatch import (
     forward,
     gated_backward,
     gated_forward,
+    native_call,
     reset,
     route,
     stats,
@@ -44,5 +45,5 @@ from .settings import MIN_NUMEL, MODES, Settings, configured, disabled, forced, 
 __all__ = [
     "EAGER", "FUSED", "MIN_NUMEL", "MODES", "NATIVE", "Route", "Settings", "accurate_codegen", "backward",
     "compile_fn", "compile_kernels", "configured", "disabled", "forced", "forward", "gated_backward",
-    "gated_forward", "kernels", "reset", "route", "routes", "settings", "stats",
+    "gated_forward", "kernels", "native_call", "reset", "route", "routes", "settings", "stats",
 ]

@@ -29,8 +29,8 @@ from . import kernels, routes
 from .routes import EAGER, FUSED, Route
 from .settings import Settings, settings
 
-__all__ = ["backward", "compile_kernels", "forward", "gated_backward", "gated_forward", "reset", "route",
-           "stats"]
+__all__ = ["backward", "compile_kernels", "forward", "gated_backward", "gated_forward", "native_call", "reset",
+           "route", "stats"]
 
 log = logging.getLogger("actlab.fused")
 _STATS: Counter[tuple[str, str, str]] = Counter()
@@ -82,6 +82,27 @@ def _fusable(x: torch.Tensor, s: Settings) -> bool:
     return x.is_contiguous() and x.numel() >= max(s.min_numel, 2)  # sizes 0, 1 are not symbolic
 
 
+def _native(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:
+    try:
+        y = spec.native(x, **dict(zip(spec.param_names, values)))  # type: ignore[misc]
+    except (RuntimeError, NotImplementedError):  # e.g. a dtype torch has no kernel for here
+        return None
+    _STATS[spec.name, "forward", "native"] += 1
+    return y
+
+
+def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:
+    """The whole call, autograd included, by torch's native op where the route measured that
+    torch's f, f' and f'' meet actlab's bounds (``Route.native_autograd``); else ``None``."""
+    s = _active(x, values)
+    if s is None or spec.native is None:
+        return None
+    r = route(spec.name, s.mode, x.device.type)
+    if not r.native_autograd or (r.small if x.numel() < routes.SMALL else r.forward) != "native":
+        return None
+    return _native(spec, x, values)
+
+
 def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:
     """``spec``'s forward at ``x`` by the routed kernel, or ``None``: take the eager path."""
     s = _active(x, values)
@@ -90,12 +111,7 @@ def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> t
     r = route(spec.name, s.mode, x.device.type)
     way = r.small if x.numel() < routes.SMALL else r.forward
     if way == "native" and spec.native is not None:
-        try:
-            y = spec.native(x, **dict(zip(spec.param_names, values)))
-        except (RuntimeError, NotImplementedError):  # e.g. a dtype torch has no kernel for here
-            return None
-        _STATS[spec.name, "forward", "native"] += 1
-        return y
+        return _native(spec, x, values)
     if way != "fused" or not _fusable(x, s):
         return None
     k = _kernel(spec, "forward", x, s)

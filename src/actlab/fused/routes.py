@@ -25,11 +25,17 @@ SMALL = 1 << 16  # a table's "small" route serves tensors of fewer elements, "fo
 @dataclass(frozen=True)
 class Route:
     """Where one activation's work goes: ``small``, the forward below :data:`SMALL` elements,
-    ``forward`` at or above it ("native", "fused" or "eager"); ``backward`` ("fused" or "eager")."""
+    ``forward`` at or above it ("native", "fused" or "eager"); ``backward`` ("fused" or "eager").
+
+    ``native_autograd``: torch's op meets actlab's bounds for f, f' and f'' in every dtype, so
+    where a size class's forward is "native" the call is torch's op with torch's own autograd
+    (no Python Function: as fast as ``torch.nn`` at every size); ``backward`` serves the others.
+    """
 
     small: str = "eager"
     forward: str = "eager"
     backward: str = "eager"
+    native_autograd: bool = False
 
 
 EAGER = Route()
@@ -60,7 +66,8 @@ def table(device: str = "cpu") -> dict[str, Route]:
     """The measured routes for this torch version, ``device`` and (on CPU) ISA; ``{}`` if none."""
     for t in _data()["tables"]:
         if t["torch"] == torch_version() and t["device"] == device and (device != "cpu" or t["isa"] == isa()):
-            return {name: Route(*way) for name, way in t["routes"].items()}
+            return {name: Route(*way[:3], native_autograd="native_autograd" in way[3:])
+                    for name, way in t["routes"].items()}
     return {}
 
 
