@@ -637,8 +637,8 @@ def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[i
             t = {k: min(v) for k, v in time_round_robin(fns, repeats, x.device).items()}
         if spec.native is not None:  # torch's forward and backward, as a plain call meets them
             step = _autograd_step(lambda x, native=spec.native: native(x, **params))
-            t |= {k: min(v) for k, v in time_round_robin({"native_step": lambda x=x, g=g: step(x, g)},
-                                                          repeats, x.device).items()}
+            timed = {"native_step": lambda x=x, g=g, step=step: step(x, g)}
+            t |= {k: min(v) for k, v in time_round_robin(timed, repeats, x.device).items()}
         row.update({f"{k}_us@{size_label(n)}": v * 1e6 for k, v in t.items()})
         row[f"times@{size_label(n)}"] = t
     small, large = (row[f"times@{size_label(n)}"] for n in (min(xs), max(xs)))

@@ -29,8 +29,8 @@ from . import kernels, routes
 from .routes import EAGER, FUSED, Route
 from .settings import Settings, settings
 
-__all__ = ["backward", "compile_kernels", "forward", "gated_backward", "gated_forward", "native_call", "reset",
-           "route", "stats"]
+__all__ = ["backward", "compile_kernels", "forward", "gated_backward", "gated_forward", "native_call",
+           "reset", "route", "stats"]
 
 log = logging.getLogger("actlab.fused")
 _STATS: Counter[tuple[str, str, str]] = Counter()
