@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import mpmath
@@ -65,11 +65,21 @@ def expressions(name: str) -> dict[str, sympy.Expr]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def lambdified(args: tuple, expr, modules: str | tuple[str, ...] = "mpmath"):
+    """``sympy.lambdify(args, expr, modules)``, cached by its arguments (SymPy expressions hash
+    by value): the one lambdify cache, for the oracle and for the analyses' own expressions."""
+    return sympy.lambdify(list(args), list(expr) if isinstance(expr, tuple) else expr,
+                          modules=list(modules) if isinstance(modules, tuple) else modules)
+
+
 @cache
-def _compiled(name: str, key: str):
+def compiled(name: str, key: str):
+    """Reference quantity ``key`` of activation ``name`` as an mpmath function of
+    (x, *parameters in spec order)."""
     spec = get_spec(name)
-    args = [X, *(sympy.Symbol(p, real=True) for p in spec.param_names)]
-    return sympy.lambdify(args, expressions(name)[key], modules="mpmath")
+    args = (X, *(sympy.Symbol(p, real=True) for p in spec.param_names))
+    return lambdified(args, expressions(name)[key])
 
 
 def _at(fn, x: mpmath.mpf, params: list[mpmath.mpf], dps: int) -> mpmath.mpf | None:
@@ -155,7 +165,7 @@ def evaluate(name: str, key: str, xs: np.ndarray, params: dict[str, float]) -> n
     path = cache_dir() / f"{name}-{key}-{digest}.npy"
     if path.exists():
         return np.load(path)
-    fn = _compiled(name, key)
+    fn = compiled(name, key)
     out = np.empty((len(xs), 2))
     for i, x in enumerate(xs.tolist()):
         if math.isnan(x):
