@@ -21,10 +21,9 @@ in the limit of infinite width, where every pre-activation is Gaussian (Poole et
   (Schoenholz et al. 2017, eqs. 7 and 9);
 * the edge of chaos: the :math:`\sigma_w^2` with :math:`\chi_1 = 1` for a given :math:`\sigma_b^2`.
 
-Gaussian expectations use Gauss–Hermite quadrature (probabilists' weight, NumPy's ``hermegauss``).
-Where the spec declares kinks, the integrand is not smooth there and Gauss–Hermite loses its
-exponential convergence, so the real line is cut at the kinks and each piece integrated with
-Gauss–Legendre against the Gaussian density (exact to rounding in practice; tested against mpmath).
+Gaussian expectations come from :mod:`actlab.analysis.gauss` (Gauss–Hermite for smooth φ at
+small scales; elsewhere, and where the spec declares kinks, Gauss–Legendre on pieces cut at the
+kinks, against the Gaussian density; tested against mpmath).
 φ, φ′ and φ″ come from the spec (``act.forward``/``derivative``/``second_derivative`` on float64
 NumPy arrays): no activation's math is restated here.
 
@@ -52,8 +51,17 @@ import numpy as np
 import actlab
 from actlab.activation import Activation as _BoundActivation
 
+from . import fixedpoint
+from .gauss import expect, expect2, gauss_nodes, moments
+
+__all__ = [
+    "Q_GRID", "REPORT_ACTIVATIONS", "MeanField", "MomentFixedPoint", "Phi", "analyse",
+    "correlation_map", "edge_of_chaos", "expect", "expect2", "gauss_nodes", "length_map",
+    "moment_fixed_point", "moment_map", "phase_diagram", "phi", "plot_phase_diagram", "propagate",
+    "report_data", "report_figures", "table", "variance_preserving",
+]
+
 Array = np.ndarray
-Z_MAX = 12.0  # the standard normal density is 5e-32 beyond: nothing left to integrate
 Q_GRID = np.logspace(-8, 8, 161)  # where the length map is scanned for its fixed point
 
 
@@ -105,90 +113,6 @@ def phi(activation: str | Phi | Any, **params: float) -> Phi:
         kinks=kinks,
         params=dict(act.params),
     )
-
-
-# ----------------------------------------------------------------------------------- quadrature
-GH_NODES = 64  # Gauss–Hermite nodes: exact to rounding for smooth φ(s z) up to s ≈ 0.5 only
-GL_NODES = 12  # Gauss–Legendre nodes per piece of the composite rule
-GH_MAX_SCALE = 0.5
-# Composite-rule cuts, in u = c + s·z (where activations bend) and in z (where the density does).
-# With 12 nodes per piece the error against mpmath is below 1e-15 for tanh², sech⁴ and σ′² at
-# every scale from 0.1 to 1e4, where 64-point Gauss–Hermite is off by 1e-4 at s = 2 and 5e-2 at
-# s = 10: its nodes are too far apart for a function that bends within 1/s of z = 0.
-U_CUTS = (-16.0, -8.0, -4.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-Z_CUTS = (-8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0)
-
-
-@lru_cache(maxsize=8)
-def _hermite(n: int) -> tuple[Array, Array]:
-    x, w = np.polynomial.hermite_e.hermegauss(n)  # weight exp(-x²/2): divide by √(2π)
-    return x, w / math.sqrt(2 * math.pi)
-
-
-@lru_cache(maxsize=8)
-def _legendre(n: int) -> tuple[Array, Array]:
-    return np.polynomial.legendre.leggauss(n)
-
-
-def gauss_nodes(center: Array | float, scale: Array | float, kinks: Sequence[float] = (),
-                pieces: int = GL_NODES) -> tuple[Array, Array]:
-    r"""Nodes ``u`` and weights ``w`` with :math:`\sum w\,g(u) \approx \mathbb E_z[g(c + s z)]`.
-
-    ``center`` and ``scale`` broadcast to a shape S; the result has shape S + (nodes,).
-    Smooth φ (no kinks) at scale s ≤ 0.5: 64-point Gauss–Hermite. Otherwise the z-line
-    [-12, 12] is cut at the kinks, at U_CUTS (mapped to z) and at Z_CUTS, and each piece gets
-    ``pieces`` Gauss–Legendre nodes against the Gaussian density.
-    """
-    center, scale = np.broadcast_arrays(np.asarray(center, np.float64), np.asarray(scale, np.float64))
-    if not kinks and (scale.size == 0 or float(np.max(scale)) <= GH_MAX_SCALE):
-        x, w = _hermite(GH_NODES)
-        return center[..., None] + scale[..., None] * x, np.broadcast_to(w, (*center.shape, GH_NODES))
-    ucuts = np.asarray(sorted({*U_CUTS, *(float(k) for k in kinks)}), dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        cuts = (ucuts - center[..., None]) / scale[..., None]
-    # scale 0: the integrand does not depend on z; every cut goes to an end (one full piece)
-    cuts = np.where(np.isnan(cuts), Z_MAX, np.clip(cuts, -Z_MAX, Z_MAX))
-    ends = np.full((*center.shape, 1), Z_MAX)
-    zcuts = np.broadcast_to(np.asarray(Z_CUTS), (*center.shape, len(Z_CUTS)))
-    edges = np.sort(np.concatenate([-ends, cuts, zcuts, ends], axis=-1), axis=-1)
-    lo, hi = edges[..., :-1, None], edges[..., 1:, None]
-    x, w = _legendre(pieces)
-    z = (hi + lo) / 2 + (hi - lo) / 2 * x
-    wz = (hi - lo) / 2 * w * np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
-    z = z.reshape(*center.shape, -1)
-    return center[..., None] + scale[..., None] * z, wz.reshape(*center.shape, -1)
-
-
-def expect(g: Callable[[Array], Array], q: Array | float, kinks: Sequence[float] = (),
-           mean: Array | float = 0.0) -> Array:
-    r""":math:`\mathbb E[g(u)]` for :math:`u \sim \mathcal N(\text{mean}, q)`, elementwise over ``q``."""
-    q = np.asarray(q, dtype=np.float64)
-    u, w = gauss_nodes(mean, np.sqrt(q), kinks)
-    with np.errstate(over="ignore"):  # exp-type φ² overflows at huge q: inf is the right answer
-        return np.sum(w * g(u), axis=-1)
-
-
-def expect2(g1: Callable[[Array], Array], g2: Callable[[Array], Array], q: float, c: Array | float,
-            kinks: Sequence[float] = (), pieces: int = 8) -> Array:
-    r""":math:`\mathbb E[g_1(u_1)g_2(u_2)]`, :math:`(u_1, u_2)` centred Gaussian, variances q, correlation c.
-
-    Written as an iterated integral :math:`\mathbb E_{z_1}[g_1(\sqrt q z_1)\,
-    \mathbb E_{z_2} g_2(\sqrt q (c z_1 + \sqrt{1-c^2} z_2))]`: each inner and outer integrand
-    is smooth between the cuts, so the same rule applies to both (8 nodes per piece: 1e-11).
-    """
-    shape = np.shape(c)
-    c = np.clip(np.atleast_1d(np.asarray(c, dtype=np.float64)), -1.0, 1.0).ravel()
-    sq = math.sqrt(q)
-    u1, w1 = gauss_nodes(0.0, sq, kinks, pieces)  # (N1,)
-    z1 = u1 / sq if sq > 0 else np.zeros_like(u1)
-    outer = w1 * g1(u1)
-    out = np.empty(c.shape)
-    for i in range(0, c.size, 8):  # blocks of c bound the memory at ~8·N1·N2 doubles
-        cb = c[i:i + 8]
-        s = np.sqrt(np.maximum(1.0 - cb * cb, 0.0))
-        u2, w2 = gauss_nodes(sq * cb[:, None] * z1, sq * s[:, None], kinks, pieces)  # (C, N1, N2)
-        out[i:i + 8] = np.sum(outer * np.sum(w2 * g2(u2), axis=-1), axis=-1)
-    return out.reshape(shape)
 
 
 # ------------------------------------------------------------------------------- the two maps
@@ -494,9 +418,7 @@ def moment_map(activation: str | Phi | Any, mu: float, nu: float, omega: float =
     f = phi(activation, **params)
     if nu * tau < 0:
         raise ValueError(f"the variance ν·τ must be >= 0, got ν={nu}, τ={tau}")
-    m1 = float(expect(f.forward, nu * tau, f.kinks, mean=mu * omega))
-    m2 = float(expect(lambda u: f.forward(u) ** 2, nu * tau, f.kinks, mean=mu * omega))
-    return m1, m2 - m1 * m1
+    return moments(f.forward, mu * omega, math.sqrt(nu * tau), f.kinks)
 
 
 def moment_fixed_point(activation: str | Phi | Any = "selu", omega: float = 0.0, tau: float = 1.0,
@@ -505,36 +427,21 @@ def moment_fixed_point(activation: str | Phi | Any = "selu", omega: float = 0.0,
     """The fixed point (μ, ν) of :func:`moment_map`, its Jacobian and spectral norm.
 
     The map is iterated (it is a contraction near a stable fixed point) and then polished with
-    a Newton solve; the Jacobian is by central differences. For SELU with LeCun-normal weights
+    a Newton-type solve (:func:`actlab.analysis.fixedpoint.solve`); the Jacobian is by central
+    differences (:func:`actlab.analysis.fixedpoint.jacobian`). For SELU with LeCun-normal weights
     (ω = 0, τ = 1) the fixed point is (0, 1) (Klambauer et al. 2017, Theorem 1).
     """
-    from scipy.optimize import root
-
     def g(v: Array) -> Array:
         return np.array(moment_map(activation, v[0], max(v[1], 0.0), omega, tau, **params))
 
-    v = np.array(start, dtype=np.float64)
-    for _ in range(200):
-        nxt = g(v)
-        if np.max(np.abs(nxt - v)) < 1e-13:
-            v = nxt
-            break
-        v = nxt
-    sol = root(lambda v: g(v) - v, v, method="hybr", tol=1e-14)
-    if sol.success and np.all(np.isfinite(sol.x)):
-        v = sol.x
+    v = fixedpoint.solve(g, start, tol=1e-13, max_steps=200, polish=True).x
     if not np.all(np.isfinite(v)):
         raise ValueError(f"the mean/variance map of {phi(activation, **params).name} has no finite "
                          f"fixed point from start={start} at ω={omega}, τ={tau}")
-    h = 1e-6
-    jac = np.empty((2, 2))
-    for j in range(2):
-        e = np.zeros(2)
-        e[j] = h
-        jac[:, j] = (g(v + e) - g(v - e)) / (2 * h)
-    name = phi(activation, **params).name
-    return MomentFixedPoint(name, dict(phi(activation, **params).params), omega, tau, float(v[0]),
-                            float(v[1]), jac.tolist(), float(np.linalg.norm(jac, 2)))
+    jac = fixedpoint.jacobian(g, v, 1e-6)
+    f = phi(activation, **params)
+    return MomentFixedPoint(f.name, dict(f.params), omega, tau, float(v[0]), float(v[1]),
+                            jac.tolist(), float(np.linalg.norm(jac, 2)))
 
 
 # ----------------------------------------------------------------------------- phase diagram
