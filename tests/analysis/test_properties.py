@@ -222,3 +222,69 @@ def test_cli_properties_bad_input_exits_2_with_the_message():
         res = runner.invoke(app, ["properties", "tanh", "--no-cost", *args])
         assert res.exit_code == 2, res.output
         assert res.stderr.startswith("error:") and message in res.stderr and not res.stdout
+
+
+# --- determinism: answers depend on the activation, never on the clock or the load ---------------
+
+ANALYSIS_MODULES = ("properties", "subject", "scan", "symbolic", "gauss", "fixedpoint", "claims",
+                    "claims_grammar", "claims_build", "claims_eval", "meanfield")
+
+
+def test_no_signal_or_timer_in_the_analyses():
+    import ast
+    import importlib
+    import inspect
+
+    for name in ANALYSIS_MODULES:
+        tree = ast.parse(inspect.getsource(importlib.import_module(f"actlab.analysis.{name}")))
+        imported = set()
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Import):
+                imported |= {a.name.split(".")[0] for a in n.names}
+            elif isinstance(n, ast.ImportFrom) and n.level == 0:
+                imported.add(n.module.split(".")[0])
+        # no SIGALRM time limits, no clock: a step is bounded by its operation budget only
+        assert not imported & {"signal", "time", "threading"}, (name, imported)
+
+
+def test_answers_do_not_depend_on_the_clock(monkeypatch):
+    """With every clock jumping an hour per reading (a machine too busy for any time limit), the
+    property sheet and a claim's verdict and method are what they are on an idle machine."""
+    import time
+
+    from actlab.analysis import claims, properties, subject
+
+    expected = analyze("tanh", cost=False)
+    verdict = claims.check("tanh(x) == 2*sigmoid(2*x) - 1")
+    assert expected.taylor == "x - x**3/3 + 2*x**5/15 + O(x**6)"  # decided, never "undecided"
+
+    ticks = iter(range(10**9))
+    for clock in ("monotonic", "perf_counter", "time", "process_time"):
+        monkeypatch.setattr(time, clock, lambda: 3600.0 * next(ticks))
+    properties._analyze_cached.cache_clear()
+    subject.reference_limit.cache_clear()
+    try:
+        again = analyze("tanh", cost=False)
+        v = claims.check("tanh(x) == 2*sigmoid(2*x) - 1")
+    finally:
+        properties._analyze_cached.cache_clear()
+    assert again.as_dict() == expected.as_dict()
+    assert (v.holds, v.method, v.detail) == (verdict.holds, verdict.method, verdict.detail) == (
+        True, "symbolic", verdict.detail)
+
+
+def test_symbolic_budgets_decide_by_size_alone():
+    import sympy
+
+    from actlab.analysis import symbolic
+
+    x = symbolic.X
+    assert symbolic.series(sympy.tanh(x), 5) == x - x**3 / 3 + 2 * x**5 / 15
+    assert symbolic.series(sympy.tanh(x), symbolic.MAX_SERIES_ORDER + 1) is None
+    big = sum(sympy.tanh(k * x) for k in range(1, 40))
+    assert symbolic.size(big) > symbolic.SERIES_OPS and symbolic.series(big, 3) is None
+    assert symbolic.vanishes(sympy.sin(x) ** 2 + sympy.cos(x) ** 2 - 1) is True
+    assert symbolic.vanishes(sympy.sin(x) - x) is False
+    assert symbolic.vanishes(big - big.rewrite(sympy.exp)) is None  # over budget: undecided
+    assert symbolic.limit(sympy.tanh(x), sympy.oo) == 1
+    assert symbolic.limit(sympy.sin(x), sympy.oo) is sympy.nan
