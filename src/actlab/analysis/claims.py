@@ -32,7 +32,8 @@ How a claim is decided:
 * in x: both sides are evaluated with mpmath (30 digits) at 401 points on [-10, 10], at
   ±15 ... ±200, next to every kink and at the ends of the domain; the worst point is refined
   with a local search. An identity that holds there is then tried symbolically (SymPy
-  ``simplify`` of the difference, 3 s) and reported "symbolic" if it reduces to 0. The
+  ``simplify`` of the difference, if it has at most ``symbolic.SIMPLIFY_OPS`` operations) and
+  reported "symbolic" if it reduces to 0. The
   counterexample shown is the failing grid point nearest 0 (readable, checkable by hand); the
   largest discrepancy is reported with where it occurs;
 * functionals are measured (float64 scan of ±1e6 refined to ~1e-12, limits from SymPy), so

@@ -382,7 +382,7 @@ def _taylor(s: Subject, kinks: list[float], order: int = TAYLOR_ORDER
     right = branch_at(s.expr, tiny)
     left = branch_at(s.expr, -tiny)
     one_sided = 0.0 in kinks and symbolic.vanishes(right - left) is not True
-    undecided = "undecided (over SymPy's operation budget)"
+    undecided = "undecided (SymPy could not expand it within its operation budget)"
     if one_sided:
         r, lft = _series_text(right, order), _series_text(left, order)
         if r is None or lft is None:

@@ -7,8 +7,7 @@ not attempted and reported undecided, and a step within budget runs to completio
 were set from the whole catalog and the shipped claims (``count_ops`` of every input and the
 time SymPy took, measured once; see the constants below): they admit what SymPy decides in
 about a second and refuse the few inputs where it grinds for seconds (mish's derivative written
-out, the limits of gelu_tanh's derivative at ±inf), which take the numeric route instead --
-the route the old time limits sent them on, on an idle machine.
+out, the limits of gelu_tanh's derivative at ±inf), which take the numeric route instead.
 
 Lambdified functions come from :func:`actlab.numerics.reference.lambdified` (one cache for the
 oracle and the analyses).
