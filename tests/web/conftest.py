@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
-from actlab.web.server import create_app
+from actlab.web.server import create_app, uvicorn_config
 
 
 @pytest.fixture(scope="session")
@@ -18,15 +18,14 @@ def live_server() -> Iterator[str]:
     """Base URL of a uvicorn server running the app; stopped (and joined) after the session.
 
     The socket is bound here and handed to uvicorn, so no other process can take the port
-    between choosing and binding it.
+    between choosing and binding it. The settings (timeouts, limits, guarded protocol) are the
+    ones ``actlab serve`` uses.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(), log_level="warning", lifespan="off", ws="none",
-                            timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(create_app(), port=port))  # what `actlab serve` runs
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name="actlab-web-test-server")
     thread.start()
