@@ -20,11 +20,11 @@ from . import functional, nn
 from .activation import Activation, get
 from .fused import compile_kernels
 from .registry import families, get_spec, names, specs
-from .spec import ActivationSpec, Bound, Domain, Param
+from .spec import ActivationSpec, Bound, Domain, Param, Relation, Spec
 
 __all__ = [
-    "Activation", "ActivationSpec", "Bound", "Domain", "Param", "__version__", "compile_kernels", "families",
-    "functional", "get", "get_spec", "names", "nn", "specs",
+    "Activation", "ActivationSpec", "Bound", "Domain", "Param", "Relation", "Spec", "__version__",
+    "compile_kernels", "families", "functional", "get", "get_spec", "names", "nn", "specs",
 ]
 
 

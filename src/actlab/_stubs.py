@@ -64,7 +64,7 @@ def _function(name: str, fn: Any) -> str:
 
 def functional_stub() -> str:
     out = [HEADER, "import inspect\nfrom typing import Any, TypeVar\n\nimport numpy as np\nimport torch\n\n"
-           "from .spec import ActivationSpec\n\n",
+           "from .spec import Spec\n\n",
            "_Array = TypeVar(\"_Array\", torch.Tensor, np.ndarray)\n\n",
            f"__all__ = {_sorted(functional.__all__)!r}\n\n"]
     names = set(registry.names())
@@ -78,7 +78,7 @@ def functional_stub() -> str:
 
 NN_FIXED = '''
 class Activation(torch_nn.Module):
-    spec: ActivationSpec
+    spec: Spec
     learned: tuple[str, ...]
     fixed: dict[str, float]
     num_channels: int
@@ -99,7 +99,7 @@ ACT2FN: Mapping[str, torch_nn.Module]
 def nn_stub() -> str:
     out = [HEADER, "import inspect\nfrom collections.abc import Callable, Iterable, Mapping\n"
            "from typing import Any, TypeAlias\n\nimport torch\nfrom torch import nn as torch_nn\n\n"
-           "from .spec import ActivationSpec\n\n", f"__all__ = {_sorted(nn.__all__)!r}\n",
+           "from .spec import Spec\n\n", f"__all__ = {_sorted(nn.__all__)!r}\n",
            NN_FIXED.format(init=render_signature(inspect.signature(nn.Activation.__init__)))]
     classes = {nn.class_name(s.name) for s in registry.specs()}
     fixed = {"Activation", "UnknownActivationError", "ModuleFactory", "ACT2FN"}

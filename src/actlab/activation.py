@@ -9,7 +9,7 @@ import torch
 from . import registry
 from .autograd import compute_dtype
 from .functional import _as_tensor, apply
-from .spec import ActivationSpec, check_input
+from .spec import ActivationSpec, Spec, check_input
 
 
 class Activation:
@@ -21,9 +21,11 @@ class Activation:
     are the gate's.
     """
 
-    def __init__(self, spec: ActivationSpec, params: dict[str, Any]) -> None:
+    def __init__(self, spec: Spec, params: dict[str, Any]) -> None:
         self.spec = spec
         self.params = spec.resolve(params)
+        # f' and f'' of a composite activation are its elementwise base's
+        self._pointwise_spec: ActivationSpec = spec if isinstance(spec, ActivationSpec) else spec.base
 
     @property
     def name(self) -> str:
@@ -48,23 +50,25 @@ class Activation:
 
     def derivative(self, x: Any) -> Any:
         """f'(x), the same values backward uses."""
-        return self._pointwise(x, lambda t: self.spec.derivative(t, **self.params))
+        return self._pointwise(x, lambda t: self._pointwise_spec.derivative(t, **self.params))
 
     def param_derivative(self, name: str, x: Any) -> Any:
         """df/d(param) at x."""
-        if name not in self.spec.param_grads:
-            raise ValueError(f"{self.spec.name} has no derivative for parameter '{name}'")
-        return self._pointwise(x, lambda t: self.spec.param_grads[name](t, **self.params))
+        if name not in self.spec.param_names:
+            raise ValueError(f"{self.spec.name} has no parameter '{name}'; it has: "
+                             f"{', '.join(self.spec.param_names) or 'none'}")
+        return self._pointwise(x, lambda t: self._pointwise_spec.param_grads[name](t, **self.params))
 
     def second_derivative(self, x: Any) -> Any:
         """f''(x): analytic where the spec gives it, else autograd of the analytic f'."""
-        if self.spec.second_derivative is not None:
-            return self._pointwise(x, lambda t: self.spec.second_derivative(t, **self.params))
+        second = self._pointwise_spec.second_derivative
+        if second is not None:
+            return self._pointwise(x, lambda t: second(t, **self.params))
 
         def autograd_of_derivative(t: torch.Tensor) -> torch.Tensor:
             with torch.enable_grad():
                 t = t.clone().requires_grad_(True)
-                d = self.spec.derivative(t, **self.params)
+                d = self._pointwise_spec.derivative(t, **self.params)
                 (g,) = torch.autograd.grad(d.sum(), t, allow_unused=True)
             return torch.zeros_like(t) if g is None else g.detach()
 

@@ -34,14 +34,15 @@ from . import fused, registry
 from .fused import opaque
 from .spec import ActivationSpec, compute_dtype
 
-__all__ = ["apply_elementwise", "compute_dtype", "elementwise_function", "gated_function"]
+__all__ = ["apply_elementwise", "cast_params", "compute_dtype", "elementwise_function"]
 
 
 def _cast(value: Any, dtype: torch.dtype) -> Any:
     return value.to(dtype) if isinstance(value, torch.Tensor) else value
 
 
-def _params(spec: ActivationSpec, values: tuple[Any, ...], dtype: torch.dtype) -> dict[str, Any]:
+def cast_params(spec: ActivationSpec, values: tuple[Any, ...], dtype: torch.dtype) -> dict[str, Any]:
+    """The parameters by name, tensors cast to ``dtype`` (the compute dtype)."""
     return {p.name: _cast(v, dtype) for p, v in zip(spec.params, values)}
 
 
@@ -52,7 +53,7 @@ def _from_output(spec: ActivationSpec, values: tuple[Any, ...]) -> bool:
 
 def eager_forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor:
     dtype = compute_dtype(x.dtype)
-    return spec.forward(x.to(dtype), **_params(spec, values, dtype)).to(x.dtype)
+    return spec.forward(x.to(dtype), **cast_params(spec, values, dtype)).to(x.dtype)
 
 
 def forward_value(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...],
@@ -75,14 +76,14 @@ def input_grad(spec: ActivationSpec, saved: torch.Tensor, grad: torch.Tensor,
         return grad_x
     dtype = compute_dtype(saved.dtype)
     derivative = spec.derivative_from_output if from_output else spec.derivative
-    return (grad.to(dtype) * derivative(saved.to(dtype), **_params(spec, values, dtype))).to(saved.dtype)
+    return (grad.to(dtype) * derivative(saved.to(dtype), **cast_params(spec, values, dtype))).to(saved.dtype)
 
 
 def param_grads(spec: ActivationSpec, x: torch.Tensor, grad: torch.Tensor, values: tuple[Any, ...],
                 needed: tuple[bool, ...]) -> list[torch.Tensor | None]:
     """``grad * ∂f/∂θ`` summed to each tensor parameter's shape, where ``needed``."""
     dtype = compute_dtype(x.dtype)
-    params = _params(spec, values, dtype)
+    params = cast_params(spec, values, dtype)
     xc, gc = x.to(dtype), grad.to(dtype)
     out: list[torch.Tensor | None] = []
     for p, v, need in zip(spec.params, values, needed):
@@ -138,7 +139,7 @@ def _jvp(spec: ActivationSpec, ctx: Any, x_t: torch.Tensor | None, *value_ts: An
         return x_t.view_as(x_t)  # forward mode wants a view when the forward returned one
     out = input_grad(spec, saved, torch.zeros_like(saved) if x_t is None else x_t, values, ctx.from_output)
     dtype = compute_dtype(saved.dtype)
-    params = _params(spec, values, dtype)
+    params = cast_params(spec, values, dtype)
     for p, t in zip(spec.params, value_ts):
         if isinstance(t, torch.Tensor):
             d = spec.param_grads[p.name](saved.to(dtype), **params)
@@ -202,7 +203,8 @@ def _transform_function(spec_name: str, forward_mode: bool) -> type[torch.autogr
     return Fn
 
 
-# Every spec's Functions exist before anything is traced (see the module docstring).
+# Every spec's Functions exist before anything is traced (see the module docstring): the catalog
+# makes them as it defines each spec (catalog/_define.py).
 _FUNCTIONS: dict[str, type[torch.autograd.Function]] = {}
 _TRANSFORMS: dict[str, type[torch.autograd.Function]] = {}
 _COMPILED: dict[str, type[torch.autograd.Function]] = {}
@@ -216,7 +218,7 @@ def _register(spec: ActivationSpec) -> None:
 
 def elementwise_function(spec: ActivationSpec) -> type[torch.autograd.Function]:
     """The autograd Function of an elementwise ``spec``: ``Fn.apply(x, *param_values)``."""
-    if spec.name not in _FUNCTIONS:  # a spec defined after import (eager only)
+    if spec.name not in _FUNCTIONS:
         _register(spec)
     return _FUNCTIONS[spec.name]
 
@@ -243,58 +245,3 @@ def apply_elementwise(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, 
     if not _differentiated(x, values):  # inference: no Function, no saved tensors
         return forward_value(spec, x, values)
     return fn.apply(x, *values)
-
-
-for _s in registry.specs():
-    if _s.kind == "elementwise":
-        _register(_s)
-
-
-_GATED: dict[str, type[torch.autograd.Function]] = {}
-
-
-def _make_gated(spec_name: str, gate_name: str) -> type[torch.autograd.Function]:
-    """``a ⊗ g(b)`` where ``x = [a, b]`` along ``dim``; saves only ``x``."""
-
-    class Gated(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, x: torch.Tensor, dim: int, *values: Any) -> torch.Tensor:
-            spec, gate = _spec(spec_name), _spec(gate_name)
-            ctx.dim, ctx.values = dim, tuple(values)
-            ctx.save_for_backward(x)
-            y = fused.gated_forward(spec, gate, x, dim, values)
-            if y is not None:
-                return y
-            dtype = compute_dtype(x.dtype)
-            a, b = x.to(dtype).chunk(2, dim=dim)
-            return (a * gate.forward(b, **_params(gate, values, dtype))).to(x.dtype)
-
-        @staticmethod
-        def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-            spec, gate = _spec(spec_name), _spec(gate_name)
-            (x,) = ctx.saved_tensors
-            nones = tuple(None for _ in ctx.values)
-            grad_x = fused.gated_backward(spec, gate, x, grad, ctx.dim, ctx.values)
-            if grad_x is not None:
-                return (grad_x, None, *nones)
-            dtype = compute_dtype(x.dtype)
-            params = _params(gate, ctx.values, dtype)
-            a, b = x.to(dtype).chunk(2, dim=ctx.dim)
-            gc = grad.to(dtype)
-            grad_a = gc * gate.forward(b, **params)
-            grad_b = gc * a * gate.derivative(b, **params)
-            return (torch.cat([grad_a, grad_b], dim=ctx.dim).to(x.dtype), None, *nones)
-
-    Gated.__name__ = Gated.__qualname__ = f"{spec_name}_function"
-    return Gated
-
-
-def gated_function(spec: ActivationSpec, gate: ActivationSpec) -> type[torch.autograd.Function]:
-    if spec.name not in _GATED:
-        _GATED[spec.name] = _make_gated(spec.name, gate.name)
-    return _GATED[spec.name]
-
-
-for _s in registry.specs():
-    if _s.kind == "gated":
-        gated_function(_s, registry.get_spec(_s.gate))

@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 from . import registry
-from .autograd import apply_elementwise, gated_function
-from .spec import ActivationSpec, check_input
+from .autograd import apply_elementwise
+from .composite import CompositeSpec, RandomizedSpec
+from .spec import ActivationSpec, Spec, check_input
 
 
 def _as_tensor(name: str, x: Any) -> tuple[torch.Tensor, bool]:
@@ -33,7 +34,7 @@ def _as_tensor(name: str, x: Any) -> tuple[torch.Tensor, bool]:
 
 
 def apply(
-    spec: ActivationSpec | str,
+    spec: Spec | str,
     x: Any,
     params: dict[str, Any] | None = None,
     *,
@@ -45,62 +46,42 @@ def apply(
     t, was_numpy = _as_tensor(spec.name, x)
     check_input(spec.name, t)
     values = spec.resolve(params or {})
-    if spec.kind == "stochastic":
-        check_rrelu_bounds(spec, values["lower"], values["upper"])
+    for name, v in values.items():
+        _check_broadcast(spec, name, v, t)
     out = dispatch(spec, t, tuple(values[n] for n in spec.param_names), dim=dim, training=training)
     return out.detach().numpy() if was_numpy else out
 
 
-def dispatch(
-    spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...], dim: int = -1, training: bool = False
-) -> torch.Tensor:
+def _check_broadcast(spec: Spec, name: str, value: Any, x: torch.Tensor) -> None:
+    # a tensor parameter broadcasts over x; one that would enlarge the output is a mistake
+    if isinstance(value, torch.Tensor) and value.dim() > 0:
+        try:
+            ok = torch.broadcast_shapes(value.shape, x.shape) == x.shape
+        except RuntimeError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"{spec.name}: parameter '{name}' has shape {tuple(value.shape)}, which does not "
+                f"broadcast to the input's shape {tuple(x.shape)}; give it a shape that does (e.g. "
+                f"one value per channel shaped like (1, C, 1, ...)) or a single number"
+            )
+
+
+def dispatch(spec: Spec, x: torch.Tensor, values: tuple[Any, ...], dim: int = -1,
+             training: bool = False) -> torch.Tensor:
     """Evaluate ``spec`` at the tensor ``x`` with already validated parameter ``values``.
 
     The modules call this directly: they validate their parameters once, at construction, so a
     forward costs no per-call checks (and stays free of Python work on tensor values, which
-    ``torch.compile(fullgraph=True)`` needs).
+    ``torch.compile(fullgraph=True)`` needs). Composite kinds (:mod:`actlab.composite`) say how
+    they apply themselves; everything else is elementwise.
     """
-    if spec.kind == "elementwise":
+    if type(spec) is ActivationSpec:
         return apply_elementwise(spec, x, values)
-    if spec.kind == "gated":
-        return _gated(spec, x, dim)
-    if spec.kind == "concatenated":
-        base = registry.get_spec(spec.gate)
-        return torch.cat([apply_elementwise(base, x, ()), apply_elementwise(base, -x, ())], dim=dim)
-    if spec.kind == "stochastic":
-        return _randomized(x, values[0], values[1], training)
-    raise NotImplementedError(spec.kind)  # pragma: no cover - the spec's Literal lists every kind
+    return spec.apply(x, values, dim=dim, training=training)  # type: ignore[attr-defined]
 
 
-def check_rrelu_bounds(spec: ActivationSpec, lower: Any, upper: Any) -> None:
-    """RReLU samples its slope from U(lower, upper), which needs lower <= upper."""
-    if not isinstance(lower, torch.Tensor) and not isinstance(upper, torch.Tensor) and lower > upper:
-        raise ValueError(
-            f"{spec.name}: needs lower <= upper, got lower={lower}, upper={upper}; swap them"
-        )
-
-
-def _gated(spec: ActivationSpec, x: torch.Tensor, dim: int) -> torch.Tensor:
-    if x.dim() == 0 or x.shape[dim] % 2:
-        size = "a 0-d tensor" if x.dim() == 0 else f"size {x.shape[dim]}"
-        raise ValueError(
-            f"{spec.name}: splits its input in two halves along dim={dim}, which needs an even "
-            f"size there; got {size} (shape {tuple(x.shape)})."
-        )
-    gate = registry.get_spec(spec.gate)
-    return gated_function(spec, gate).apply(x, dim, *gate.defaults.values())
-
-
-def _randomized(x: torch.Tensor, lower: float, upper: float, training: bool) -> torch.Tensor:
-    """RReLU: in training a slope ~ U(lower, upper) per element, in eval the mean slope."""
-    leaky = registry.get_spec("leaky_relu")
-    if not training:
-        return apply_elementwise(leaky, x, ((lower + upper) / 2,))
-    slope = torch.empty_like(x).uniform_(lower, upper)
-    return apply_elementwise(leaky, x, (slope,))
-
-
-def signature(spec: ActivationSpec) -> inspect.Signature:
+def signature(spec: Spec) -> inspect.Signature:
     """``f(x, *, <parameters>[, dim][, training])``: the signature of ``actlab.functional.<name>``.
 
     One definition for the runtime functions (``inspect.signature``) and the generated stubs.
@@ -109,14 +90,14 @@ def signature(spec: ActivationSpec) -> inspect.Signature:
     sig = [inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="_Array")]
     sig += [inspect.Parameter(p.name, keyword, default=p.default, annotation="float | torch.Tensor")
             for p in spec.params]
-    if spec.kind in ("gated", "concatenated"):
+    if isinstance(spec, CompositeSpec):
         sig.append(inspect.Parameter("dim", keyword, default=-1, annotation="int"))
-    if spec.kind == "stochastic":
+    if isinstance(spec, RandomizedSpec):
         sig.append(inspect.Parameter("training", keyword, default=False, annotation="bool"))
     return inspect.Signature(sig, return_annotation="_Array")
 
 
-def _make(spec: ActivationSpec) -> Any:
+def _make(spec: Spec) -> Any:
     def fn(x: Any, **params: Any) -> Any:
         extra = {k: params.pop(k) for k in ("dim", "training") if k in params}
         return apply(spec, x, params, **extra)

@@ -6,15 +6,15 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from .spec import ActivationSpec
+from .spec import Spec
 
 _Array = TypeVar("_Array", torch.Tensor, np.ndarray)
 
 __all__ = ['apply', 'arctan', 'arctid', 'bent_identity', 'bilinear', 'celu', 'cos', 'cosid', 'crelu', 'cube', 'dispatch', 'dyt', 'e_swish', 'elish', 'elu', 'exponential', 'gaussian', 'gcu', 'geglu', 'gelu', 'gelu_sigmoid', 'gelu_tanh', 'glu', 'hard_elish', 'hardshrink', 'hardsigmoid', 'hardswish', 'hardtanh', 'identity', 'isrlu', 'isru', 'leaky_relu', 'lecun_tanh', 'lisht', 'log_sigmoid', 'logish', 'maxsig', 'maxtanh', 'minsin', 'mish', 'pelu', 'penalized_tanh', 'prelu', 'reglu', 'relu', 'relu6', 'rrelu', 'selu', 'serf', 'shifted_softplus', 'sigmoid', 'signature', 'silu', 'sin', 'sinc', 'sincid', 'smelu', 'smish', 'snake', 'softplus', 'softshrink', 'softsign', 'sparse_plus', 'sparse_sigmoid', 'square', 'squared_relu', 'squareplus', 'star_relu', 'swiglu', 'swish', 'tanh', 'tanhexp', 'tanhshrink', 'threshold', 'x_asinh2', 'xielu']
 
-def apply(spec: ActivationSpec | str, x: Any, params: dict[str, Any] | None = None, *, dim: int = -1, training: bool = False) -> Any: ...
-def dispatch(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...], dim: int = -1, training: bool = False) -> torch.Tensor: ...
-def signature(spec: ActivationSpec) -> inspect.Signature: ...
+def apply(spec: Spec | str, x: Any, params: dict[str, Any] | None = None, *, dim: int = -1, training: bool = False) -> Any: ...
+def dispatch(spec: Spec, x: torch.Tensor, values: tuple[Any, ...], dim: int = -1, training: bool = False) -> torch.Tensor: ...
+def signature(spec: Spec) -> inspect.Signature: ...
 def __getattr__(name: str) -> Any: ...  # aliases: actlab.functional.swish1 is silu
 
 def arctan(x: _Array) -> _Array:
@@ -287,7 +287,9 @@ def hardtanh(x: _Array, *, min_val: float | torch.Tensor = -1.0, max_val: float 
     Args:
         x: input tensor (any shape) or NumPy array.
         min_val: lower clipping value. Domain (-inf, inf). Default: -1.0.
-        max_val: upper clipping value (>= min_val). Domain (-inf, inf). Default: 1.0.
+        max_val: upper clipping value (> min_val). Domain (-inf, inf). Default: 1.0.
+
+    Parameters must satisfy min_val < max_val.
 
     At kinks: f' = 0 at x = min_val and x = max_val (PyTorch).
 
@@ -511,6 +513,8 @@ def rrelu(x: _Array, *, lower: float | torch.Tensor = 0.125, upper: float | torc
         x: input tensor (any shape) or NumPy array.
         lower: lower bound of the random slope. Domain [0, 1]. Default: 0.125.
         upper: upper bound of the random slope. Domain [0, 1]. Default: 0.3333333333333333.
+
+    Parameters must satisfy lower <= upper.
 
     At kinks: f'(0) = (lower + upper)/2 in eval mode (PyTorch: the x <= 0 branch).
 

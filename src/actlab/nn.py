@@ -22,8 +22,9 @@ from torch import nn
 
 from . import registry
 from .compat import BY_SPEC, LIBRARY_NAMES, REFUSED_NAMES, TORCH_SIGNATURES, TorchSignature
-from .functional import _as_tensor, check_rrelu_bounds, dispatch
-from .spec import ActivationSpec, check_input
+from .composite import is_composite
+from .functional import _as_tensor, dispatch
+from .spec import Spec, check_input
 
 # Canonical spellings of the acronyms in activation names, for class names (PyTorch style).
 _WORDS = {
@@ -65,7 +66,7 @@ class Activation(nn.Module):
 
     def __init__(
         self,
-        name: str | ActivationSpec,
+        name: str | Spec,
         *,
         learnable: bool | Iterable[str] | None = None,
         num_channels: int = 1,
@@ -78,14 +79,12 @@ class Activation(nn.Module):
         super().__init__()
         self.spec = registry.get_spec(name)
         values = self.spec.resolve(params)
-        if self.spec.kind == "stochastic":
-            check_rrelu_bounds(self.spec, values["lower"], values["upper"])
         self.learned = self._learned_names(learnable)
         if isinstance(num_channels, bool) or not isinstance(num_channels, int) or num_channels < 1:
             raise ValueError(f"{self.spec.name}: num_channels must be an int >= 1, got {num_channels!r}")
         if not isinstance(inplace, bool):
             raise TypeError(f"{self.spec.name}: inplace must be True or False, got {inplace!r}")
-        if inplace and self.spec.kind in ("gated", "concatenated"):
+        if inplace and is_composite(self.spec):
             raise ValueError(
                 f"{self.spec.name}: inplace=True is impossible for a {self.spec.kind} activation "
                 f"(its output has another shape than its input); drop inplace"
@@ -119,6 +118,14 @@ class Activation(nn.Module):
             return self.fixed[name]
         value = getattr(self, name)
         if value.dim() == 1 and x.dim() > 1:  # per-channel: broadcast along the channel dim
+            channels = x.shape[self.spec.channel_dim]
+            if channels != value.numel():
+                raise ValueError(
+                    f"{self.spec.name}: has {value.numel()} values of '{name}' (num_channels="
+                    f"{value.numel()}) but the input has {channels} channels along dim "
+                    f"{self.spec.channel_dim} (shape {tuple(x.shape)}); build it with "
+                    f"num_channels={channels}"
+                )
             shape = [1] * x.dim()
             shape[self.spec.channel_dim] = -1
             value = value.view(shape)
@@ -146,7 +153,7 @@ class Activation(nn.Module):
             value = getattr(self, n)
             parts.append(f"{n}={value.item():g} (learned)" if value.dim() == 0
                          else f"{n}=learned[{value.numel()}]")
-        if self.spec.kind in ("gated", "concatenated"):
+        if is_composite(self.spec):
             parts.append(f"dim={self.dim}")
         if self.inplace:
             parts.append("inplace=True")
@@ -171,20 +178,20 @@ _TORCH_ANNOTATIONS = {"approximate": "str", "threshold": "float", "min_value": "
                       "max_value": "float | None", "num_parameters": "int", "init": "float"}
 
 
-def _options(spec: ActivationSpec) -> list[str]:
+def _options(spec: Spec) -> list[str]:
     """The module options that mean something for ``spec``."""
     learnable = any(p.learnable for p in spec.params)
     return [o for o, wanted in (
         ("learnable", learnable),
         ("num_channels", any(p.channelwise for p in spec.params)),
-        ("dim", spec.kind in ("gated", "concatenated")),
-        ("inplace", spec.kind in ("elementwise", "stochastic")),
+        ("dim", is_composite(spec)),
+        ("inplace", not is_composite(spec)),
         ("device", learnable),
         ("dtype", learnable),
     ) if wanted]
 
 
-def _argument(spec: ActivationSpec, torch_sig: TorchSignature | None, name: str) -> tuple[Any, str]:
+def _argument(spec: Spec, torch_sig: TorchSignature | None, name: str) -> tuple[Any, str]:
     """(default, annotation) of one constructor argument."""
     target = torch_sig.renames.get(name, name) if torch_sig else name
     if torch_sig and name in torch_sig.defaults:
@@ -198,7 +205,7 @@ def _argument(spec: ActivationSpec, torch_sig: TorchSignature | None, name: str)
     return default, "float" if target in spec.param_names else _OPTIONS[target][1]
 
 
-def init_signature(spec: ActivationSpec) -> inspect.Signature:
+def init_signature(spec: Spec) -> inspect.Signature:
     """The constructor signature of ``spec``'s module class (with ``self``).
 
     With a torch counterpart: torch's arguments in torch's order and defaults, then actlab's
@@ -226,7 +233,7 @@ def init_signature(spec: ActivationSpec) -> inspect.Signature:
 
 
 def _constructor_arguments(
-    spec: ActivationSpec, signature: inspect.Signature, arguments: Mapping[str, Any]
+    spec: Spec, signature: inspect.Signature, arguments: Mapping[str, Any]
 ) -> tuple[str, dict[str, Any]]:
     """Translate bound constructor arguments into (catalog name, ``Activation`` keywords)."""
     torch_sig = BY_SPEC.get(spec.name)
@@ -249,7 +256,7 @@ def _constructor_arguments(
     return name, kwargs
 
 
-def _module_class(spec: ActivationSpec) -> type[Activation]:
+def _module_class(spec: Spec) -> type[Activation]:
     signature = init_signature(spec)
     torch_sig = BY_SPEC.get(spec.name)
     cls_name = class_name(spec.name)

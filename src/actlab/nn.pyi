@@ -7,18 +7,18 @@ from typing import Any, TypeAlias
 import torch
 from torch import nn as torch_nn
 
-from .spec import ActivationSpec
+from .spec import Spec
 
 __all__ = ['ACT2FN', 'CELU', 'ELU', 'GCU', 'GEGLU', 'GELU', 'GLU', 'ISRLU', 'ISRU', 'SELU', 'XIELU', 'Activation', 'Arctan', 'Arctid', 'BentIdentity', 'Bilinear', 'CReLU', 'Cos', 'Cosid', 'Cube', 'DyT', 'ELiSH', 'ESwish', 'Exponential', 'GELUSigmoid', 'GELUTanh', 'Gaussian', 'HardELiSH', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'Identity', 'LeCunTanh', 'LeakyReLU', 'LiSHT', 'LogSigmoid', 'Logish', 'Maxsig', 'Maxtanh', 'Minsin', 'Mish', 'ModuleFactory', 'PReLU', 'Pelu', 'PenalizedTanh', 'RReLU', 'ReGLU', 'ReLU', 'ReLU6', 'Serf', 'ShiftedSoftplus', 'SiLU', 'Sigmoid', 'Sin', 'Sinc', 'Sincid', 'SmeLU', 'Smish', 'Snake', 'Softplus', 'Softshrink', 'Softsign', 'SparsePlus', 'SparseSigmoid', 'Square', 'SquaredReLU', 'Squareplus', 'StarReLU', 'SwiGLU', 'Swish', 'Tanh', 'TanhExp', 'Tanhshrink', 'Threshold', 'UnknownActivationError', 'XAsinh2', 'activation_names', 'class_name', 'from_torch', 'get_act_layer', 'init_signature', 'replace_activations']
 
 class Activation(torch_nn.Module):
-    spec: ActivationSpec
+    spec: Spec
     learned: tuple[str, ...]
     fixed: dict[str, float]
     num_channels: int
     dim: int
     inplace: bool
-    def __init__(self, name: str | ActivationSpec, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, dim: int = -1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None, **params: Any) -> None: ...
+    def __init__(self, name: str | Spec, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, dim: int = -1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None, **params: Any) -> None: ...
     def forward(self, x: torch.Tensor) -> torch.Tensor: ...
     def extra_repr(self) -> str: ...
 
@@ -31,7 +31,7 @@ def activation_names() -> list[str]: ...
 def class_name(spec_name: str) -> str: ...
 def from_torch(module: torch_nn.Module) -> Activation: ...
 def get_act_layer(name: str | type | Callable[..., torch_nn.Module] | None) -> Any: ...
-def init_signature(spec: ActivationSpec) -> inspect.Signature: ...
+def init_signature(spec: Spec) -> inspect.Signature: ...
 def replace_activations(model: torch_nn.Module, old: type | str, new: ModuleFactory = None) -> int: ...
 def __getattr__(name: str) -> type[Activation]: ...  # aliases: actlab.nn.Swish1
 
@@ -394,7 +394,9 @@ class Hardtanh(Activation):
     Args:
         x: input tensor (any shape) or NumPy array.
         min_val: lower clipping value. Domain (-inf, inf). Default: -1.0.
-        max_val: upper clipping value (>= min_val). Domain (-inf, inf). Default: 1.0.
+        max_val: upper clipping value (> min_val). Domain (-inf, inf). Default: 1.0.
+
+    Parameters must satisfy min_val < max_val.
 
     At kinks: f' = 0 at x = min_val and x = max_val (PyTorch).
 
@@ -691,6 +693,8 @@ class RReLU(Activation):
         x: input tensor (any shape) or NumPy array.
         lower: lower bound of the random slope. Domain [0, 1]. Default: 0.125.
         upper: upper bound of the random slope. Domain [0, 1]. Default: 0.3333333333333333.
+
+    Parameters must satisfy lower <= upper.
 
     At kinks: f'(0) = (lower + upper)/2 in eval mode (PyTorch: the x <= 0 branch).
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import difflib
 
-from .spec import ActivationSpec
+from .spec import Spec
 
-_SPECS: dict[str, ActivationSpec] = {}
+_SPECS: dict[str, Spec] = {}
 _ALIASES: dict[str, str] = {}
 
 
@@ -14,7 +14,7 @@ def _key(name: str) -> str:
     return name.strip().lower().replace("-", "_").replace(" ", "_")
 
 
-def register(spec: ActivationSpec) -> ActivationSpec:
+def register(spec: Spec) -> Spec:
     """Add ``spec`` to the catalog; names and aliases must be unique across it."""
     for name in (spec.name, *spec.aliases):
         key = _key(name)
@@ -25,7 +25,7 @@ def register(spec: ActivationSpec) -> ActivationSpec:
     return spec
 
 
-def _catalog() -> dict[str, ActivationSpec]:
+def _catalog() -> dict[str, Spec]:
     from . import catalog  # noqa: F401  (importing registers every family)
 
     return _SPECS
@@ -41,7 +41,7 @@ def families() -> list[str]:
     return sorted({s.family for s in _catalog().values()})
 
 
-def specs() -> list[ActivationSpec]:
+def specs() -> list[Spec]:
     return [_catalog()[n] for n in names()]
 
 
@@ -58,9 +58,9 @@ def suggestions(name: str, n: int = 3) -> list[str]:
     return seen[:n]
 
 
-def get_spec(name: str) -> ActivationSpec:
+def get_spec(name: str) -> Spec:
     """The spec called ``name`` (or one of its aliases); ``ValueError`` with suggestions if none."""
-    if isinstance(name, ActivationSpec):
+    if isinstance(name, Spec):
         return name
     if not isinstance(name, str):
         raise TypeError(f"activation name must be a string, got {type(name).__name__}")

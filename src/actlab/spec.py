@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 
@@ -80,54 +80,35 @@ class Bound:
 Fn = Callable[..., torch.Tensor]
 
 
-@dataclass(frozen=True, eq=False)
-class ActivationSpec:
-    """Everything actlab knows about one activation; everything else is derived from it.
+@dataclass(frozen=True)
+class Relation:
+    """A relation between parameter values that their domains alone cannot say (min < max)."""
 
-    forward(x, **params)            numerically stable torch forward
-    derivative(x, **params)         analytic df/dx, with the PyTorch convention at kinks
-    param_grads[name](x, **params)  analytic df/dtheta for every parameter
-    second_derivative(x, **params)  analytic d2f/dx2; if None, autograd of ``derivative``
-    derivative_from_output(y, **params)
-                                    optional: f' from y = f(x) alone, equal to derivative(x)
-                                    everywhere (ReLU: y > 0). The autograd Function then saves y
-                                    instead of x, as torch's ReLU does: the next layer saves y
-                                    too, so a Linear-ReLU-Linear stack keeps one tensor, not two.
-    reference(x, **params)          SymPy expression written from the paper's formula (the oracle)
-    kinks(**params)                 points where f is not differentiable (or not continuous)
+    holds: Callable[..., bool]  # called with every parameter by name
+    text: str  # "min_val < max_val"
+    fix: str  # what to do when it does not hold
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Spec:
+    """What every catalog entry has: a name, a family, its docs, and its (possibly no) parameters.
+
+    :class:`ActivationSpec` is an elementwise activation, the one place where an activation's math
+    is written; :mod:`actlab.composite` has the activations built from one (GLU family, CReLU).
     """
 
+    kind: ClassVar[Kind]
     name: str
     family: str
     summary: str
     formula: str
     citation: str
-    forward: Fn
-    derivative: Fn
-    reference: Callable[..., Any]
     params: tuple[Param, ...] = ()
-    param_grads: Mapping[str, Fn] = field(default_factory=dict)
-    second_derivative: Fn | None = None
-    derivative_from_output: Fn | None = None
+    relations: tuple[Relation, ...] = ()
     aliases: tuple[str, ...] = ()
-    kinks: Callable[..., tuple[float, ...]] = lambda **_: ()
-    kink_note: str = ""
     native: Fn | None = None
-    naive: Fn | None = None
-    bounds: Mapping[str, Bound] = field(default_factory=dict)
-    kind: Kind = "elementwise"
-    learn_by_default: bool = False
-    channel_dim: int = 1
-    gate: str | None = None
+    kink_note: str = ""
     notes: str = ""
-
-    def __post_init__(self) -> None:
-        names = {p.name for p in self.params}
-        missing = names - set(self.param_grads)
-        if missing:
-            raise ValueError(f"{self.name}: parameter(s) {sorted(missing)} need param_grads (df/dθ)")
-        if set(self.param_grads) - names:
-            raise ValueError(f"{self.name}: param_grads for unknown parameters")
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         # A spec is a catalog entry: it pickles (torch.save, deepcopy, multiprocessing) by name,
@@ -141,20 +122,29 @@ class ActivationSpec:
         return tuple(p.name for p in self.params)
 
     @property
+    def gate(self) -> str | None:
+        """The name of the elementwise spec a composite activation is built on (its ``base``:
+        GLU's gate, CReLU's f, RReLU's leaky ReLU); ``None`` for an elementwise one."""
+        base = getattr(self, "base", None)
+        return None if base is None else base.name
+
+    @property
     def defaults(self) -> dict[str, float]:
         return {p.name: p.default for p in self.params}
 
     def resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Complete ``params`` with defaults and check every value against its domain."""
+        """Complete ``params`` with defaults; check every value against its domain and the
+        relations between them."""
         unknown = set(params) - set(self.param_names)
         if unknown:
             have = ", ".join(self.param_names) or "no parameters"
             raise TypeError(
                 f"{self.name}() got unknown parameter(s) {sorted(unknown)}; it takes: {have}"
             )
-        values = {**self.defaults, **params}
+        values = {**self.defaults, **{k: _real(v) for k, v in params.items()}}
         for p in self.params:
             check_in_domain(self.name, p, values[p.name])
+        check_relations(self, values)
         return values
 
     def doc(self) -> str:
@@ -169,12 +159,57 @@ class ActivationSpec:
                     f"    {p.name}: {p.doc or 'parameter'} Domain {p.domain}. Default: {p.default}.{extra}"
                 )
             lines.append("")
+        if self.relations:
+            lines += [f"Parameters must satisfy {r.text}." for r in self.relations] + [""]
         if self.kink_note:
             lines += [f"At kinks: {self.kink_note}", ""]
         if self.notes:
             lines += [self.notes, ""]
         lines.append(f"Reference: {self.citation}")
         return "\n".join(lines)
+
+
+def _no_kinks(**_: Any) -> tuple[float, ...]:
+    return ()
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ActivationSpec(Spec):
+    """An elementwise activation: everything actlab knows about it; everything else is derived.
+
+    forward(x, **params)            numerically stable torch forward
+    derivative(x, **params)         analytic df/dx, with the PyTorch convention at kinks
+    param_grads[name](x, **params)  analytic df/dtheta for every parameter
+    second_derivative(x, **params)  analytic d2f/dx2; if None, autograd of ``derivative``
+    derivative_from_output(y, **params)
+                                    optional: f' from y = f(x) alone, equal to derivative(x)
+                                    everywhere (ReLU: y > 0). The autograd Function then saves y
+                                    instead of x, as torch's ReLU does: the next layer saves y
+                                    too, so a Linear-ReLU-Linear stack keeps one tensor, not two.
+    reference(x, **params)          SymPy expression written from the paper's formula (the oracle)
+    kinks(**params)                 points where f is not differentiable (or not continuous)
+    """
+
+    kind: ClassVar[Kind] = "elementwise"
+    forward: Fn
+    derivative: Fn
+    reference: Callable[..., Any]
+    param_grads: Mapping[str, Fn] = field(default_factory=dict)
+    second_derivative: Fn | None = None
+    derivative_from_output: Fn | None = None
+    kinks: Callable[..., tuple[float, ...]] = _no_kinks
+    naive: Fn | None = None
+    bounds: Mapping[str, Bound] = field(default_factory=dict)
+    learn_by_default: bool = False
+    channel_dim: int = 1
+
+    def __post_init__(self) -> None:
+        names = {p.name for p in self.params}
+        missing = names - set(self.param_grads)
+        if missing:
+            raise ValueError(f"{self.name}: parameter(s) {sorted(missing)} need param_grads (df/dθ)")
+        if set(self.param_grads) - names:
+            raise ValueError(f"{self.name}: param_grads for unknown parameters")
 
 
 def check_in_domain(activation: str, param: Param, value: Any) -> None:
@@ -203,6 +238,21 @@ def check_in_domain(activation: str, param: Param, value: Any) -> None:
                 f"{activation}: parameter '{param.name}'={v:g} is outside its domain "
                 f"{param.domain}{why}; use a value inside it, e.g. the default {param.default:g}"
             )
+
+
+def _real(value: Any) -> Any:
+    # a NumPy scalar (np.float32(0.5), np.int64(2)) is the number it holds
+    return value.item() if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0 else value
+
+
+def check_relations(spec: Spec, values: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` when plain-number parameter values break one of ``spec.relations``."""
+    if any(isinstance(values[n], torch.Tensor) for n in spec.param_names):
+        return  # learnable values move during training; checked at construction
+    for r in spec.relations:
+        if not r.holds(**values):
+            got = ", ".join(f"{n}={values[n]:g}" for n in spec.param_names)
+            raise ValueError(f"{spec.name}: needs {r.text}, got {got}; {r.fix}")
 
 
 def check_input(activation: str, x: torch.Tensor) -> None:

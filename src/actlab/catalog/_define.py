@@ -1,4 +1,5 @@
-"""How a catalog module declares an activation: ``define(...)`` builds and registers a spec."""
+"""How a catalog module declares an activation: ``define(...)`` builds and registers a spec;
+``gated``, ``concatenated`` and ``randomized`` build the composite kinds on an elementwise base."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Any
 import torch
 
 from .._lazy import sympy as sp
+from ..autograd import elementwise_function
+from ..composite import ConcatenatedSpec, GatedSpec, RandomizedSpec
 from ..registry import get_spec, register
-from ..spec import REAL, ActivationSpec, Bound, Domain, Param
+from ..spec import REAL, ActivationSpec, Bound, Domain, Param, Relation
 
 __all__ = [
-    "REAL", "Bound", "Domain", "Param", "concatenated", "define", "gated", "sp", "sp_log1p", "torch",
+    "REAL", "Bound", "Domain", "Param", "Relation", "concatenated", "define", "gated", "randomized", "sp",
+    "sp_log1p", "torch",
 ]
 
 
@@ -24,35 +28,45 @@ def sp_log1p(u):
     return log1p(u)
 
 
-def define(name: str, **fields: Any) -> ActivationSpec:
-    """Build the :class:`ActivationSpec` called ``name`` and add it to the catalog."""
+def _fields(fields: dict[str, Any]) -> dict[str, Any]:
     fields["params"] = tuple(fields.get("params", ()))
     if "kinks" in fields and not callable(fields["kinks"]):
         points = tuple(fields["kinks"])
-        fields["kinks"] = lambda **_: points
-    return register(ActivationSpec(name=name, **fields))
+
+        def kinks(**_: Any) -> tuple[float, ...]:
+            return points
+
+        fields["kinks"] = kinks
+    return fields
 
 
-def gated(name: str, gate: str, citation: str, summary: str, **fields: Any) -> ActivationSpec:
+def define(name: str, **fields: Any) -> ActivationSpec:
+    """Build the elementwise :class:`ActivationSpec` called ``name`` and add it to the catalog."""
+    spec = register(ActivationSpec(name=name, **_fields(fields)))
+    elementwise_function(spec)  # its autograd Functions exist before anything is traced
+    return spec
+
+
+def randomized(name: str, base: str, **fields: Any) -> RandomizedSpec:
+    """An activation elementwise in eval (``fields`` define it there) whose training mode draws
+    a per-element slope for its ``base`` (RReLU on leaky ReLU)."""
+    return register(RandomizedSpec(name=name, base=get_spec(base), **_fields(fields)))
+
+
+def gated(name: str, gate: str, citation: str, summary: str, **fields: Any) -> GatedSpec:
     """A GLU-family activation: ``x = [a, b]`` split in two along ``dim``, output ``a ⊗ g(b)``.
 
     The gate's own spec supplies g, g' and the oracle; only the gating is new.
     """
-    g = get_spec(gate)
-    return define(
-        name, family="gated", kind="gated", gate=gate, summary=summary, citation=citation,
-        formula=rf"a \otimes g(b),\quad [a, b] = x,\quad g = \mathrm{{{gate}}}",
-        forward=g.forward, derivative=g.derivative, reference=g.reference,
-        params=(), **fields,
-    )
+    return register(GatedSpec(
+        name=name, family="gated", base=get_spec(gate), summary=summary, citation=citation,
+        formula=rf"a \otimes g(b),\quad [a, b] = x,\quad g = \mathrm{{{gate}}}", **fields,
+    ))
 
 
-def concatenated(name: str, base: str, citation: str, summary: str, **fields: Any) -> ActivationSpec:
+def concatenated(name: str, base: str, citation: str, summary: str, **fields: Any) -> ConcatenatedSpec:
     """A concatenated activation: ``[f(x), f(-x)]`` along ``dim`` (doubles the channels)."""
-    f = get_spec(base)
-    return define(
-        name, family="concatenated", kind="concatenated", gate=base, summary=summary,
-        citation=citation, formula=rf"[\,\mathrm{{{base}}}(x),\ \mathrm{{{base}}}(-x)\,]",
-        forward=f.forward, derivative=f.derivative, reference=f.reference,
-        params=(), **fields,
-    )
+    return register(ConcatenatedSpec(
+        name=name, family="concatenated", base=get_spec(base), summary=summary, citation=citation,
+        formula=rf"[\,\mathrm{{{base}}}(x),\ \mathrm{{{base}}}(-x)\,]", **fields,
+    ))

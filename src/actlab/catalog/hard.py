@@ -8,7 +8,7 @@ import math
 import torch.nn.functional as F
 
 from ..numerics.stable import clip_grad, keep_nan, sech2, select, step, zero
-from ._define import Domain, Param, define, sp, torch
+from ._define import Domain, Param, Relation, define, sp, torch
 from .rectifiers import _smelu, _smelu_d, _smelu_d2
 
 FAMILY = "hard"
@@ -23,6 +23,10 @@ def _clip(x, lo, hi):
     return torch.where(x <= lo, t(lo), torch.where(x >= hi, t(hi), x))
 
 
+def _min_below_max(min_val: float, max_val: float) -> bool:
+    return min_val < max_val
+
+
 define(
     "hardtanh", family=FAMILY, aliases=("hard_tanh",),
     summary="Hard tanh: the identity clipped to [min_val, max_val] (default [-1, 1]).",
@@ -30,7 +34,9 @@ define(
     citation="PyTorch torch.nn.Hardtanh; Collobert 2004, Large scale machine learning, PhD "
     "thesis, Université Paris VI",
     params=[Param("min_val", -1.0, doc="lower clipping value."),
-            Param("max_val", 1.0, doc="upper clipping value (>= min_val).")],
+            Param("max_val", 1.0, doc="upper clipping value (> min_val).")],
+    relations=[Relation(_min_below_max, "min_val < max_val", "pass a min_val below max_val (as torch's "
+                        "Hardtanh requires)")],
     forward=lambda x, min_val, max_val: _clip(x, min_val, max_val),
     derivative=lambda x, min_val, max_val: clip_grad(x, min_val, max_val),
     second_derivative=lambda x, min_val, max_val: zero(x),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 
 from ..numerics.stable import clip_grad, keep_nan, select, step, zero
-from ._define import Domain, Param, concatenated, define, sp, torch
+from ._define import Domain, Param, Relation, concatenated, define, randomized, sp, torch
 
 FAMILY = "rectifier"
 POSITIVE = Domain(low=0.0)
@@ -83,8 +83,12 @@ define(
     naive=lambda x, slope: torch.where(x > 0, x, slope * x),
 )
 
-define(
-    "rrelu", family=FAMILY, kind="stochastic", aliases=("randomized_relu",),
+def _lower_le_upper(lower: float, upper: float) -> bool:
+    return lower <= upper
+
+
+randomized(
+    "rrelu", base="leaky_relu", family=FAMILY, aliases=("randomized_relu",),
     summary="Randomized leaky ReLU: in training a slope ~ U(lower, upper) per element; in eval "
     "the mean slope (lower + upper)/2.",
     formula=r"\begin{cases}x & x > 0\\ a x & x \le 0\end{cases},\quad "
@@ -93,7 +97,8 @@ define(
     "convolutional network, arXiv:1505.00853",
     params=[Param("lower", 1 / 8, UNIT, doc="lower bound of the random slope."),
             Param("upper", 1 / 3, UNIT, doc="upper bound of the random slope.")],
-    # Eval mode (the deterministic form); training mode is drawn in functional.py.
+    relations=[Relation(_lower_le_upper, "lower <= upper", "swap them")],
+    # Eval mode (the deterministic form); training draws a slope per element (RandomizedSpec).
     forward=lambda x, lower, upper: _leaky(x, (lower + upper) / 2),
     derivative=lambda x, lower, upper: _leaky_d(x, (lower + upper) / 2),
     second_derivative=lambda x, lower, upper: zero(x),

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from ..spec import ACCEPTED_DTYPES, ActivationSpec
+from ..spec import ACCEPTED_DTYPES, ActivationSpec, Spec
 from . import kernels, routes
 from .routes import EAGER, FUSED, Route
 from .settings import Settings, settings
@@ -201,30 +201,29 @@ def gated_backward(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor, 
 
 
 # ------------------------------------------------------------------------------------- warm-up
-def _specs_in(what: Any) -> list[ActivationSpec]:
+def _specs_in(what: Any) -> list[Spec]:
     from .. import registry
 
     if what is None:
         return [s for s in registry.specs() if s.kind in ("elementwise", "gated")]
     if isinstance(what, torch.nn.Module):
-        found = [m.spec for m in what.modules() if isinstance(getattr(m, "spec", None), ActivationSpec)]
+        found = [m.spec for m in what.modules() if isinstance(getattr(m, "spec", None), Spec)]
         return list({s.name: s for s in found}.values())
-    if isinstance(what, (str, ActivationSpec)):
+    if isinstance(what, (str, Spec)):
         what = [what]
     return [registry.get_spec(w) for w in what]
 
 
-def _kernels_for(spec: ActivationSpec, device: str) -> list[tuple[ActivationSpec, str]]:
-    from .. import registry
+def _kernels_for(spec: Spec, device: str) -> list[tuple[ActivationSpec, str]]:
+    from ..composite import ConcatenatedSpec, GatedSpec
 
-    if spec.kind == "gated":
-        gate = registry.get_spec(spec.gate)
-        if _gate_routed(gate, settings(), device):
-            return [(gate, "gated_forward"), (gate, "gated_backward")]
+    if isinstance(spec, GatedSpec):
+        if _gate_routed(spec.base, settings(), device):
+            return [(spec.base, "gated_forward"), (spec.base, "gated_backward")]
         return []
-    if spec.kind == "concatenated":
-        return _kernels_for(registry.get_spec(spec.gate), device)
-    if spec.kind != "elementwise":
+    if isinstance(spec, ConcatenatedSpec):
+        return _kernels_for(spec.base, device)
+    if type(spec) is not ActivationSpec:
         return []  # RReLU: torch's leaky_relu (eval) or a random per-element slope (train)
     r = route(spec.name, None, device)
     wanted = {"forward": "fused" in (r.small, r.forward), "backward": r.backward == "fused"}
