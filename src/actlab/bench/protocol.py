@@ -266,7 +266,7 @@ def run_profile(profile: Profile, db: str | Path, *, backend: str = "local", wor
     kw = {"backend": backend, "workers": workers, "address": address, "threads": threads,
           "progress": progress}
     tune = run_sweep(tune_plan(profile), db, **kw)
-    with Store(db) as s:
+    with Store(db, readonly=True) as s:
         choice = choose_lrs(profile, s.runs())
     out: dict[str, Any] = {"profile": profile.name, "tune": tune, "choice": choice, "test": None}
     if tune.complete:

@@ -239,7 +239,7 @@ def recommend(db: str | Path | None = None, task_kind: str | None = None, proper
         path = Path(db or DEFAULT_DB)
         if not path.exists():
             raise ValueError(f"no results store at {path}; run a sweep first, e.g. {HINTS['vision']}")
-        with Store(path) as store:
+        with Store(path, readonly=True) as store:  # a reader: never writes, reads read-only stores
             runs = store.runs()
     if task_kind is not None and task_kind not in KINDS:
         raise ValueError(f"--task-kind must be one of {', '.join(KINDS)}, got '{task_kind}'")
@@ -288,7 +288,7 @@ def report_section(db: str | Path, out_dir: str | Path, properties: bool = True)
     path = Path(db)
     runs = []
     if path.exists():
-        with Store(path) as store:
+        with Store(path, readonly=True) as store:
             runs = store.runs(with_epochs=True)
     section: dict[str, Any] = {
         "title": "Compare and choose: training on real data",
