@@ -10,6 +10,7 @@ import pytest
 
 from actlab.bench.store import Store
 from actlab.bench.sweep import parse_acts, parse_sets, plan, run_sweep
+from actlab.bench.train import RunSpec
 
 
 def rows(db):
@@ -111,6 +112,17 @@ def test_bad_requests_fail_before_anything_runs(tmp_path):
         run_sweep(specs, tmp_path / "r.sqlite", address="10.0.0.1:6379")
     with pytest.raises(ValueError, match="--seeds"):
         plan("digits", "relu", 0)
+    # budgets no run can train with: refused while planning, before the store is opened (epochs=0
+    # used to store a "done" run at chance accuracy, which then entered the statistics)
+    for sets, says in (({"epochs": ["0"]}, "epochs=0"), ({"epochs": ["-1"]}, "epochs=-1"),
+                       ({"steps": ["-5"]}, "steps=-5"), ({"lr": ["nan"]}, "lr=nan"),
+                       ({"batch": ["0"]}, "batch=0"), ({"val_frac": ["1"]}, "val_frac"),
+                       ({"epochs": ["2", "0"]}, "epochs=0")):
+        with pytest.raises(ValueError, match=says):
+            plan("digits", "relu", 1, sets)
+    with pytest.raises(ValueError, match="steps=0"):  # the language model has no epochs: steps >= 1
+        RunSpec.make("text", "relu", 0, {"steps": 0})
+    assert not (tmp_path / "r.sqlite").exists()
 
 
 def test_cli_train_results_and_recommend(tmp_path):
@@ -146,3 +158,52 @@ def test_cli_train_results_and_recommend(tmp_path):
     assert {r["kind"] for r in section["recommendations"]} == {"vision", "nlp", "deep"}
     empty = report_section(tmp_path / "none.sqlite", tmp_path / "report2")
     assert empty["figures"] == [] and "No stored runs" in empty["notes"][0]
+
+
+PARENT = """
+import sys
+from actlab.bench.sweep import plan, run_sweep
+run_sweep(plan("digits", "relu", 1, {"epochs": ["500"], "batch": ["256"]}), sys.argv[1], workers=1,
+          progress=False)
+"""
+
+
+def _gone(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return any(line.startswith("State:") and "Z" in line for line in f)
+    except FileNotFoundError:
+        return True
+
+
+def test_a_worker_whose_parent_is_killed_exits_quietly(tmp_path):
+    """SIGKILL the sweep's parent mid-run: its worker sees the broken pipe at its next message,
+    gives its run back and exits, with no BrokenPipe traceback on the shared stderr."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "r.sqlite"
+    Store(db).close()
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(db)], stderr=subprocess.PIPE, text=True)
+    worker = None
+    with Store(db, readonly=True) as s:
+        deadline = time.time() + 120
+        while worker is None and time.time() < deadline and parent.poll() is None:
+            claims = s.claims()
+            worker = claims[0]["pid"] if claims else None
+            time.sleep(0.05)
+    if worker is None:
+        parent.kill()
+        parent.wait()
+        pytest.fail(f"no run claimed in 120 s: {parent.stderr.read()}")
+    parent.kill()
+    parent.wait()
+    deadline = time.time() + 60
+    while not _gone(worker) and time.time() < deadline:
+        time.sleep(0.05)
+    assert _gone(worker), "the orphaned worker kept running"
+    stderr = parent.stderr.read()  # the worker held the same pipe: EOF once it is gone
+    parent.stderr.close()
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+    with Store(db, readonly=True) as s:
+        assert s.claims() == [] and s.count() == 0 and s.integrity() == "ok"

@@ -182,34 +182,72 @@ class _Display:
 
 
 # ---------------------------------------------------------------------------- local pool
+class _ParentGone(Exception):
+    """The sweep's parent closed its end (it exited or was killed): this worker stops."""
+
+
 def _worker_main(conn: Connection, db: str, threads: int) -> None:
-    """A pool worker: receive a run, claim it, train it, commit it, say so; None ends it."""
+    """A pool worker: receive a run, claim it, train it, commit it, say so; None ends it.
+
+    When the parent is gone (its socket reads EOF, a send breaks the pipe) the worker releases
+    the run it holds and returns quietly: no BrokenPipe traceback from an orphan."""
     import torch
 
     torch.set_num_threads(threads)
-    store = Store(db)
-    while True:
-        msg = conn.recv()
-        if msg is None:
-            break
-        spec = RunSpec.from_dict(msg)
-        metric = get_task(spec.task).metric
+
+    def send(msg: tuple) -> None:
         try:
-            store.claim(spec.key)
-            result = train.run(spec, progress=lambda row, total, k=spec.key:
-                               conn.send(("epoch", k, row, total)))
-            inserted = store.record(result)
-            conn.send(("done", spec.key, inserted, {"metric": result["metric"], "name": metric}))
-        except Exception as e:  # report and go on with the next run
-            store.release(spec.key)
-            conn.send(("error", spec.key, f"{type(e).__name__}: {e}"))
-    store.close()
+            conn.send(msg)
+        except OSError as e:  # BrokenPipeError, ConnectionResetError
+            raise _ParentGone from e
+
+    store = Store(db)
+    try:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                return
+            if msg is None:
+                return
+            spec = RunSpec.from_dict(msg)
+            metric = get_task(spec.task).metric
+            try:
+                store.claim(spec.key)
+                result = train.run(spec, progress=lambda row, total, k=spec.key:
+                                   send(("epoch", k, row, total)))
+                inserted = store.record(result)  # committed: kept even if the parent is gone now
+            except _ParentGone:
+                store.release(spec.key)
+                return
+            except Exception as e:  # report and go on with the next run
+                store.release(spec.key)
+                send(("error", spec.key, f"{type(e).__name__}: {e}"))
+                continue
+            send(("done", spec.key, inserted, {"metric": result["metric"], "name": metric}))
+    except _ParentGone:
+        return
+    finally:
+        store.close()
 
 
 def _worker_entry() -> None:
-    """``python -c "...; _worker_entry()" FD DB THREADS``: a worker talking over socket ``FD``."""
+    """``python -c "...; _worker_entry()" FD DB THREADS``: a worker talking over socket ``FD``.
+
+    Ctrl-C reaches the whole process group: the parent reports and stops the pool, so a worker
+    ignores SIGINT (no KeyboardInterrupt traceback from each one) and ends when told or when the
+    parent's end of the socket closes."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(int(sys.argv[1]))
-    _worker_main(conn, sys.argv[2], int(sys.argv[3]))
+    try:
+        _worker_main(conn, sys.argv[2], int(sys.argv[3]))
+    finally:
+        try:
+            conn.close()
+        except OSError:
+            pass
 
 
 @dataclass
@@ -227,6 +265,7 @@ def _local(specs: list[RunSpec], db: Path, workers: int, threads: int, report: S
     pending = deque(specs)
     pool: list[_Worker] = []
     deaths = 0
+    finished = False
 
     def spawn() -> _Worker:
         mine, theirs = socket.socketpair()
@@ -287,6 +326,7 @@ def _local(specs: list[RunSpec], db: Path, workers: int, threads: int, report: S
                     assign(nw)
         for spec in pending:  # left over only if workers kept dying
             report.lost.append((spec.key, "not started: too many workers died"))
+        finished = True
     finally:
         for w in pool:
             try:
@@ -294,6 +334,8 @@ def _local(specs: list[RunSpec], db: Path, workers: int, threads: int, report: S
             except OSError:
                 pass
         for w in pool:
+            if not finished:  # Ctrl-C or an error here: stop the runs in flight now (a run is
+                w.process.terminate()  # committed whole or not at all), don't wait for them
             try:
                 w.process.wait(timeout=10)
             except subprocess.TimeoutExpired:

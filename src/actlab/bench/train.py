@@ -62,6 +62,54 @@ def config_hash(task: str, config: Mapping[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+# the budget and size settings a run is made of: (least value, what it means); a run with
+# less is refused before anything is trained or stored (epochs=0 would store chance accuracy)
+AT_LEAST = {
+    "epochs": (1, "passes over the training data"), "batch": (1, "examples per step"),
+    "probe": (1, "examples for the unit statistics"), "width": (1, "units per hidden layer"),
+    "layers": (1, "hidden layers"), "channels": (1, "channels"), "depth": (1, "hidden layers"),
+    "d_model": (1, "model width"), "heads": (1, "attention heads"), "ctx": (1, "context bytes"),
+    "ffn_mult": (1, "feed-forward width multiple"), "eval_every": (1, "steps between evaluations"),
+    "eval_bytes": (1, "bytes evaluated"), "warmup": (0, "warm-up steps"),
+}
+
+
+def check_config(task: Task, cfg: Mapping[str, Any]) -> None:
+    """ValueError, naming the setting and what it accepts, for a configuration no run can be
+    trained with: a budget of no epochs or negative steps, an empty layer, an lr that is not a
+    positive number, a validation fraction that leaves nothing to train or validate on."""
+    def bad(key: str, want: str) -> ValueError:
+        return ValueError(f"task '{task.name}': {key}={cfg[key]!r} cannot be trained; {key} must be "
+                          f"{want}, e.g. {task.defaults.get(key, '')!r}")
+
+    for key, (least, meaning) in AT_LEAST.items():
+        v = cfg.get(key)
+        if key in cfg and not (isinstance(v, int) and not isinstance(v, bool) and v >= least):
+            raise bad(key, f"an integer >= {least} ({meaning})")
+    steps = cfg.get("steps")
+    if "steps" in cfg:
+        least = 1 if task.loop == "lm" else 0
+        if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= least):
+            raise bad("steps", "an integer >= 1 (training steps)" if least else
+                      "an integer >= 0 (a cap on training steps; 0 = no cap)")
+    lr = cfg.get("lr")
+    if "lr" in cfg and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise bad("lr", "a finite number > 0 (the learning rate)")
+    for key, lo, hi, meaning in (("val_frac", 0.0, 1.0, "the share of training data held out for "
+                                  "validation, above 0 and below 1"),
+                                 ("subset", 0.0, 1.0, "the share of training data used, above 0 "
+                                  "and at most 1")):
+        v = cfg.get(key)
+        in_range = isinstance(v, (int, float)) and lo < v and (v < hi or (key == "subset" and v == hi))
+        if key in cfg and not in_range:
+            raise bad(key, meaning)
+    if "stage" in cfg and cfg["stage"] not in ("tune", "test"):
+        raise bad("stage", "tune (score on validation) or test")
+    if {"d_model", "heads"} <= cfg.keys() and cfg["d_model"] % cfg["heads"]:
+        raise ValueError(f"task '{task.name}': d_model={cfg['d_model']} must be a multiple of "
+                         f"heads={cfg['heads']}")
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """What identifies a run. Build with :meth:`make` (canonical names, defaults filled in)."""
@@ -77,6 +125,7 @@ class RunSpec:
              overrides: Mapping[str, Any] | None = None) -> RunSpec:
         t = get_task(task)
         cfg = t.config(overrides)
+        check_config(t, cfg)  # refused here: before a sweep opens the store or trains anything
         return cls(t.name, canonical_activation(activation), int(seed), cfg, config_hash(t.name, cfg))
 
     @property
