@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from ..bench.store import DEFAULT_DB
 from . import kernels
-from ._common import UserError, user_errors
+from ._common import UserError, count, output_dir, user_errors, writing
 from ._output import err, out
 
 __all__ = ["DbOpt", "JsonOpt", "app", "results", "show_profile", "table", "tasks_cmd", "train"]
@@ -87,8 +87,13 @@ def train(
     compared with the baseline (Holm, bootstrap intervals, equivalence test) and across tasks
     (Friedman, critical-difference plot).
     """
-    if threads < 1:
-        raise UserError(f"--threads must be >= 1, got {threads}")
+    count("--threads", threads, 1)
+    count("--workers", workers, 0)
+    # a budget of nothing trains nothing and would store chance accuracy as a finished run
+    count("--epochs", epochs, 1)
+    count("--steps", steps, 0)
+    if figures is not None:
+        output_dir(figures, "--figures")
     if profile is not None:
         if task is not None or set_ or epochs is not None or steps is not None:
             raise UserError("--profile fixes the tasks and settings; drop --task/--set/--epochs/--steps "
@@ -98,14 +103,15 @@ def train(
         return
     if estimate or only:
         raise UserError(f"{'--estimate' if estimate else '--only'} needs --profile (ci, full or paper)")
-    if not task:
+    if not (task or "").replace(",", "").strip():
         raise UserError("say what to train: --task digits (see actlab bench tasks), or --profile ci for "
                         "the tune-then-test protocol")
+    count("--seeds", seeds, 1)
     from ..bench import stats
     from ..bench.store import Store
     from ..bench.sweep import parse_sets, plan, run_sweep
 
-    with user_errors():  # unknown tasks, activations or settings
+    with user_errors():  # unknown tasks, activations or settings; budgets no run can train with
         sets = parse_sets(set_)
         if epochs is not None:
             sets["epochs"] = [str(epochs)]
@@ -116,7 +122,7 @@ def train(
         report = run_sweep(specs, db, backend=backend, workers=workers, address=address,
                            threads=threads, progress=progress)
     keys = {s.key for s in specs}
-    with Store(db) as store:
+    with Store(db, readonly=True) as store:
         runs = [r for r in store.runs() if (r["task"], r["activation"], r["seed"], r["config_hash"]) in keys]
     summary = stats.summarize(runs)
     if as_json:
@@ -188,10 +194,12 @@ def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
 
     with user_errors():
         prof = get_profile(name, only)
-    with Store(db) as store:
+    with Store(db, readonly=True) as store:
         runs = store.runs()
-    with user_errors():  # e.g. "tuning is not finished": run `bench train --profile` first
-        res = analyze(prof, runs, figures)
+    if figures is not None:
+        output_dir(figures, "--plots" if extra is None else "--figures")
+    with user_errors(), writing(*([figures] if figures is not None else []), option="--figures"):
+        res = analyze(prof, runs, figures)  # ValueError: e.g. "tuning is not finished"
     res.update(extra or {})
     if as_json:
         out.json(res)
@@ -251,10 +259,14 @@ def results(
 
     if not Path(db).exists():
         raise UserError(f"no results store at {db}; run `actlab bench train` first")
+    if plots is not None:
+        output_dir(plots, "--plots")
+    if only is not None and profile is None:
+        raise UserError("--only needs --profile (ci, full or paper)")
     if profile is not None:
         show_profile(profile, db, plots, as_json, only=only)
         return
-    with Store(db) as store:
+    with Store(db, readonly=True) as store:
         runs = store.runs(task=task, with_epochs=plots is not None)
     if not runs:
         raise UserError(f"no runs{' for task ' + task if task else ''} in {db}")
@@ -262,16 +274,8 @@ def results(
     pairs = [p for p in stats.pairwise(runs) if p["significant"]]
     ranks = stats.average_ranks(runs)
     figures: list[str] = []
-    if plots is not None:
-        for (t, h), exp in sorted(stats.experiments(runs).items()):
-            if t != "depth":
-                figures.append(str(stats.plot_learning_curves(exp, plots / f"curves-{t}-{h[:8]}.png",
-                                                              title=stats.label(t, exp[0]["config"]))))
-        if any(r["task"] == "depth" for r in runs):
-            depth = [r for r in runs if r["task"] == "depth"]
-            figures.append(str(stats.plot_depth(depth, plots / "depth.png")))
-        if ranks:
-            figures.append(str(stats.plot_ranks(ranks, plots / "ranks.png")))
+    with writing(*([plots] if plots is not None else []), option="--plots"):
+        _results_plots(runs, ranks, plots, figures)
     if as_json:
         out.json({"summary": summary, "significant": pairs, "ranks": ranks, "figures": figures})
         return
@@ -290,6 +294,23 @@ def results(
               title="average rank over all experiments (95% bootstrap CI)")
     for f in figures:
         err.note(f"wrote {f}")
+
+
+def _results_plots(runs: list[dict], ranks: list[dict], plots: Path | None, figures: list[str]) -> None:
+    """``bench results --plots``: learning curves per experiment, depth, ranks (paths appended)."""
+    from ..bench import stats
+
+    if plots is None:
+        return
+    for (t, h), exp in sorted(stats.experiments(runs).items()):
+        if t != "depth":
+            figures.append(str(stats.plot_learning_curves(exp, plots / f"curves-{t}-{h[:8]}.png",
+                                                          title=stats.label(t, exp[0]["config"]))))
+    if any(r["task"] == "depth" for r in runs):
+        depth = [r for r in runs if r["task"] == "depth"]
+        figures.append(str(stats.plot_depth(depth, plots / "depth.png")))
+    if ranks:
+        figures.append(str(stats.plot_ranks(ranks, plots / "ranks.png")))
 
 
 # ------------------------------------------------------------------------------------ tasks
@@ -318,6 +339,7 @@ def quick(
     finished runs are skipped, so running it again is instant)."""
     from ..bench.recommend import quick_sweep
 
+    count("--seeds", seeds, 2)
     with user_errors():  # quick_sweep checks --seeds before it trains
         quick_sweep(db, seeds=seeds)
 

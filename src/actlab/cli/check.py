@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import JsonOpt, UserError, user_errors
+from ._common import JsonOpt, UserError, count, items, max_jobs, user_errors
 from ._output import err, out
 
 __all__ = ["app", "check_accuracy"]
@@ -28,14 +28,24 @@ def check_accuracy(
     "!" marks a value over its bound; "nan×k" counts non-finite outputs where the truth is
     finite. ULPs are divided by the condition number where it exceeds 1 (see the docs).
     """
+    import actlab
+
     from ..numerics import accuracy
 
-    dtypes = [d.strip() for d in dtype.split(",") if d.strip()]
-    if jobs < 1:
-        raise UserError(f"--jobs must be at least 1, got {jobs}")
+    dtypes = items(dtype, "--dtype", "float32,bfloat16")
+    count("--jobs", jobs, 1, max_jobs())
+    if names is not None and not [n for n in names if n.strip()]:
+        raise UserError("no activation named: give names (e.g. `actlab check accuracy mish`) or none "
+                        "for the whole catalog")
     with user_errors():
         accuracy.check_dtypes(dtypes)
         chosen = accuracy.checked_names(names or [])
+    if not chosen:  # e.g. only gated ones: measuring nothing must not pass
+        specs = [actlab.get_spec(n) for n in names or []]
+        inner = sorted({s.gate or s.name for s in specs})
+        raise UserError(f"{', '.join(s.name for s in specs)}: the accuracy check measures elementwise "
+                        f"activations ({', '.join(sorted({s.kind for s in specs}))} ones are built on "
+                        f"them); check {', '.join(inner)} instead")
     steps = len(chosen) * (2 if jobs > 1 and len(chosen) > 1 else 1)
     with err.progress("checking against the oracle", steps, enabled=not as_json) as tick:
         rows = accuracy.accuracy_rows(names or [], dtypes, jobs, "small" if quick else "full",

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import UserError, user_errors
+from ._common import UserError, check_memory, count, items, output_file, user_errors, writing
 from ._output import err, out
 
 __all__ = ["app", "kernels"]
@@ -38,8 +38,28 @@ MODEL_COLUMNS = {
 LEFT = ("activation", "direction", "path")
 
 
-def _split(items: Sequence[str] | None) -> list[str]:
-    return [p.strip() for item in items or () for p in item.split(",") if p.strip()]
+def _split(names: Sequence[str] | None) -> list[str]:
+    return [p.strip() for item in names or () for p in item.split(",") if p.strip()]
+
+
+# bytes per element a size needs at its peak: the input (drawn in float32, then cast), the
+# upstream gradient, outputs and gradients of each contender, the copy and alloc floors
+BYTES_PER_ELEMENT = 12
+
+
+def parse_sizes(text: str) -> list[int]:
+    """``--sizes``: numbers of elements (4K = 4096); an empty list, 0, a negative, a fraction,
+    inf or nan is a :class:`UserError`."""
+    from ..bench import kernels as kb
+
+    sizes = []
+    for part in items(text, "--sizes", "4K,1M"):
+        try:
+            sizes.append(kb.parse_size(part))
+        except (ValueError, OverflowError):  # OverflowError: int(inf)
+            raise UserError(f"--sizes: {part!r} is not a number of elements; write e.g. 4096, 4K, "
+                            "16M or 1G (K, M, G are binary)") from None
+    return sizes
 
 
 def _cell(v: Any) -> str:
@@ -98,16 +118,24 @@ def kernels(
     from ..bench import kernels as kb
 
     chosen = _split(names)
+    if names is not None and not chosen:
+        raise UserError("no activation named: give names (e.g. `actlab bench kernels mish relu`) "
+                        "or none for the whole catalog")
+    size_list = parse_sizes(sizes)
     with user_errors():
-        size_list = kb.parse_sizes(sizes)
-        dtypes = kb.parse_dtypes(dtype)
-    if repeats < 1:
-        raise UserError(f"--repeats must be >= 1, got {repeats}")
+        dtypes = kb.parse_dtypes(items(dtype, "--dtype", "float32,bfloat16"))
+    count("--repeats", repeats, 1)
+    count("--threads", threads, 1)
     if device not in ("cpu", "cuda") or (device == "cuda" and not torch.cuda.is_available()):
         raise UserError(f"device {device!r} is not available here; use --device cpu")
+    if plot is not None:
+        output_file(plot, "--plot")
+    if not (models_only or calibrate):  # the model check and calibration use fixed, small sizes
+        itemsize = max(max(torch.empty(0, dtype=d).element_size() for d in dtypes), 4)
+        check_memory(max(size_list) * itemsize * BYTES_PER_ELEMENT,
+                     f"--sizes {kb.size_label(max(size_list))}",
+                     "use smaller --sizes", device=device)
     if threads is not None:
-        if threads < 1:
-            raise UserError(f"--threads must be >= 1, got {threads}")
         torch.set_num_threads(threads)
     with user_errors():  # unknown names, or none of a kind this benchmark runs
         specs = kb.benchable(chosen or None, ("elementwise", "gated") if models_only else ("elementwise",))
@@ -143,7 +171,8 @@ def kernels(
         result["results"], result["summary"] = rows, summary
         result["targets"] = kb.targets(summary)
         if plot is not None:
-            result["plot"] = kb.plot(rows, plot)
+            with writing(plot, option="--plot"):
+                result["plot"] = kb.plot(rows, plot)
     if models or models_only:
         model_names = [s.name for s in model_specs] if chosen else list(MODEL_DEFAULTS)
         steps = sum(1 if registry.get_spec(n).kind == "gated" else 2 for n in model_names)

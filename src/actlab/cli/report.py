@@ -14,12 +14,26 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ._common import JsonOpt, UserError, parse_params, user_errors
+from ._common import (
+    JsonOpt,
+    UserError,
+    check_memory,
+    count,
+    items,
+    max_jobs,
+    output_dir,
+    output_file,
+    parse_params,
+    user_errors,
+    writing,
+)
 from ._output import err, out
 
 __all__ = ["app", "approx_cmd", "plot_cmd", "report_cmd"]
 
 app = typer.Typer()
+
+MAX_DPI = 1200  # a 6-inch figure at 1200 dpi is 7200 pixels wide: print quality, bounded memory
 
 
 def _ints(text: str, what: str) -> list[int]:
@@ -31,10 +45,6 @@ def _ints(text: str, what: str) -> list[int]:
     if not values:
         raise UserError(f"{what} expects at least one integer, e.g. 2,8,32,128")
     return values
-
-
-def _words(text: str) -> list[str]:
-    return [w.strip() for w in text.split(",") if w.strip()]
 
 
 # ------------------------------------------------------------------------------------- plot
@@ -66,8 +76,12 @@ def plot_cmd(
     with user_errors():
         orders = plots.parse_orders(order)
     params = parse_params(param)
-    if Path(out_path).suffix.lower() not in plots.FORMATS:
-        raise UserError(f"--out must end in .png, .svg or .pdf; got {str(out_path)!r}")
+    count("--dpi", dpi, 10, MAX_DPI)
+    if names is not None and not [n for n in names if n.strip()] and not gallery:
+        raise UserError("no activation named: give names (e.g. `actlab plot mish`) or --gallery")
+    if layout not in ("auto", "overlay", "panels"):
+        raise UserError(f"--layout must be auto, overlay or panels, got {layout!r}")
+    output_file(out_path, "--out", tuple(plots.FORMATS))
     if gallery or not names:
         if params:
             raise UserError("--param applies to named activations, not to the gallery")
@@ -80,7 +94,8 @@ def plot_cmd(
     else:
         with user_errors():  # plot checks the names, --range, --layout and --param first
             fig = plots.plot(names, orders, xrange, params, layout=layout)
-    path = plots.save(fig, out_path, dpi=dpi)
+    with writing(out_path):
+        path = plots.save(fig, out_path, dpi=dpi)
     err.note(f"wrote {path}")
 
 
@@ -104,14 +119,26 @@ def approx_cmd(
     from ..analysis import approx
     from ..report import plots
 
-    if out_path is not None and Path(out_path).suffix.lower() not in plots.FORMATS:
-        raise UserError(f"--out must end in .png, .svg or .pdf; got {str(out_path)!r}")
+    if names is not None and not [n for n in names if n.strip()]:
+        raise UserError("no activation named: give names (e.g. `actlab approx relu tanh`) or none "
+                        "for the default set")
     chosen = list(names) if names else list(approx.DEFAULT_ACTIVATIONS)
     sizes = _ints(widths, "--widths")
-    with err.progress("fitting", len(chosen)) as tick, user_errors():  # run checks its input first
-        result = approx.run(chosen, _words(target), sizes, seeds, progress=lambda n: tick(f"fitted {n}"))
+    if min(sizes) < 1:
+        raise UserError(f"--widths are hidden-layer sizes >= 1, e.g. 2,8,32,128; got {widths!r}")
+    count("--seeds", seeds, 1)
+    targets = items(target, "--target", "sin,abs")
     if out_path is not None:
-        err.note(f"wrote {plots.save(approx.plot(result), out_path)}")
+        output_file(out_path, "--out", tuple(plots.FORMATS))
+    # the hidden features of the train and test grids, in float64, a few copies in the fit
+    check_memory(max(sizes) * (approx.N_TRAIN + approx.N_TEST) * 8 * 4, f"--widths {max(sizes)}",
+                 "use smaller --widths")
+    with err.progress("fitting", len(chosen)) as tick, user_errors():  # run checks its input first
+        result = approx.run(chosen, targets, sizes, seeds, progress=lambda n: tick(f"fitted {n}"))
+    if out_path is not None:
+        with writing(out_path):
+            saved = plots.save(approx.plot(result), out_path)
+        err.note(f"wrote {saved}")
     if as_json:
         out.json({**result.to_dict(), "rows": result.rows()})
         return
@@ -148,8 +175,13 @@ def report_cmd(
     failed (the page is still written, with the error shown)."""
     from ..report import build as B
 
-    keys = _words(sections) if sections else None
-    with user_errors():  # build checks the names, --sections and --jobs; a failing section is an error box
+    keys = items(sections, "--sections", "catalog,gallery") if sections is not None else None
+    if name is not None and not [n for n in name if n.strip()]:
+        raise UserError("--name is empty: name an activation, e.g. --name mish")
+    count("--jobs", jobs, 1, max_jobs())
+    output_dir(out_dir, "--out")
+    # build checks the names and --sections; a failing section is an error box
+    with user_errors(), writing(out_dir):
         result = B.build(out_dir, quick=quick, names=name or None, keys=keys, jobs=jobs, progress=True)
     summary: dict[str, Any] = {
         "html": str(result.html_path), "json": str(result.json_path), "seconds": round(result.seconds, 1),

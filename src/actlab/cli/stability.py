@@ -15,7 +15,19 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from ._common import JsonOpt, UserError, activation_names, parse_params, user_errors
+from ._common import (
+    JsonOpt,
+    UserError,
+    activation_names,
+    check_memory,
+    count,
+    items,
+    number,
+    output_file,
+    parse_params,
+    user_errors,
+    writing,
+)
 from ._output import err, out
 
 __all__ = ["app", "doctor", "gradflow", "load_model", "meanfield", "selfnorm"]
@@ -23,6 +35,18 @@ __all__ = ["app", "doctor", "gradflow", "load_model", "meanfield", "selfnorm"]
 app = typer.Typer()
 
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Save the figure here (.png or .svg).")]
+
+
+def _plot_path(plot: Path | None) -> None:
+    """``--plot``: the file written is the file named (no suffix added), checked before the work."""
+    if plot is not None:
+        output_file(plot, "--plot", (".png", ".svg", ".pdf"))
+
+
+def _names(activations: list[str] | None, default: list[str]) -> list[str]:
+    if activations is not None and not [a for a in activations if a.strip()]:
+        raise UserError(f"no activation named: give names, e.g. {' '.join(default)}, or none for those")
+    return activation_names(activations, default)
 
 
 def _cell(v: Any) -> str:
@@ -63,6 +87,19 @@ def gradflow(
     the growth factor per layer vs mean-field χ₁; where float16/bfloat16 underflow or overflow."""
     from ..analysis import gradflow as gf
 
+    count("--depth", depth, 2)
+    count("--width", width, 1)
+    count("--batch", batch, 1)
+    number("--sigma", sigma, gt=0)
+    number("--sigma-w2", sigma_w2, gt=0)
+    number("--sigma-b2", sigma_b2, ge=0)
+    _plot_path(plot)
+    if theory and plot is not None:
+        raise UserError("--plot draws the per-layer gradients of a run; --theory prints a table only")
+    w, d, b = (max(width, 512), max(depth, 24), 32) if theory else (width, depth, batch)
+    # float64 weights and their copy in --dtype, gradients; activations and deltas per layer
+    check_memory(3 * 8 * d * w * w + 6 * 8 * d * b * w, f"a {d}-layer MLP of width {w}",
+                 "use a smaller --width, --depth or --batch")
     if theory:
         with user_errors():  # the sizes are the user's
             rows = gf.theory_vs_simulation(width=max(width, 512), depth=max(depth, 24), seed=seed,
@@ -70,13 +107,15 @@ def gradflow(
         _rows(rows, ["activation", "sigma_w2", "sigma_b2", "q_star", "chi1", "chi1_path", "measured",
                      "rel_error"], as_json, title="growth of E‖δ‖² per layer: measured vs mean-field χ₁")
         return
-    names = activation_names(activations, ["sigmoid", "tanh", "relu"])
+    names = _names(activations, ["sigmoid", "tanh", "relu"])
     with user_errors():  # gradflow checks init, dtype, inputs, loss and the kind as it builds the MLP
         results = gf.compare(names, progress=not as_json, depth=depth, width=width, batch=batch,
                              init=init, sigma=sigma, sigma_w2=sigma_w2, sigma_b2=sigma_b2, dtype=dtype,
                              inputs=inputs, loss=loss, seed=seed)
     if plot is not None:
-        for p in gf.plot(results, plot):
+        with writing(plot, option="--plot"):
+            written = gf.plot(results, plot)
+        for p in written:
             err.note(f"wrote {p}")
     if as_json:
         out.json([r.to_dict() for r in results])
@@ -114,7 +153,8 @@ def meanfield(
 
     from ..analysis import meanfield as mf
 
-    names = activation_names(activations, ["tanh", "relu", "selu"])
+    names = _names(activations, ["tanh", "relu", "selu"])
+    _plot_path(plot)
     # the options themselves are checked here (exit 2); per-activation failures, such as "no
     # edge of chaos", stay in the table's note column
     if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
@@ -145,7 +185,9 @@ def meanfield(
     if plot is not None:
         data = mf.phase_diagram([n for n in names if actlab.get_spec(n).kind != "gated"],
                                 progress=not as_json)
-        for p in mf.plot_phase_diagram(data, plot):
+        with writing(plot, option="--plot"):
+            written = mf.plot_phase_diagram(data, plot)
+        for p in written:
             err.note(f"wrote {p}")
     cols = ["activation", "sigma_w2", "sigma_b2", "q_star", "chi1", "c_star", "xi_q", "xi_c", "phase"]
     if moments:
@@ -161,6 +203,7 @@ def load_model(spec: str, input_shape: str | None) -> tuple[Any, Any]:
     """``module:factory`` or ``path/to/file.py:factory``; the factory returns a model or (model, inputs)."""
     import torch
 
+    shape = None if input_shape is None else parse_shape(input_shape)
     target, sep, attr = spec.rpartition(":")
     if not sep or not target or not attr:
         raise UserError(f"--model expects MODULE:FACTORY or FILE.py:FACTORY, got {spec!r}")
@@ -185,19 +228,30 @@ def load_model(spec: str, input_shape: str | None) -> tuple[Any, Any]:
         raise UserError(f"--model: {target} has no attribute {attr!r}")
     made = factory() if callable(factory) else factory
     if isinstance(made, tuple) and len(made) == 2:
+        if shape is not None:
+            raise UserError(f"--model {spec} returns its own inputs; drop --input-shape (or return "
+                            "only the model)")
         net, inputs = made
     else:
-        if input_shape is None:
+        if shape is None:
             raise UserError("--model returned only a model: give --input-shape, e.g. --input-shape 64,32")
-        try:
-            shape = [int(s) for s in input_shape.split(",")]
-        except ValueError:
-            raise UserError(f"--input-shape expects integers like 64,32; got {input_shape!r}") from None
         net, inputs = made, torch.randn(*shape, generator=torch.Generator().manual_seed(0))
     if not isinstance(net, torch.nn.Module):
         raise UserError(f"--model {spec}: the factory must return a torch.nn.Module (or (module, "
                         f"inputs)), got {type(net).__name__}")
     return net, inputs
+
+
+def parse_shape(text: str) -> list[int]:
+    """``--input-shape 64,32`` -> [64, 32]: positive integers whose tensor fits in memory."""
+    try:
+        shape = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise UserError(f"--input-shape expects positive integers like 64,32; got {text!r}") from None
+    if any(n < 1 for n in shape):
+        raise UserError(f"--input-shape expects positive integers like 64,32; got {text!r}")
+    check_memory(4 * 4 * math.prod(shape), f"--input-shape {text}", "use a smaller shape")
+    return shape
 
 
 @app.command()
@@ -216,6 +270,8 @@ def doctor(
 
     if (demo is None) == (model is None):
         raise UserError(f"give exactly one of --demo ({' | '.join(DEMOS)}) or --model MODULE:FACTORY")
+    if demo is not None and input_shape is not None:
+        raise UserError("--input-shape is for --model (a demo brings its own inputs); drop it")
     if demo is not None:
         with user_errors():  # an unknown demo
             net, inputs = demo_model(demo)
@@ -259,12 +315,27 @@ def selfnorm(
     and report trainability and per-layer activation statistics."""
     from ..analysis import selfnorm as sn
 
+    chosen = items(arms, "--arms", "relu+bn,selu")
+    count("--depth", depth, 1)
+    count("--width", width, 1)
+    count("--steps", steps, 1)
+    count("--batch", batch, 1)
+    number("--lr", lr, gt=0)
+    number("--alpha-dropout", alpha_dropout, ge=0, lt=1)
+    count("--seed", seed, 0)
+    _plot_path(plot)
+    n_train = 2048  # selfnorm.run's training set: evaluated whole, layer by layer
+    check_memory(4 * 4 * depth * width * width + 4 * 8 * depth * max(batch, n_train) * width,
+                 f"a {depth}-layer MLP of width {width} (batch {batch})",
+                 "use a smaller --width, --depth or --batch")
     with user_errors():  # selfnorm checks the arms and the optimizer before it trains
-        result = sn.run([a.strip() for a in arms.split(",") if a.strip()], depth=depth, width=width,
+        result = sn.run(chosen, depth=depth, width=width,
                         steps=steps, batch=batch, lr=lr, optimizer=optimizer, alpha_dropout=alpha_dropout,
                         seed=seed, progress=not as_json)
     if plot is not None:
-        for p in sn.plot(result, plot):
+        with writing(plot, option="--plot"):
+            written = sn.plot(result, plot)
+        for p in written:
             err.note(f"wrote {p}")
     if as_json:
         out.json(result.to_dict())
