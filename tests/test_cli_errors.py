@@ -190,6 +190,22 @@ CASES: dict[str, list[tuple[list[str], str]]] = {
         (["bench", "train", "--task", "digits", "--set", "epochs=inf", "--db", "{tmp}/r.sqlite"], "epochs"),
         (["bench", "train", "--task", "depth", "--set", "depth=0", "--db", "{tmp}/r.sqlite"], "depth=0"),
     ],
+    "choices": [
+        (["gradflow", "--dtype", "float8"], "--dtype must be one of"),
+        (["gradflow", "--loss", "nope"], "--loss must be one of"),
+        (["gradflow", "--init", "nope"], "unknown initialisation"),
+        (["gradflow", "--inputs", "nope"], "unknown input distribution"),
+        (["gradflow", "swiglu"], "elementwise"),
+        (["selfnorm", "--optimizer", "nope"], "--optimizer"),
+        (["selfnorm", "--arms", "nope"], "unknown arm"),
+        (["bench", "kernels", "relu", "--device", "tpu"], "--device cpu"),
+        (["bench", "kernels", "relu", "--dtype", "int8"], "int8"),
+        (["bench", "train", "--task", "digits", "--backend", "nope", "--db", "{tmp}/r.sqlite"], "--backend"),
+        (["bench", "train", "--task", "digits", "--set", "nope=1", "--db", "{tmp}/r.sqlite"], "nope"),
+        (["bench", "train", "--profile", "nope"], "unknown profile"),
+        (["report", "--sections", "nope"], "unknown report section"),
+        (["verify", ""], "empty claim"),
+    ],
     "stores": [
         (["bench", "results", "--db", "{garbage}"], "not a SQLite database"),
         (["bench", "results", "--db", "{truncated}"], "damaged"),
@@ -214,16 +230,20 @@ ALL = [(cat, args, want) for cat, rows in CASES.items() for args, want in rows]
 
 def _result(act: str = "relu", seed: int = 0) -> dict:
     return {"task": "digits", "activation": act, "seed": seed, "config_hash": "abc",
-            "config": {"epochs": 1}, "metric_name": "accuracy", "metric": 0.9, "val_loss": 0.3,
-            "status": "done", "epochs": [{"epoch": 0, "step": 0, "train_loss": math.nan}]}
+            "config": {"epochs": 1}, "metric_name": "accuracy", "metric": 0.9 - seed / 100, "val_loss": 0.3,
+            "status": "done", "n_params": 100, "seconds": 1.5, "threads": 1, "host": "h", "pid": 1,
+            "started": 0.0, "finished": 1.0, "versions": {"actlab": "0"},
+            "epochs": [{"epoch": 0, "step": 0, "train_loss": math.nan, "val_loss": 0.5, "metric": 0.5,
+                        "dead_frac": 0.0, "sat_frac": 0.1, "seconds": 0.1}]}
 
 
 @pytest.fixture(scope="module")
 def fixtures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("inputs")
     with Store(d / "good.sqlite") as s:
-        s.record(_result())
-        s.record(_result("tanh"))
+        for seed in range(3):
+            s.record(_result(seed=seed))
+            s.record(_result("tanh", seed))
     (d / "garbage.sqlite").write_bytes(os.urandom(8192))
     full = (d / "good.sqlite").read_bytes()
     (d / "truncated.sqlite").write_bytes(full[: len(full) // 3])
@@ -266,6 +286,18 @@ def test_user_error_exits_2_with_one_line_and_writes_nothing(category, args, wan
         assert not Path(p).exists()
     assert not [p for p in fixtures["db"].parent.iterdir() if p.name.endswith(("-wal", "-shm"))
                 and not p.name.startswith("good")], "a refused store was left with SQLite sidecars"
+
+
+def test_readers_leave_the_store_as_it_was(fixtures, tmp_path, monkeypatch):
+    """bench results and recommend open the store read-only: its bytes do not change."""
+    monkeypatch.chdir(tmp_path)
+    db = fixtures["db"]
+    before = db.read_bytes()
+    res = runner.invoke(app, ["bench", "results", "--db", str(db), "--json"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["recommend", "--db", str(db), "--no-properties", "--json"])
+    assert res.exit_code == 0, res.output
+    assert db.read_bytes() == before and not list(tmp_path.iterdir())
 
 
 def test_counts_per_category():

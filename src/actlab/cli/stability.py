@@ -43,6 +43,12 @@ def _plot_path(plot: Path | None) -> None:
         output_file(plot, "--plot", (".png", ".svg", ".pdf"))
 
 
+def _bar(as_json: bool) -> bool:
+    """The analyses' own progress bars: on a terminal only (a log or a pipe gets no bar, nor the
+    blank line a stopped bar leaves), never with --json."""
+    return not as_json and err.console.is_terminal
+
+
 def _names(activations: list[str] | None, default: list[str]) -> list[str]:
     if activations is not None and not [a for a in activations if a.strip()]:
         raise UserError(f"no activation named: give names, e.g. {' '.join(default)}, or none for those")
@@ -93,6 +99,9 @@ def gradflow(
     number("--sigma", sigma, gt=0)
     number("--sigma-w2", sigma_w2, gt=0)
     number("--sigma-b2", sigma_b2, ge=0)
+    for option, value, choices in (("--dtype", dtype, gf.DTYPES), ("--loss", loss, gf.LOSSES)):
+        if value not in choices:
+            raise UserError(f"{option} must be one of {', '.join(choices)}, got {value!r}")
     _plot_path(plot)
     if theory and plot is not None:
         raise UserError("--plot draws the per-layer gradients of a run; --theory prints a table only")
@@ -103,13 +112,13 @@ def gradflow(
     if theory:
         with user_errors():  # the sizes are the user's
             rows = gf.theory_vs_simulation(width=max(width, 512), depth=max(depth, 24), seed=seed,
-                                           progress=not as_json)
+                                           progress=_bar(as_json))
         _rows(rows, ["activation", "sigma_w2", "sigma_b2", "q_star", "chi1", "chi1_path", "measured",
                      "rel_error"], as_json, title="growth of E‖δ‖² per layer: measured vs mean-field χ₁")
         return
     names = _names(activations, ["sigmoid", "tanh", "relu"])
     with user_errors():  # gradflow checks init, dtype, inputs, loss and the kind as it builds the MLP
-        results = gf.compare(names, progress=not as_json, depth=depth, width=width, batch=batch,
+        results = gf.compare(names, progress=_bar(as_json), depth=depth, width=width, batch=batch,
                              init=init, sigma=sigma, sigma_w2=sigma_w2, sigma_b2=sigma_b2, dtype=dtype,
                              inputs=inputs, loss=loss, seed=seed)
     if plot is not None:
@@ -184,7 +193,7 @@ def meanfield(
         rows.append(row)
     if plot is not None:
         data = mf.phase_diagram([n for n in names if actlab.get_spec(n).kind != "gated"],
-                                progress=not as_json)
+                                progress=_bar(as_json))
         with writing(plot, option="--plot"):
             written = mf.plot_phase_diagram(data, plot)
         for p in written:
@@ -321,6 +330,8 @@ def selfnorm(
     count("--steps", steps, 1)
     count("--batch", batch, 1)
     number("--lr", lr, gt=0)
+    if optimizer not in ("sgd", "adam"):
+        raise UserError(f"--optimizer must be sgd (with momentum 0.9) or adam, got {optimizer!r}")
     number("--alpha-dropout", alpha_dropout, ge=0, lt=1)
     count("--seed", seed, 0)
     _plot_path(plot)
@@ -331,7 +342,7 @@ def selfnorm(
     with user_errors():  # selfnorm checks the arms and the optimizer before it trains
         result = sn.run(chosen, depth=depth, width=width,
                         steps=steps, batch=batch, lr=lr, optimizer=optimizer, alpha_dropout=alpha_dropout,
-                        seed=seed, progress=not as_json)
+                        seed=seed, progress=_bar(as_json))
     if plot is not None:
         with writing(plot, option="--plot"):
             written = sn.plot(result, plot)
