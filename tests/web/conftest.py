@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
-from actlab.web.server import create_app, uvicorn_config
+from actlab.web.server import create_app, isolate_analyses, uvicorn_config
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +25,7 @@ def live_server() -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    isolate_analyses()  # as `actlab serve`: analyses in a worker process, curves never wait
     server = uvicorn.Server(uvicorn_config(create_app(), port=port))  # what `actlab serve` runs
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name="actlab-web-test-server")

@@ -448,14 +448,80 @@ PROPERTY_ROWS = {
 }
 
 
-def _locked(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run one heavy analysis at a time; a request that waits too long gets a 503."""
+# Heavy analyses (SymPy series, quadratures, root finding: seconds of Python holding the GIL) run
+# in one worker process at a lower priority, so that curve requests, which a slider sends many of,
+# never wait behind them. In-process (one at a time, under a lock) where no worker is wanted.
+_pool: Any = None
+_pool_lock = threading.Lock()
+_isolate_analyses = False
+
+
+def _worker_init() -> None:
+    try:
+        os.nice(5)  # the curves first
+    except OSError:
+        pass
+    torch.set_num_threads(1)
+
+
+def _warm() -> bool:
+    """Imports the analysis modules in the worker (its first real job then starts at once)."""
+    return _properties_module() is not None and _meanfield_module() is not None
+
+
+def _analysis_pool() -> Any:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            import atexit
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_worker_init)
+            atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
+        return _pool
+
+
+def isolate_analyses(on: bool = True) -> None:
+    """Run analyses in a worker process (``actlab serve``) or in the server's own (the default)."""
+    global _isolate_analyses
+    _isolate_analyses = on
+    if on:
+        _analysis_pool().submit(_warm)
+
+
+def _run_analysis(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in the worker process, or here one at a time; a long wait is a 503."""
+    if _isolate_analyses:
+        from concurrent.futures import TimeoutError as FutureTimeout
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return _analysis_pool().submit(fn, *args).result(timeout=ANALYSIS_WAIT_S)
+        except FutureTimeout:
+            raise ApiError("the server is busy with other analyses; try again in a moment", 503) from None
+        except BrokenProcessPool:
+            global _pool
+            with _pool_lock:
+                _pool = None  # a new worker next time
+            raise ApiError("the analysis worker stopped; try again", 503) from None
     if not _analysis_lock.acquire(timeout=ANALYSIS_WAIT_S):
         raise ApiError("the server is busy with other analyses; try again in a moment", 503)
     try:
-        return fn(*args, **kwargs)
+        return fn(*args)
     finally:
         _analysis_lock.release()
+
+
+def _measure_properties(name: str, values: dict[str, float]) -> dict[str, Any]:
+    """The measured rows and properties of ``name`` (runs in the analysis worker)."""
+    module = _properties_module()
+    props = module.analyze(name, values, cost=False, taylor=True)
+    row = module.summary_row(props)
+    return {"rows": [{"key": k, "label": label, "value": str(row[k])} for k, label in PROPERTY_ROWS.items()
+                     if k in row],
+            "measured": json_safe(props.as_dict(), inf_as_text=False)}
 
 
 def properties_payload(name: str | None, params: Mapping[str, float]) -> dict[str, Any]:
@@ -469,15 +535,29 @@ def properties_payload(name: str | None, params: Mapping[str, float]) -> dict[st
         out["message"] = "measured properties need actlab.analysis.properties, which is not installed"
         return out
     try:
-        props = _locked(module.analyze, spec.name, values, cost=False, taylor=True)
+        out.update(_run_analysis(_measure_properties, spec.name, values))
     except ValueError as e:  # gated / concatenated: not a function of one variable
         out["message"] = str(e)
-        return out
-    row = module.summary_row(props)
-    out["rows"] = [{"key": k, "label": label, "value": str(row[k])} for k, label in PROPERTY_ROWS.items()
-                   if k in row]
-    out["measured"] = json_safe(props.as_dict(), inf_as_text=False)
     return out
+
+
+def _chi1_curve(name: str, values: dict[str, float], sigma_b2: float, grid: list[float]) -> dict[str, Any]:
+    """chi_1 and q* on the sigma_w^2 grid, and the edge of chaos (runs in the analysis worker)."""
+    module = _meanfield_module()
+    field_of = getattr(module, "_field", None)
+    if field_of is not None:  # chi_1 at q* only: analyse() also solves for c*, ~20x slower
+        fld = field_of(name, values)
+        qs = [fld.q_star(float(s), sigma_b2) for s in grid]
+        chi = [fld.chi1(float(s), q) for s, q in zip(grid, qs)]
+    else:
+        res = [module.analyse(name, float(s), sigma_b2, **values) for s in grid]
+        qs, chi = [r.q_star for r in res], [r.chi1 for r in res]
+    try:
+        critical, reason = module.edge_of_chaos(name, sigma_b2, **values), ""
+    except ValueError as e:
+        critical, reason = None, str(e)
+    return {"q_star": [float(q) for q in qs], "chi1": [float(c) for c in chi],
+            "critical": None if critical is None else float(critical), "reason": reason}
 
 
 def meanfield_payload(name: str | None, params: Mapping[str, float], sigma_b2: float, sw_min: float,
@@ -499,24 +579,8 @@ def meanfield_payload(name: str | None, params: Mapping[str, float], sigma_b2: f
         raise ApiError(f"{spec.name} is gated (a ⊗ {spec.gate}(b)): mean-field theory here covers "
                        f"elementwise activations; look at its gate '{spec.gate}' instead")
     grid = np.linspace(sw_min, sw_max, n)
-
-    def compute() -> dict[str, Any]:
-        field_of = getattr(module, "_field", None)
-        if field_of is not None:  # chi_1 at q* only: analyse() also solves for c*, ~20x slower
-            fld = field_of(spec.name, values)
-            qs = [fld.q_star(float(s), sigma_b2) for s in grid]
-            chi = [fld.chi1(float(s), q) for s, q in zip(grid, qs)]
-        else:
-            res = [module.analyse(spec.name, float(s), sigma_b2, **values) for s in grid]
-            qs, chi = [r.q_star for r in res], [r.chi1 for r in res]
-        try:
-            critical, reason = module.edge_of_chaos(spec.name, sigma_b2, **values), ""
-        except ValueError as e:
-            critical, reason = None, str(e)
-        return {"q_star": qs, "chi1": chi, "critical": critical, "reason": reason}
-
     try:
-        got = _locked(compute)
+        got = _run_analysis(_chi1_curve, spec.name, values, sigma_b2, grid.tolist())
     except ValueError as e:
         raise ApiError(str(e)) from None
     return {
@@ -835,4 +899,5 @@ def serve(host: str = "127.0.0.1", port: int = 8000, log_level: str = "warning",
     import uvicorn
 
     allowed = default_allowed_hosts(host) | {host_of(h) for h in allowed_hosts or ()}
+    isolate_analyses()
     uvicorn.Server(uvicorn_config(create_app(allowed), host=host, port=port, log_level=log_level)).run()
