@@ -9,9 +9,10 @@ const ORDERS = [
   { key: "df", label: "′", dash: "dash", width: 1.8 },
   { key: "d2f", label: "″", dash: "dot", width: 1.8 },
 ];
-// Colour-blind-friendly palette (Okabe & Ito 2008), then Plotly's defaults.
-const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-  "#8c564b", "#7f7f7f", "#bcbd22"];
+// The Okabe–Ito palette (Okabe & Ito 2008), safe for the common colour-vision deficiencies, in
+// an order that keeps the look-alike pairs (blue/sky blue, vermillion/orange) apart; yellow is
+// darkened to read on white. Derivative orders are told apart by dash, never by colour.
+const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000", "#E69F00", "#56B4E9", "#B8A400"];
 const POINTS = 801;
 
 const catalog = { byName: new Map(), alias: new Map(), families: [], features: {} };
@@ -113,37 +114,98 @@ function readHash() {
 }
 
 // ------------------------------------------------------------------------------ activation list
+// Fuzzy search: every word of the query must match the name or an alias (exactly, as a prefix or
+// substring, as a subsequence such as "swsh" in swish, or within one or two typos such as
+// "gleu"), or appear in the family, kind, summary or citation. Best matches first.
+function editDistance(a, b) {  // Damerau–Levenshtein (optimal string alignment)
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+function isSubsequence(word, text) {
+  let i = 0;
+  for (const ch of text) if (ch === word[i]) i++;
+  return i === word.length;
+}
+
+function wordScore(word, s) {
+  let best = 0;
+  const names = [s.name, ...s.aliases].map((n) => n.toLowerCase());
+  names.forEach((name, k) => {
+    const penalty = k ? 4 : 0;  // an alias counts a little less than the name
+    const bare = name.replace(/[_-]/g, "");
+    let score = 0;
+    if (name === word || bare === word) score = 100;
+    else if (name.startsWith(word) || bare.startsWith(word)) score = 85 - (name.length - word.length);
+    else if (name.includes(word)) score = 70 - (name.length - word.length);
+    else if (word.length >= 3 && isSubsequence(word, bare) && word[0] === bare[0]) score = 60 - (bare.length - word.length);
+    else if (word.length >= 3 && isSubsequence(word, bare)) score = 45 - (bare.length - word.length);
+    else if (word.length >= 3) {
+      const d = Math.min(editDistance(word, bare), editDistance(word, bare.slice(0, word.length)) + 1);
+      if (d <= (word.length >= 6 ? 2 : 1)) score = 50 - 10 * d;
+    }
+    best = Math.max(best, score - penalty);
+  });
+  if (!best && word.length >= 2) {
+    const hay = [pretty(s.family), s.family, s.kind, s.summary, s.citation].join(" ").toLowerCase();
+    if (hay.includes(word)) best = 20;
+  }
+  return best;
+}
+
+function searchScore(query, s) {
+  let total = 0;
+  for (const word of query.split(/\s+/).filter(Boolean)) {
+    const score = wordScore(word, s);
+    if (!score) return 0;
+    total += score;
+  }
+  return total;
+}
+
+function pickItem(s) {
+  const id = `pick-${s.name}`;
+  const checked = state.sel.includes(s.name);
+  const input = el("input", { type: "checkbox", id, checked, "data-name": s.name });
+  input.addEventListener("change", () => toggle(s.name, input.checked));
+  const badge = s.kind === "elementwise" ? null : el("span", { class: "badge", text: s.kind });
+  const swatch = checked ? el("span", { class: "swatch", style: `background:${colorOf(s.name)}` }) : null;
+  return el("li", { title: s.summary }, input,
+    el("label", { for: id }, swatch, el("span", { class: "nm", text: s.name }), badge));
+}
+
 function renderList() {
   const query = $("#search").value.trim().toLowerCase();
   const box = $("#list");
   box.replaceChildren();
-  let shown = 0;
-  for (const family of catalog.families) {
-    const items = [...catalog.byName.values()].filter((s) => s.family === family).filter((s) => {
-      if (!query) return true;
-      const hay = [s.name, pretty(s.family), s.summary, s.citation, s.kind, ...s.aliases].join(" ").toLowerCase();
-      return query.split(/\s+/).every((w) => hay.includes(w));
-    });
-    if (!items.length) continue;
-    shown += items.length;
-    const group = el("div", { class: "family" }, el("h3", { text: `${pretty(family)} (${items.length})` }));
-    const ul = el("ul");
-    for (const s of items) {
-      const id = `pick-${s.name}`;
-      const checked = state.sel.includes(s.name);
-      const input = el("input", { type: "checkbox", id, checked, "data-name": s.name });
-      input.addEventListener("change", () => toggle(s.name, input.checked));
-      const badge = s.kind === "elementwise" ? null : el("span", { class: "badge", text: s.kind });
-      const swatch = checked ? el("span", { class: "swatch", style: `background:${colorOf(s.name)}` }) : null;
-      ul.append(el("li", { title: s.summary }, input,
-        el("label", { for: id }, swatch, el("span", { class: "nm", text: s.name }), badge)));
+  const all = [...catalog.byName.values()];
+  if (query) {  // one list, best match first
+    const hits = all.map((s) => [searchScore(query, s), s]).filter(([score]) => score > 0)
+      .sort((a, b) => b[0] - a[0] || a[1].name.localeCompare(b[1].name));
+    if (hits.length) {
+      box.append(el("div", { class: "family" }, el("h3", { text: "best matches" }),
+        el("ul", {}, ...hits.map(([, s]) => pickItem(s)))));
+    } else {
+      box.append(el("p", { class: "empty", text: `No activation matches “${query}”.` }));
     }
-    group.append(ul);
-    box.append(group);
+    $("#list-count").textContent = `${hits.length} of ${catalog.byName.size} activations match`;
+    return;
   }
-  if (!shown) box.append(el("p", { class: "empty", text: `No activation matches “${query}”.` }));
-  $("#list-count").textContent = query ? `${shown} of ${catalog.byName.size} activations match`
-    : `Browse all ${catalog.byName.size} activations`;
+  for (const family of catalog.families) {
+    const items = all.filter((s) => s.family === family);
+    if (!items.length) continue;
+    box.append(el("div", { class: "family" }, el("h3", { text: `${pretty(family)} (${items.length})` }),
+      el("ul", {}, ...items.map(pickItem))));
+  }
+  $("#list-count").textContent = `Browse all ${catalog.byName.size} activations`;
 }
 
 function renderChips() {
@@ -210,6 +272,7 @@ function renderParams() {
 
 function setParam(name, pname, value, ...inputs) {
   linkNotes = [];
+  lastInputAt = performance.now();
   (state.params[name] ||= {})[pname] = value;
   for (const input of inputs) input.removeAttribute("aria-invalid");
   writeHash();
@@ -218,25 +281,73 @@ function setParam(name, pname, value, ...inputs) {
 }
 
 // ------------------------------------------------------------------------------ curves
-const refreshCurvesSoon = debounce(() => refreshCurves(), 40);
+// A curve is fetched once per (activation, parameters, x range): moving one activation's slider
+// fetches that activation's curve only, the others come from this cache, and going back to a
+// value seen before fetches nothing. Slider moves are debounced (a drag that keeps going still
+// redraws every MAX_WAIT ms), and the same curve is never asked for twice at once.
+const CURVE_CACHE_MAX = 400;  // ~25 kB each
+const DEBOUNCE_MS = 50, MAX_WAIT_MS = 180;
+const curveCache = new Map();  // key -> response, in least-recently-used order
+const curveInflight = new Map();  // key -> Promise of the response
+// What the page did, for people and for the browser tests (no timing is asserted from outside):
+// curve requests sent, cache hits, draws, and the time from the last parameter input to the draw
+// that shows it.
+const stats = { curveRequests: 0, cacheHits: 0, draws: 0, latencies: [], phases: [] };
+window.actlabStats = stats;
+let lastInputAt = null;
+let drawnGeneration = 0;
+
+const curveKey = (name) => JSON.stringify([name, paramsOf(name), state.xmin, state.xmax, POINTS]);
+
+function fetchCurve(name) {
+  const key = curveKey(name);
+  if (curveCache.has(key)) {
+    const body = curveCache.get(key);
+    curveCache.delete(key);
+    curveCache.set(key, body);  // most recently used
+    stats.cacheHits++;
+    return Promise.resolve(body);
+  }
+  if (curveInflight.has(key)) return curveInflight.get(key);
+  stats.curveRequests++;
+  const request = api("/api/curve", { name, params: JSON.stringify(paramsOf(name)),
+    xmin: state.xmin, xmax: state.xmax, n: POINTS })
+    .then((body) => {
+      curveCache.set(key, body);
+      while (curveCache.size > CURVE_CACHE_MAX) curveCache.delete(curveCache.keys().next().value);
+      return body;
+    })
+    .finally(() => curveInflight.delete(key));
+  curveInflight.set(key, request);
+  return request;
+}
+
+function debounceWithMaxWait(fn, wait, maxWait) {
+  let timer = null, since = null;
+  return () => {
+    const now = performance.now();
+    if (since === null) since = now;
+    clearTimeout(timer);
+    timer = setTimeout(() => { since = null; fn(); }, Math.max(0, Math.min(wait, since + maxWait - now)));
+  };
+}
+const refreshCurvesSoon = debounceWithMaxWait(() => refreshCurves(), DEBOUNCE_MS, MAX_WAIT_MS);
 
 async function refreshCurves() {
   const gen = ++curveGeneration;
+  const inputAt = lastInputAt;
   const names = [...state.sel];
   if (!names.length) { lastCurves = new Map(); drawCurves(lastCurves); showMessages(linkNotes, []); return; }
   // say "computing…" only when it takes long enough to notice (not on every slider step)
   const busy = setTimeout(() => gen === curveGeneration && setStatus("computing…", "busy"), 300);
-  const results = await Promise.all(names.map(async (name) => {
-    try {
-      const body = await api("/api/curve", { name, params: JSON.stringify(paramsOf(name)),
-        xmin: state.xmin, xmax: state.xmax, n: POINTS });
-      return [name, body, null];
-    } catch (e) {
-      return [name, null, e.message];
-    }
-  }));
+  const asked = performance.now();
+  const results = await Promise.all(names.map((name) => fetchCurve(name).then(
+    (body) => [name, body, null], (e) => [name, null, e.message])));
+  const fetched = performance.now();
   clearTimeout(busy);
-  if (gen !== curveGeneration) return;  // a newer request superseded this one
+  // a newer view already drawn wins; an older one still draws while a drag outruns the server
+  if (gen < drawnGeneration) return;
+  drawnGeneration = gen;
   const curves = new Map(), errors = [];
   for (const [name, body, error] of results) {
     if (body) curves.set(name, body);
@@ -247,6 +358,15 @@ async function refreshCurves() {
   drawCurves(curves);
   const notes = [...curves.values()].map((c) => c.note).filter(Boolean);
   showMessages(linkNotes.concat(errors), notes);
+  const drawn = performance.now();
+  const latency = inputAt === null ? null : drawn - inputAt;
+  if (latency !== null) {
+    stats.latencies.push(Math.round(latency));
+    // where the time went: waiting for the debounce, the server, Plotly
+    stats.phases.push([Math.round(asked - inputAt), Math.round(fetched - asked), Math.round(drawn - fetched)]);
+  }
+  document.dispatchEvent(new CustomEvent("actlab:curves", { detail: { generation: gen, latency,
+    requests: stats.curveRequests, names: [...curves.keys()] } }));
 }
 
 function markInvalid(name) {
@@ -267,20 +387,24 @@ function splitAtKinks(c, key) {
   return { y, dots };
 }
 
+const isNarrow = () => window.innerWidth < 700;
+
 function drawCurves(curves) {
   const traces = [];
   for (const [name, c] of curves) {
+    let first = true;  // one legend entry per activation: colour names it, dash names the order
     for (const o of ORDERS) {
       if (!state.show.has(o.key)) continue;
       const label = c.plotted !== name ? `${name} [${c.plotted}]` : name;
       const { y, dots } = splitAtKinks(c, o.key);
       traces.push({
-        type: "scatter", mode: "lines", x: c.x, y, name: `${label}${o.label}`,
+        type: "scatter", mode: "lines", x: c.x, y, name: label, showlegend: first,
         line: { color: colorOf(name), dash: o.dash, width: o.width },
         legendgroup: name, connectgaps: false,
         meta: { name, order: o.key, params: c.params, plotted: c.plotted },
         hovertemplate: `%{y:.6g}<extra>${label}${o.label}</extra>`,
       });
+      first = false;
       if (dots) {
         traces.push({
           type: "scatter", mode: "markers", x: dots.x, y: dots.y, showlegend: false, legendgroup: name,
@@ -291,12 +415,12 @@ function drawCurves(curves) {
       }
     }
   }
-  const narrow = window.innerWidth < 700;
+  const narrow = isNarrow();
   const layout = {
-    // on phones the legend sits above the plot: one row per derivative order shown
-    margin: { l: 48, r: 12, t: narrow ? 12 + 20 * Math.max(1, state.show.size) : 10, b: 40 },
-    xaxis: { title: { text: "x" }, range: [state.xmin, state.xmax], zeroline: true, zerolinecolor: "#999",
-      gridcolor: "#e6e6e6", hoverformat: ".4g" },
+    // the top margin is the toolbar's own strip: it never covers a curve or the legend
+    margin: { l: 48, r: 12, t: 34, b: 40 },
+    xaxis: { title: { text: narrow ? "" : "x" }, range: [state.xmin, state.xmax], zeroline: true,
+      zerolinecolor: "#999", gridcolor: "#e6e6e6", hoverformat: ".4g" },
     yaxis: { title: { text: "value" }, autorange: true, zeroline: true, zerolinecolor: "#999", gridcolor: "#e6e6e6" },
     hovermode: "x unified",
     legend: legendFor(narrow),
@@ -307,13 +431,14 @@ function drawCurves(curves) {
       showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: 15, color: "#777" } }];
   }
   Plotly.react("curves", traces, layout, plotConfig());
+  stats.draws++;
+  $("#curves").dataset.draws = String(stats.draws);
 }
 
-// On a phone the legend goes above the plot, in rows; on a laptop it sits in the top-left corner.
+// The legend sits outside the plot: to its right on a laptop, below it (in rows) on a phone.
 function legendFor(narrow) {
-  return narrow ? { orientation: "h", x: 0, xanchor: "left", yref: "container", y: 1, yanchor: "top",
-    font: { size: 10.5 } }
-    : { x: 0.01, y: 0.99, bgcolor: "rgba(255,255,255,0.85)" };
+  return narrow ? { orientation: "h", x: 0, xanchor: "left", y: -0.1, yanchor: "top", font: { size: 11 } }
+    : { x: 1.02, xanchor: "left", y: 1, yanchor: "top", font: { size: 12 } };
 }
 
 function plotConfig() {
@@ -335,6 +460,16 @@ function onZoom(ev) {
 }
 
 // ------------------------------------------------------------------------------ properties
+// Analyses take seconds and the server runs them one at a time anyway: the page sends one at a
+// time too. A browser opens at most six connections to a server; were they all waiting on
+// analyses, a slider's curve request would queue behind them.
+let analysisChain = Promise.resolve();
+function analysis(path, params) {
+  const run = analysisChain.then(() => api(path, params));
+  analysisChain = run.catch(() => null);
+  return run;
+}
+
 const refreshAnalysesSoon = debounce(() => { refreshProps(); refreshMeanfield(); }, 450);
 
 async function refreshProps() {
@@ -348,7 +483,7 @@ async function refreshProps() {
   for (const name of missing) {
     const key = keyOf(name);
     try {
-      cache.props.set(key, await api("/api/properties", { name, params: JSON.stringify(paramsOf(name)) }));
+      cache.props.set(key, await analysis("/api/properties", { name, params: JSON.stringify(paramsOf(name)) }));
     } catch (e) {
       cache.props.set(key, { error: e.message });
     }
@@ -360,39 +495,66 @@ async function refreshProps() {
 // SymPy prints series as Python (x**2/8): show x^2/8 and a centred dot instead.
 const readable = (text) => text.replace(/\*\*/g, "^").replace(/\*/g, "·");
 
-function renderProps(names, keyOf) {
-  const table = $("#props");
-  const got = names.map((n) => cache.props.get(keyOf(n)));
-  const head = el("tr", {}, el("th", { scope: "col", text: "" }),
-    ...names.map((n) => el("th", { scope: "col" }, el("span", { class: "swatch", style: `background:${colorOf(n)}` }), n)));
-  const rows = [];
-  const row = (label, cells, cls) => rows.push(el("tr", cls ? { class: cls } : {},
-    el("th", { scope: "row", text: label }), ...cells.map((c) => el("td", {}, c))));
+// The formula as typeset math: SVG drawn by the server from the spec's LaTeX (no math library
+// in the page, nothing from a CDN); the LaTeX stays available as its alt text and tooltip.
+const formulaImg = (n) => el("img", { class: "formula", src: `/api/formula?name=${encodeURIComponent(n)}`,
+  alt: catalog.byName.get(n).formula, title: catalog.byName.get(n).formula, loading: "lazy", decoding: "async" });
+
+// One column per activation on a laptop; on a phone one small two-column table per activation,
+// stacked, so nothing scrolls sideways.
+const phoneTable = window.matchMedia("(max-width: 600px)");
+
+function propRows(names, got) {
+  const rows = [];  // [label, cells, class]
   const spec = (n) => catalog.byName.get(n);
-  row("summary", names.map((n) => spec(n).summary));
-  row("formula", names.map((n) => el("code", { class: "tex", text: spec(n).formula, title: "LaTeX" })));
-  row("family · kind", names.map((n) => `${pretty(spec(n).family)} · ${spec(n).kind}`));
-  row("parameters", names.map((n) => Object.entries(paramsOf(n)).map(([k, v]) => `${k} = ${fmt(v)}`).join(", ") || "—"));
-  row("kinks (spec)", names.map((n, i) => {
+  rows.push(["summary", names.map((n) => spec(n).summary)]);
+  rows.push(["formula", names.map(formulaImg)]);
+  rows.push(["family · kind", names.map((n) => `${pretty(spec(n).family)} · ${spec(n).kind}`)]);
+  rows.push(["parameters", names.map((n) => Object.entries(paramsOf(n)).map(([k, v]) => `${k} = ${fmt(v)}`).join(", ") || "—")]);
+  rows.push(["kinks (spec)", names.map((n, i) => {
     const facts = got[i] && got[i].spec ? got[i].spec : spec(n);
     return facts.kinks.length ? facts.kinks.map(fmt).join(", ") : "—";
-  }));
-  row("citation", names.map((n) => spec(n).citation), "cite");
+  })]);
+  rows.push(["citation", names.map((n) => spec(n).citation), "cite"]);
   const labels = [];
   for (const g of got) for (const r of (g && g.rows) || []) if (!labels.includes(r.label)) labels.push(r.label);
   if (labels.length || got.some((g) => !g || g.message || g.error)) {
-    rows.push(el("tr", { class: "section" }, el("th", { colspan: names.length + 1, text: "measured" })));
+    rows.push(["measured", null, "section"]);
     if (got.some((g) => !g || g.error || g.message)) {
-      row("status", got.map((g) => (!g ? "measuring…" : g.error || g.message || "measured")), "status-row");
+      rows.push(["status", got.map((g) => (!g ? "measuring…" : g.error || g.message || "measured")), "status-row"]);
     }
     for (const label of labels) {
-      row(label, got.map((g) => {
+      rows.push([label, got.map((g) => {
         const r = g && g.rows ? g.rows.find((x) => x.label === label) : null;
         return r ? readable(r.value) : g ? "—" : "…";
-      }));
+      })]);
     }
   }
-  table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
+  return rows;
+}
+
+function renderProps(names, keyOf) {
+  const table = $("#props");
+  const got = names.map((n) => cache.props.get(keyOf(n)));
+  const rows = propRows(names, got);
+  const swatch = (n) => el("span", { class: "swatch", style: `background:${colorOf(n)}` });
+  if (phoneTable.matches) {
+    table.className = "props stacked";
+    const bodies = names.map((n, i) => el("tbody", {},
+      el("tr", { class: "act" }, el("th", { scope: "colgroup", colspan: 2 }, swatch(n), n)),
+      ...rows.map(([label, cells, cls]) => (cells === null
+        ? el("tr", { class: cls }, el("th", { colspan: 2, text: label }))
+        : el("tr", cls ? { class: cls } : {}, el("th", { scope: "row", text: label }), el("td", {}, cells[i]))))));
+    table.replaceChildren(...bodies);
+    return;
+  }
+  table.className = "props";
+  const head = el("tr", {}, el("th", { scope: "col", text: "" }),
+    ...names.map((n) => el("th", { scope: "col" }, swatch(n), n)));
+  const trs = rows.map(([label, cells, cls]) => (cells === null
+    ? el("tr", { class: cls }, el("th", { colspan: names.length + 1, text: label }))
+    : el("tr", cls ? { class: cls } : {}, el("th", { scope: "row", text: label }), ...cells.map((c) => el("td", {}, c)))));
+  table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...trs));
 }
 
 // ------------------------------------------------------------------------------ mean field
@@ -403,7 +565,7 @@ async function refreshMeanfield() {
   await Promise.all(names.filter((n) => !cache.meanfield.has(keyOf(n))).map(async (name) => {
     const key = keyOf(name);
     try {
-      cache.meanfield.set(key, await api("/api/meanfield", { name, params: JSON.stringify(paramsOf(name)),
+      cache.meanfield.set(key, await analysis("/api/meanfield", { name, params: JSON.stringify(paramsOf(name)),
         sigma_b2: state.sb2, sw_min: Math.min(0.05, state.swmax / 10), sw_max: state.swmax, n: 120 }));
     } catch (e) {
       cache.meanfield.set(key, { error: e.message });
@@ -446,7 +608,7 @@ async function refreshMeanfield() {
   const clip = top > 4;
   const narrow = window.innerWidth < 700;
   const layout = {
-    margin: { l: 48, r: 12, t: narrow ? 36 : 10, b: 40 },
+    margin: { l: 48, r: 12, t: 34, b: 40 },
     xaxis: { title: { text: "σ<sub>w</sub>² (weight variance × fan-in)" }, range: [0, state.swmax], gridcolor: "#e6e6e6" },
     yaxis: { title: { text: "χ₁" }, gridcolor: "#e6e6e6", ...(clip ? { range: [0, 4] } : { rangemode: "tozero" }) },
     shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: 1, y1: 1, line: { color: "#444", dash: "dash", width: 1 } }],
@@ -548,6 +710,12 @@ function wire() {
     }
   });
   window.addEventListener("hashchange", restoreFromUrl);
+  phoneTable.addEventListener("change", () => refreshProps());
+  // the legend moves below the plot on a phone: redraw from the cache when crossing that width
+  let wasNarrow = isNarrow();
+  window.addEventListener("resize", debounce(() => {
+    if (isNarrow() !== wasNarrow) { wasNarrow = isNarrow(); drawCurves(lastCurves); refreshMeanfield(); }
+  }, 150));
   // phones: start with the long list folded once something is selected
   if (window.innerWidth < 700 && state.sel.length) $("#list-box").open = false;
 }
