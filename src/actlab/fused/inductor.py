@@ -28,7 +28,7 @@ import torch
 
 from .routes import torch_version
 
-__all__ = ["TESTED", "accurate_codegen", "compile_fn", "compile_kernel"]
+__all__ = ["TESTED", "accurate_codegen", "compile_fn", "compile_kernel", "compile_many"]
 
 TESTED = ("2.13",)  # torch versions whose inductor internals this module was written against
 
@@ -46,26 +46,47 @@ def compile_kernel(fn: Callable[..., torch.Tensor], example: tuple[torch.Tensor,
         compiled = compile_fn(fn, name)
         compiled(*example)
         return compiled
-    from torch._guards import TracingContext, tracing
-    from torch._inductor.compile_fx import compile_fx_inner
-    from torch._inductor.decomposition import select_decomp_table
-    from torch.fx.experimental.proxy_tensor import make_fx
 
     def as_tuple(*args: torch.Tensor) -> tuple[torch.Tensor]:
         return (fn(*args),)  # inductor compiles graphs that return a tuple
 
-    with accurate_codegen():
-        gm = make_fx(as_tuple, tracing_mode="symbolic", decomposition_table=select_decomp_table())(*example)
-        fakes = [n.meta["val"] for n in gm.graph.nodes if n.op == "placeholder"]
-        fake_mode = fakes[0].fake_mode
-        with tracing(TracingContext(fake_mode)), fake_mode, _salted():
-            graph = compile_fx_inner(gm, fakes)
+    graph = _compile_graph(as_tuple, example)
 
     def call(*args: torch.Tensor) -> torch.Tensor:
         return graph(list(args))[0]
 
     call.__name__ = call.__qualname__ = name
     return call
+
+
+def compile_many(fn: Callable[..., tuple[torch.Tensor, ...]], example: tuple[torch.Tensor, ...],
+                 name: str) -> Callable[..., tuple[torch.Tensor, ...]]:
+    """Like :func:`compile_kernel` for an ``fn`` that returns a tuple: one compilation of many
+    independent kernels (each input its own symbolic size, so each output its own loop, the
+    code its own kernel would have). Checking a whole catalog costs one C++ compile, not 60."""
+    if not _direct_ok(example):
+        return compile_fn(fn, name)
+    graph = _compile_graph(fn, example)
+
+    def call(*args: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return tuple(graph(list(args)))
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def _compile_graph(fn: Callable[..., tuple[torch.Tensor, ...]], example: tuple[torch.Tensor, ...]) -> Any:
+    from torch._guards import TracingContext, tracing
+    from torch._inductor.compile_fx import compile_fx_inner
+    from torch._inductor.decomposition import select_decomp_table
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    with accurate_codegen():
+        gm = make_fx(fn, tracing_mode="symbolic", decomposition_table=select_decomp_table())(*example)
+        fakes = [n.meta["val"] for n in gm.graph.nodes if n.op == "placeholder"]
+        fake_mode = fakes[0].fake_mode
+        with tracing(TracingContext(fake_mode)), fake_mode, _salted():
+            return compile_fx_inner(gm, fakes)
 
 
 def compile_fn(fn: Callable[..., Any], name: str, fullgraph: bool = True,

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
 from ..spec import ActivationSpec, compute_dtype
-from .inductor import compile_kernel
+from .inductor import compile_kernel, compile_many
 
-__all__ = ["MAX_KERNELS", "clear", "compiled", "get", "param_tensors"]
+__all__ = ["MAX_KERNELS", "batch", "clear", "compiled", "get", "param_tensors"]
 
 log = logging.getLogger("actlab.fused")
 
@@ -113,6 +113,36 @@ def _build(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: tor
         return fn(spec, cdt, params, *xs)
 
     return compile_kernel(kernel_fn, (*example, *example_params), name)
+
+
+def batch(specs: Sequence[ActivationSpec], direction: str, dtype: torch.dtype,
+          device: torch.device) -> Callable[..., list[torch.Tensor]]:
+    """The ``direction`` kernels ("forward" or "backward") of many activations, compiled at
+    once (:func:`~.inductor.compile_many`): ``call(inputs)`` with one tuple per spec, ``(x,)``
+    or ``(x, g)``, returns one output per spec, computed at the spec's default parameters.
+    For checking a whole catalog's kernels; calls are served by :func:`get`."""
+    one = _forward if direction == "forward" else _backward
+    n_in = 1 if direction == "forward" else 2
+    cdt = compute_dtype(dtype)
+    params = [param_tensors(tuple(s.defaults.values()), dtype, device) for s in specs]
+
+    def fn(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out, i = [], 0
+        for s, ps in zip(specs, params):
+            xs, i = tensors[i:i + n_in], i + n_in
+            out.append(one(s, cdt, dict(zip(s.param_names, tensors[i:i + len(ps)])), *xs))
+            i += len(ps)
+        return tuple(out)
+
+    example = []
+    for i, ps in enumerate(params):  # distinct sizes: equal example sizes would share one symbol
+        example += [torch.rand(8 + i, dtype=dtype, device=device) for _ in range(n_in)] + ps
+    compiled = compile_many(fn, tuple(example), f"batch_{direction}")
+
+    def call(inputs: Sequence[tuple[torch.Tensor, ...]]) -> list[torch.Tensor]:
+        return list(compiled(*(t for xs, ps in zip(inputs, params) for t in (*xs, *ps))))
+
+    return call
 
 
 def _forward(spec: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Tensor) -> torch.Tensor:

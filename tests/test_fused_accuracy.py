@@ -1,0 +1,83 @@
+"""Every routed compiled kernel against the oracle, in every dtype, on the accuracy grids.
+
+The routes (``routes.json``) send activations to compiled kernels at sizes above the accuracy
+grids, so tests/test_accuracy.py never sees those kernels. Here they are forced: per direction
+and dtype one compilation of every routed kernel (:func:`actlab.fused.kernels.batch`), f from
+the forward kernels and f' from the backward kernels (incoming gradient 1), each held to the
+same ULP bounds as the eager path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import actlab
+from actlab.fused import kernels, routes
+from actlab.numerics import accuracy, reference
+
+CPU = torch.device("cpu")
+
+
+def _routed(direction: str) -> list[str]:
+    """Every activation some table (any ISA) sends to a compiled ``direction`` kernel."""
+    names = set()
+    for t in routes._data()["tables"]:
+        for name, (small, forward, backward, *_) in t["routes"].items():
+            if (direction == "forward" and "fused" in (small, forward)) or (
+                    direction == "backward" and backward == "fused"):
+                names.add(name)
+    return sorted(names)
+
+
+def _cases(spec, dtype_name: str, quantity: str):
+    for _, q, xs, key, dkey in accuracy.plan(spec, (dtype_name,), "full"):
+        if q == quantity:
+            if q != "f":  # a derivative exactly at a kink is a convention, tested on its own
+                xs = xs[~np.isin(xs, np.array(spec.kinks(**spec.defaults), dtype=np.float64))]
+            return xs, key, dkey
+    return None
+
+
+@pytest.mark.parametrize("dtype_name", list(accuracy.DTYPES))
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_every_routed_kernel_is_within_the_ulp_bounds(direction, dtype_name):
+    dtype = accuracy.DTYPES[dtype_name]
+    quantity = "f" if direction == "forward" else "df"
+    specs, cases, inputs = [], [], []
+    for name in _routed(direction):
+        spec = actlab.get_spec(name)
+        case = _cases(spec, dtype_name, quantity)
+        if case is None:
+            continue
+        x = torch.tensor(case[0], dtype=torch.float64).to(dtype)
+        if direction == "forward":
+            inputs.append((x,))
+        else:  # the Function saves y = f(x) for an f' written in terms of it (ReLU)
+            saved = actlab.functional.apply(spec, x) if spec.derivative_from_output else x
+            inputs.append((saved.detach(), torch.ones_like(x)))
+        specs.append(spec)
+        cases.append(case)
+    assert specs, "no routed kernels"
+    outputs = kernels.batch(specs, direction, dtype, CPU)(inputs)
+    failures = []
+    for spec, (xs, key, dkey), out in zip(specs, cases, outputs):
+        ref = reference.evaluate(spec.name, key, xs, spec.defaults)
+        dref = reference.evaluate(spec.name, dkey, xs, spec.defaults)
+        s = accuracy.score(xs, out.to(torch.float64).numpy(), ref, dref, dtype)
+        bound, _ = accuracy.bound_for(spec, quantity, dtype_name)
+        if s.bad or (bound is not None and s.max_ulp > bound):
+            failures.append(f"{spec.name}: {s.max_ulp:.3g} ULP at x={s.at:.6g} (bound {bound}), "
+                            f"non-finite at {s.bad_at[:3]}")
+    assert not failures, f"{direction} {dtype_name}:\n" + "\n".join(failures)
+
+
+def test_a_batch_kernel_computes_what_the_single_kernel_does():
+    specs = [actlab.get_spec(n) for n in ("mish", "elu")]
+    x = torch.linspace(-30, 30, 5001)
+    outs = kernels.batch(specs, "forward", torch.float32, CPU)([(x,), (x,)])
+    for spec, out in zip(specs, outs):
+        single = kernels.get(spec, "forward", torch.float32, CPU)
+        params = kernels.param_tensors(tuple(spec.defaults.values()), x.dtype, CPU)
+        assert torch.equal(out, single(x, *params))
