@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from . import registry
 from .autograd import compute_dtype
-from .functional import _as_tensor, apply
-from .spec import ActivationSpec, Spec, check_input
+from .functional import apply
+from .spec import ActivationSpec, Spec, as_tensor, check_input
 
 
 class Activation:
@@ -25,7 +26,7 @@ class Activation:
         self.spec = spec
         self.params = spec.resolve(params)
         # f' and f'' of a composite activation are its elementwise base's
-        self._pointwise_spec: ActivationSpec = spec if isinstance(spec, ActivationSpec) else spec.base
+        self._pointwise_spec: ActivationSpec = spec if isinstance(spec, ActivationSpec) else _base(spec)
 
     @property
     def name(self) -> str:
@@ -41,8 +42,8 @@ class Activation:
     def forward(self, x: Any, **kwargs: Any) -> Any:
         return apply(self.spec, x, self.params, **kwargs)
 
-    def _pointwise(self, x: Any, fn: Any) -> Any:
-        t, was_numpy = _as_tensor(self.spec.name, x)
+    def _pointwise(self, x: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+        t, was_numpy = as_tensor(self.spec.name, x)
         check_input(self.spec.name, t)
         dtype = compute_dtype(t.dtype)
         out = fn(t.detach().to(dtype)).to(t.dtype)
@@ -73,6 +74,14 @@ class Activation:
             return torch.zeros_like(t) if g is None else g.detach()
 
         return self._pointwise(x, autograd_of_derivative)
+
+
+def _base(spec: Spec) -> ActivationSpec:
+    from .composite import CompositeSpec
+
+    if not isinstance(spec, CompositeSpec):
+        raise TypeError(f"{spec.name}: not an activation spec ({type(spec).__name__})")
+    return spec.base
 
 
 def get(name: str, **params: Any) -> Activation:

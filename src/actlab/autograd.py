@@ -75,7 +75,7 @@ def input_grad(spec: ActivationSpec, saved: torch.Tensor, grad: torch.Tensor,
     if grad_x is not None:
         return grad_x
     dtype = compute_dtype(saved.dtype)
-    derivative = spec.derivative_from_output if from_output else spec.derivative
+    derivative = (spec.derivative_from_output or spec.derivative) if from_output else spec.derivative
     return (grad.to(dtype) * derivative(saved.to(dtype), **cast_params(spec, values, dtype))).to(saved.dtype)
 
 
@@ -107,7 +107,7 @@ def _join(ctx: Any, tensors: tuple[torch.Tensor, ...]) -> tuple[Any, ...]:
 def _spec(name: str) -> ActivationSpec:
     # The Functions close over the spec's NAME: dynamo can wrap a str constant, not a spec held in
     # a closure cell (it has no source to guard on); the registry dict is a global it can.
-    return registry._SPECS[name]
+    return registry._SPECS[name]  # type: ignore[return-value]  # an elementwise name
 
 
 def _save(ctx: Any, spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...], output: torch.Tensor,
@@ -135,8 +135,8 @@ def _jvp(spec: ActivationSpec, ctx: Any, x_t: torch.Tensor | None, *value_ts: An
     # x' f'(x) + Σ θ' ∂f/∂θ(x), each θ' broadcasting over x as θ does
     saved, *tensors = ctx.saved_tensors  # y only for from_output, which has no tensor θ
     values = _join(ctx, tuple(tensors))
-    if ctx.returned_view:  # f returned x itself for every x: f is the identity, f' = 1, and
-        return x_t.view_as(x_t)  # forward mode wants a view when the forward returned one
+    if ctx.returned_view and x_t is not None:  # f returned x itself: f is the identity, f' = 1,
+        return x_t.view_as(x_t)  # and forward mode wants a view when the forward returned one
     out = input_grad(spec, saved, torch.zeros_like(saved) if x_t is None else x_t, values, ctx.from_output)
     dtype = compute_dtype(saved.dtype)
     params = cast_params(spec, values, dtype)
@@ -196,7 +196,7 @@ def _transform_function(spec_name: str, forward_mode: bool) -> type[torch.autogr
         def jvp(ctx: Any, x_t: torch.Tensor | None, *value_ts: Any) -> torch.Tensor:
             return _jvp(_spec(spec_name), ctx, x_t, *value_ts)
 
-        Fn.jvp = staticmethod(jvp)  # type: ignore[attr-defined]
+        setattr(Fn, "jvp", staticmethod(jvp))  # noqa: B010 - only the forward-mode twin has one
 
     suffix = "transform_function" if forward_mode else "compiled_function"
     Fn.__name__ = Fn.__qualname__ = f"{spec_name}_{suffix}"

@@ -113,6 +113,12 @@ def is_composite(spec: Spec) -> bool:
 _GATED: dict[str, type[torch.autograd.Function]] = {}
 
 
+def _elementwise(name: str) -> ActivationSpec:
+    # by name from the registry dict (a global dynamo can guard on); the gate is elementwise and
+    # fused.gated_* want the gated spec only for its name
+    return registry._SPECS[name]  # type: ignore[return-value]
+
+
 def _gated_function(spec_name: str, gate_name: str) -> type[torch.autograd.Function]:
     """``a ⊗ g(b)`` where ``x = [a, b]`` along ``dim``; saves only ``x``. It closes over names,
     not specs: dynamo can wrap a str constant, not a spec held in a closure cell."""
@@ -120,7 +126,7 @@ def _gated_function(spec_name: str, gate_name: str) -> type[torch.autograd.Funct
     class Gated(torch.autograd.Function):
         @staticmethod
         def forward(ctx: Any, x: torch.Tensor, dim: int, *values: Any) -> torch.Tensor:
-            spec, gate = registry._SPECS[spec_name], registry._SPECS[gate_name]
+            spec, gate = _elementwise(spec_name), _elementwise(gate_name)
             ctx.dim, ctx.values = dim, tuple(values)
             ctx.save_for_backward(x)
             y = fused.gated_forward(spec, gate, x, dim, values)
@@ -132,7 +138,7 @@ def _gated_function(spec_name: str, gate_name: str) -> type[torch.autograd.Funct
 
         @staticmethod
         def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-            spec, gate = registry._SPECS[spec_name], registry._SPECS[gate_name]
+            spec, gate = _elementwise(spec_name), _elementwise(gate_name)
             (x,) = ctx.saved_tensors
             nones = tuple(None for _ in ctx.values)
             grad_x = fused.gated_backward(spec, gate, x, grad, ctx.dim, ctx.values)

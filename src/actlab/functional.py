@@ -10,27 +10,12 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-import numpy as np
 import torch
 
 from . import registry
 from .autograd import apply_elementwise
 from .composite import CompositeSpec, RandomizedSpec
-from .spec import ActivationSpec, Spec, check_input
-
-
-def _as_tensor(name: str, x: Any) -> tuple[torch.Tensor, bool]:
-    if isinstance(x, torch.Tensor):
-        return x, False
-    if isinstance(x, np.ndarray) or np.isscalar(x):
-        arr = np.asarray(x)
-        if arr.dtype.kind != "f":
-            raise TypeError(
-                f"{name}: input has NumPy dtype {arr.dtype}; activations take float arrays "
-                f"(float64, float32, float16). Convert it first, e.g. x.astype(np.float32)."
-            )
-        return torch.from_numpy(np.ascontiguousarray(arr)), True
-    raise TypeError(f"{name}: expected a torch.Tensor or a NumPy array, got {type(x).__name__}")
+from .spec import ActivationSpec, Spec, as_tensor, check_input
 
 
 def apply(
@@ -43,7 +28,7 @@ def apply(
 ) -> Any:
     """Evaluate ``spec`` at ``x`` with ``params`` (defaults filled in, domains checked)."""
     spec = registry.get_spec(spec)
-    t, was_numpy = _as_tensor(spec.name, x)
+    t, was_numpy = as_tensor(spec.name, x)
     check_input(spec.name, t)
     values = spec.resolve(params or {})
     for name, v in values.items():

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from . import registry
-from .spec import ActivationSpec
+from .spec import Spec
 
 SCHEMES = ("xavier", "he", "lecun", "orthogonal", "normal", "critical")
 WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -105,7 +105,7 @@ def critical_sigma2(activation: Any, sigma_b2: float = 0.0) -> tuple[float, str]
         return meanfield.variance_preserving(spec.name, sigma_b2, **params), "variance preserving"
 
 
-def _spec_params(activation: Any) -> tuple[ActivationSpec, dict[str, float]]:
+def _spec_params(activation: Any) -> tuple[Spec, dict[str, Any]]:
     if isinstance(activation, nn.Module):
         found = activation_of(activation)
         if found is None:
@@ -120,14 +120,14 @@ def _spec_params(activation: Any) -> tuple[ActivationSpec, dict[str, float]]:
 def _squashed(name: str) -> str | None:
     """The catalog name whose name or alias equals ``name`` ignoring case and underscores:
     "LeakyReLU" -> leaky_relu, "LogSigmoid" -> log_sigmoid, "Hardswish" -> hard_swish."""
-    table = {}
+    table: dict[str, str] = {}
     for spec in registry.specs():
         for alias in (spec.name, *spec.aliases):
             table.setdefault(alias.replace("_", "").lower(), spec.name)
     return table.get(re.sub(r"[_\s-]", "", name).lower())
 
 
-def activation_of(module: nn.Module) -> tuple[ActivationSpec, dict[str, float]] | None:
+def activation_of(module: nn.Module) -> tuple[Spec, dict[str, Any]] | None:
     """The catalog spec and parameter values of an activation module, or ``None``.
 
     actlab modules carry ``.spec``; learned parameters are read at their current value (the
@@ -136,7 +136,7 @@ def activation_of(module: nn.Module) -> tuple[ActivationSpec, dict[str, float]] 
     spec parameter (``negative_slope``, ``alpha``, ``beta``; PReLU's ``weight`` -> ``slope``).
     """
     spec = getattr(module, "spec", None)
-    if isinstance(spec, ActivationSpec):
+    if isinstance(spec, Spec):
         params = dict(getattr(module, "fixed", {}))
         for name in getattr(module, "learned", ()):
             params[name] = float(getattr(module, name).detach().float().mean())
@@ -212,7 +212,7 @@ def following_activations(model: nn.Module) -> list[tuple[str, nn.Module, str | 
     pass ``activation=`` to :func:`critical_` for them.
     """
     layers = _ordered_layers(model)
-    result = []
+    result: list[tuple[str, nn.Module, str | None, nn.Module | None]] = []
     for i, (name, m) in enumerate(layers):
         if not isinstance(m, WEIGHT_LAYERS):
             continue
@@ -233,8 +233,10 @@ def initialize_(model: nn.Module, scheme: str, *, sigma: float | None = None, si
     """
     key = _scheme(scheme)
     rows = []
-    cache: dict[tuple, tuple[float, str]] = {}
+    cache: dict[tuple | None, tuple[float, str]] = {}
     for name, layer, act_name, act in following_activations(model):
+        weight: torch.Tensor = layer.weight  # type: ignore[assignment]  # a Linear/Conv's
+        bias: torch.Tensor | None = layer.bias  # type: ignore[assignment]
         follower = activation if activation is not None else act
         how = key
         if key == "critical":
@@ -242,16 +244,16 @@ def initialize_(model: nn.Module, scheme: str, *, sigma: float | None = None, si
             if spec_key not in cache:
                 cache[spec_key] = critical_sigma2(follower, sigma_b2)
             sw2, how = cache[spec_key]
-            init_weight_(layer.weight, "normal", sigma=math.sqrt(sw2 / fans(layer.weight)[0]),
+            init_weight_(weight, "normal", sigma=math.sqrt(sw2 / fans(weight)[0]),
                          generator=generator)
         else:
-            sw2 = init_weight_(layer.weight, key, sigma=sigma, sigma_b2=sigma_b2, generator=generator)
-        if layer.bias is not None:
+            sw2 = init_weight_(weight, key, sigma=sigma, sigma_b2=sigma_b2, generator=generator)
+        if bias is not None:
             with torch.no_grad():
-                b = torch.randn(layer.bias.shape, dtype=torch.float64, generator=generator)
-                layer.bias.copy_((b * math.sqrt(sigma_b2)).to(layer.bias.device))
+                b = torch.randn(bias.shape, dtype=torch.float64, generator=generator)
+                bias.copy_((b * math.sqrt(sigma_b2)).to(bias.device))
         label = None if follower is None else _spec_params(follower)[0].name
-        rows.append({"layer": name, "shape": list(layer.weight.shape), "activation": label,
+        rows.append({"layer": name, "shape": list(weight.shape), "activation": label,
                      "module": act_name, "sigma_w2": sw2, "sigma_b2": sigma_b2, "how": how})
     return rows
 

@@ -23,8 +23,8 @@ from torch import nn
 from . import registry
 from .compat import BY_SPEC, LIBRARY_NAMES, REFUSED_NAMES, TORCH_SIGNATURES, TorchSignature
 from .composite import is_composite
-from .functional import _as_tensor, dispatch
-from .spec import Spec, check_input
+from .functional import dispatch
+from .spec import Spec, as_tensor, check_input
 
 # Canonical spellings of the acronyms in activation names, for class names (PyTorch style).
 _WORDS = {
@@ -133,7 +133,7 @@ class Activation(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor):  # a NumPy array: computed as a tensor, returned as NumPy
-            t, _ = _as_tensor(self.spec.name, x)
+            t, _ = as_tensor(self.spec.name, x)
             return self.forward(t).detach().numpy()
         check_input(self.spec.name, x)
         values = tuple(self._value(n, x) for n in self.spec.param_names)

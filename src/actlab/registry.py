@@ -64,7 +64,10 @@ def get_spec(name: str) -> Spec:
         return name
     if not isinstance(name, str):
         raise TypeError(f"activation name must be a string, got {type(name).__name__}")
-    canonical = _ALIASES.get(_key(name)) or (_catalog() and _ALIASES.get(_key(name)))
+    canonical = _ALIASES.get(_key(name))
+    if canonical is None:  # the catalog may not be imported yet
+        _catalog()
+        canonical = _ALIASES.get(_key(name))
     if canonical is None:
         hint = suggestions(name)
         did_you_mean = f" Did you mean: {', '.join(hint)}?" if hint else ""

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 import torch
 
 Kind = Literal["elementwise", "gated", "concatenated", "stochastic"]
@@ -253,6 +254,21 @@ def check_relations(spec: Spec, values: Mapping[str, Any]) -> None:
         if not r.holds(**values):
             got = ", ".join(f"{n}={values[n]:g}" for n in spec.param_names)
             raise ValueError(f"{spec.name}: needs {r.text}, got {got}; {r.fix}")
+
+
+def as_tensor(name: str, x: Any) -> tuple[torch.Tensor, bool]:
+    """``x`` as a tensor, and whether it was a NumPy array (float arrays only)."""
+    if isinstance(x, torch.Tensor):
+        return x, False
+    if isinstance(x, np.ndarray) or np.isscalar(x):
+        arr = np.asarray(x)
+        if arr.dtype.kind != "f":
+            raise TypeError(
+                f"{name}: input has NumPy dtype {arr.dtype}; activations take float arrays "
+                f"(float64, float32, float16). Convert it first, e.g. x.astype(np.float32)."
+            )
+        return torch.from_numpy(np.ascontiguousarray(arr)), True
+    raise TypeError(f"{name}: expected a torch.Tensor or a NumPy array, got {type(x).__name__}")
 
 
 def check_input(activation: str, x: torch.Tensor) -> None:

@@ -207,7 +207,7 @@ def _specs_in(what: Any) -> list[Spec]:
     if what is None:
         return [s for s in registry.specs() if s.kind in ("elementwise", "gated")]
     if isinstance(what, torch.nn.Module):
-        found = [m.spec for m in what.modules() if isinstance(getattr(m, "spec", None), Spec)]
+        found = [s for m in what.modules() if isinstance(s := getattr(m, "spec", None), Spec)]
         return list({s.name: s for s in found}.values())
     if isinstance(what, (str, Spec)):
         what = [what]

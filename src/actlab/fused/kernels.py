@@ -98,6 +98,7 @@ def _build(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: tor
     cdt = compute_dtype(dtype)
     example_params = param_tensors(tuple(spec.defaults[n] for n in names), dtype, device)
     name = f"{spec.name}_{direction}"
+    fn: Callable[..., torch.Tensor]
     if direction.startswith("gated"):
         x = torch.rand(3, 2, 5, dtype=dtype, device=device)
         fn = _gated_forward if direction == "gated_forward" else _gated_backward

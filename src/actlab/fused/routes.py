@@ -66,7 +66,7 @@ def table(device: str = "cpu") -> dict[str, Route]:
     """The measured routes for this torch version, ``device`` and (on CPU) ISA; ``{}`` if none."""
     for t in _data()["tables"]:
         if t["torch"] == torch_version() and t["device"] == device and (device != "cpu" or t["isa"] == isa()):
-            return {name: Route(*way[:3], native_autograd="native_autograd" in way[3:])
+            return {name: Route(way[0], way[1], way[2], native_autograd="native_autograd" in way[3:])
                     for name, way in t["routes"].items()}
     return {}
 
