@@ -12,6 +12,8 @@ from .autograd import compute_dtype
 from .functional import apply
 from .spec import ActivationSpec, Spec, as_tensor, check_input
 
+__all__ = ["Activation", "get"]
+
 
 class Activation:
     """An activation function with fixed parameter values.

@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+__all__ = [
+    "BY_SPEC", "LIBRARY_NAMES", "REFUSED_NAMES", "SOFTPLUS_MIN_THRESHOLD", "TORCH_SIGNATURES",
+    "TorchSignature", "check_softplus_threshold"
+]
+
 # torch's Softplus returns x where βx > threshold. actlab computes softplus exactly everywhere
 # (log1p(e^-|βx|)/β + max(x, 0)); the two differ there by log1p(e^-βx)/β < e^-threshold/β.
 # From 20 up, that is below half an ULP of x in float32 (x >= 20/β, e^-20 = 2.1e-9), so

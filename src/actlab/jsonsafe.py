@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+__all__ = ["json_safe"]
+
 
 def json_safe(v: Any, inf_as_text: bool = True) -> Any:
     """``v`` with tuples as lists, str keys, NaN and bytes as None, and ±inf as "inf"/"-inf"

@@ -6,6 +6,8 @@ import difflib
 
 from .spec import Spec
 
+__all__ = ["families", "get_spec", "names", "register", "specs", "suggestions"]
+
 _SPECS: dict[str, Spec] = {}
 _ALIASES: dict[str, str] = {}
 

@@ -11,6 +11,27 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import torch
 
+__all__ = [
+    "ACCEPTED_DTYPES",
+    "HALF_DTYPES",
+    "NONNEGATIVE",
+    "NONZERO",
+    "POSITIVE",
+    "REAL",
+    "UNIT",
+    "ActivationSpec",
+    "Bound",
+    "Domain",
+    "Param",
+    "Relation",
+    "Spec",
+    "as_tensor",
+    "check_in_domain",
+    "check_input",
+    "check_relations",
+    "compute_dtype"
+]
+
 Kind = Literal["elementwise", "gated", "concatenated", "stochastic"]
 ACCEPTED_DTYPES = (torch.float64, torch.float32, torch.bfloat16, torch.float16)
 HALF_DTYPES = (torch.bfloat16, torch.float16)

@@ -37,6 +37,21 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "DEFAULT_ACTIVATIONS",
+    "DEFAULT_WIDTHS",
+    "SCALE",
+    "TARGETS",
+    "ApproxResult",
+    "best_polynomial_error",
+    "degree_of",
+    "features",
+    "fit_errors",
+    "one_thread",
+    "plot",
+    "run"
+]
+
 TARGETS: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
     "sin": ("sin(2πx)", lambda x: np.sin(2 * np.pi * x)),
     "abs": ("|x|", np.abs),

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = ["CLAIMS", "SEED_BLOG", "SEED_NOTES", "TEXTBOOK", "ShippedClaim"]
+
 
 @dataclass(frozen=True)
 class ShippedClaim:

@@ -43,6 +43,11 @@ import numpy as np
 
 from .stats import ALPHA, _finite, _ordered, experiments, higher_is_better, holm, label
 
+__all__ = [
+    "MARGINS", "N_BOOT", "bootstrap_mean_ci", "diff_test", "friedman", "plan_seeds", "plot_cd",
+    "power_paired", "seeds_needed", "tost", "versus_baseline"
+]
+
 N_BOOT = 2000
 
 

@@ -38,6 +38,28 @@ import numpy as np
 
 from .train import RunSpec
 
+__all__ = [
+    "CORE",
+    "DEPTH_ACTS",
+    "FFN8",
+    "FULL_ACTS",
+    "PROFILES",
+    "TUNE_SEED0",
+    "Experiment",
+    "Profile",
+    "analyze",
+    "check",
+    "choose_lrs",
+    "describe_protocol",
+    "exp_key",
+    "get_profile",
+    "known_answer",
+    "run_profile",
+    "test_plan",
+    "tested_runs",
+    "tune_plan"
+]
+
 TUNE_SEED0 = 1000  # tuning seeds start here; test seeds start at 0: never the same run
 
 

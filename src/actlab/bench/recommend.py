@@ -42,6 +42,11 @@ from typing import Any
 from . import stats
 from .store import DEFAULT_DB, Store
 
+__all__ = [
+    "COST_TOLERANCE", "HINTS", "KINDS", "choose_experiments", "quick_sweep", "recommend", "recommend_kind",
+    "report_section"
+]
+
 KINDS = ("vision", "nlp", "deep")
 COST_TOLERANCE = 1.25  # training times within 25 % of the cheapest count as equal
 HINTS = {

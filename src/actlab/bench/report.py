@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+__all__ = ["report_data", "report_figures", "results_path"]
+
 
 def results_path() -> Path:
     return Path(os.environ.get("ACTLAB_RESULTS", "actlab-results/results.sqlite"))

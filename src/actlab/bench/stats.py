@@ -32,6 +32,12 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "ALPHA", "LEVEL", "average_ranks", "curves", "depth_table", "experiments", "higher_is_better", "holm",
+    "label", "pair_lookup", "paired_t", "pairwise", "plot_depth", "plot_learning_curves", "plot_ranks",
+    "rank_means", "summarize", "t_interval"
+]
+
 ALPHA = 0.05
 LEVEL = 0.95
 

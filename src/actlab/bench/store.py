@@ -49,6 +49,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "DEFAULT_DB", "EPOCH_COLUMNS", "MIGRATIONS", "RUN_COLUMNS", "SCHEMA", "SCHEMA_VERSION", "Store",
+    "StoreError", "keys_of", "open_store"
+]
+
 DEFAULT_DB = Path("actlab-results") / "results.sqlite"
 SCHEMA_VERSION = 2
 

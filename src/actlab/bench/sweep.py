@@ -45,6 +45,8 @@ from .store import Key, Store
 from .tasks import get_task, split_labels
 from .train import RunSpec
 
+__all__ = ["PRESETS", "SweepReport", "parse_acts", "parse_sets", "plan", "run_sweep"]
+
 PRESETS = {
     "core": ["relu", "leaky_relu", "elu", "selu", "gelu", "swish", "mish", "tanh", "sigmoid"],
     "glu": ["glu", "reglu", "geglu", "swiglu", "bilinear"],

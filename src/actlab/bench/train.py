@@ -50,6 +50,24 @@ from torch import nn
 
 from .tasks import Task, canonical_activation, carve, get_task
 
+__all__ = [
+    "AT_LEAST",
+    "DIVERGED",
+    "PROTOCOL",
+    "SATURATION",
+    "RunSpec",
+    "activation_modules",
+    "check_config",
+    "config_hash",
+    "data_key",
+    "exploded",
+    "load_data",
+    "run",
+    "select",
+    "unit_stats",
+    "warm_up"
+]
+
 SATURATION = 1e-3  # |f'| below this is "saturated" (actlab.analysis.properties.SATURATION)
 PROTOCOL = 2  # bump when a change to the training code changes results: old rows stop matching
 

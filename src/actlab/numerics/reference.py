@@ -21,6 +21,11 @@ import sympy
 from ..registry import get_spec
 from ..spec import ActivationSpec
 
+__all__ = [
+    "CACHE_VERSION", "MAX_DPS", "MIN_DPS", "X", "cache_dir", "compiled", "evaluate", "evaluate_limit",
+    "expressions", "lambdified", "quantities", "value"
+]
+
 X = sympy.Symbol("x", real=True)
 MIN_DPS = 40
 MAX_DPS = 5120

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 
+__all__ = ["SIZE", "Box", "svg", "typeset"]
+
 SIZE = 18.0  # px per em: the SVG is this big at 100% (the page scales it with CSS)
 _lock = threading.Lock()  # matplotlib's parser and rcParams are not thread-safe
 

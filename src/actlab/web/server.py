@@ -72,6 +72,63 @@ from actlab import registry
 from actlab.jsonsafe import json_safe
 from actlab.spec import ActivationSpec, Domain, Param
 
+__all__ = [
+    "ANALYSIS_WAIT_S",
+    "CSP",
+    "KEEP_ALIVE_S",
+    "LOOPBACK_HOSTS",
+    "MAX_ABS_X",
+    "MAX_BODY_BYTES",
+    "MAX_CONNECTIONS",
+    "MAX_HEADER_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_MEANFIELD_POINTS",
+    "MAX_NUMBER_CHARS",
+    "MAX_PARAMS",
+    "MAX_POINTS",
+    "MAX_QUERY_BYTES",
+    "MAX_TEXT",
+    "PROPERTY_ROWS",
+    "RELATIONS",
+    "REQUEST_TIMEOUT_S",
+    "SECURITY_HEADERS",
+    "STATIC",
+    "ApiError",
+    "ExplorerApp",
+    "JSONResponse",
+    "activations_payload",
+    "api_activations",
+    "api_curve",
+    "api_formula",
+    "api_meanfield",
+    "api_properties",
+    "check_relations",
+    "create_app",
+    "curve_payload",
+    "default_allowed_hosts",
+    "find_spec",
+    "finite_or_none",
+    "host_allowed",
+    "host_of",
+    "index",
+    "isolate_analyses",
+    "meanfield_payload",
+    "on_api_error",
+    "on_http_error",
+    "on_unexpected",
+    "parse_params",
+    "plotly",
+    "plotly_js",
+    "plotted",
+    "properties_payload",
+    "raw_response",
+    "resolve",
+    "serve",
+    "slider",
+    "spec_facts",
+    "uvicorn_config"
+]
+
 STATIC = Path(__file__).with_name("static")
 MAX_POINTS = 20001  # one curve request; 4 arrays of 20001 doubles is ~1.6 MB of JSON
 MAX_ABS_X = 1e6  # beyond this the page shows nothing useful and the grid loses resolution
@@ -129,21 +186,18 @@ class ApiError(Exception):
         self.message, self.status, self.extra = message, status, extra
 
 
-# ------------------------------------------------------------------------------ optional parts
-def _properties_module() -> Any | None:
-    """:mod:`actlab.analysis.properties` if it is installed (it is another issue's work)."""
-    try:
-        from actlab.analysis import properties
-    except ImportError:
-        return None
+# ------------------------------------------------------------------------------ analyses
+def _properties_module() -> Any:
+    """:mod:`actlab.analysis.properties`, imported on first use (it pulls in SymPy)."""
+    from actlab.analysis import properties
+
     return properties
 
 
-def _meanfield_module() -> Any | None:
-    try:
-        from actlab.analysis import meanfield
-    except ImportError:
-        return None
+def _meanfield_module() -> Any:
+    """:mod:`actlab.analysis.meanfield`, imported on first use."""
+    from actlab.analysis import meanfield
+
     return meanfield
 
 

@@ -23,6 +23,8 @@ from torch import nn
 from . import Task, get_task, register
 from .models import CLASSIFY_DEFAULTS, matched_width, mlp
 
+__all__ = ["build", "load"]
+
 
 def load(cfg: Mapping[str, Any]) -> Any:
     base = get_task(cfg["dataset"])

@@ -16,6 +16,8 @@ from typing import Any
 from . import ClassData
 from .models import classification_tasks
 
+__all__ = ["available", "load"]
+
 
 def available() -> str | None:
     try:

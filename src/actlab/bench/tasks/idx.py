@@ -33,6 +33,8 @@ import numpy as np
 from . import ClassData
 from .models import classification_tasks
 
+__all__ = ["FILES", "HOW_TO", "candidates", "locate", "read_idx", "why_absent"]
+
 FILES = {
     "x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
     "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte",

@@ -20,6 +20,20 @@ from torch import nn
 
 from . import make_activation, width_factors
 
+__all__ = [
+    "CLASSIFY_DEFAULTS",
+    "INITS",
+    "CNN1d",
+    "CNN2d",
+    "activation_module",
+    "classification_tasks",
+    "critical_gain",
+    "init_weights",
+    "matched_width",
+    "mlp",
+    "n_params"
+]
+
 INITS = ("torch", "lecun", "he", "critical")
 
 

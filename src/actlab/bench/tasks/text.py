@@ -53,6 +53,22 @@ from torch import nn
 
 from . import Task, make_activation, parse_activation, register
 
+__all__ = [
+    "ENWIKI",
+    "HELD_OUT_EVERY",
+    "Block",
+    "ByteLM",
+    "FeedForward",
+    "TextData",
+    "available",
+    "build",
+    "enwiki_articles",
+    "ffn_hidden",
+    "gensim_file",
+    "load",
+    "load_corpus"
+]
+
 ENWIKI = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 HELD_OUT_EVERY = 10
 
