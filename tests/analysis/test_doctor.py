@@ -158,12 +158,3 @@ def test_a_module_reused_in_forward_gets_one_row_per_call():
     rows = {r.name: r for r in diagnose(net, torch.randn(64, 8)).layers}
     assert rows["act"].dead == 0.0 and rows["act@2"].dead == 1.0
     assert rows["act@2"].grad_out is not None and rows["fc1"].grad_norm == 0.0
-
-
-def test_report_section_data_and_figures(tmp_path):
-    from actlab.analysis import doctor as doc
-
-    data = json.loads(json.dumps(doc.report_data(demos=("dead-relu",))))  # survives JSON
-    assert "dead" in data["dead-relu"]["text"]
-    files = doc.report_figures(data, tmp_path)
-    assert [f.name for f in files] == ["doctor_dead-relu.png"] and files[0].stat().st_size > 10_000

@@ -17,6 +17,8 @@ Without ``loss_fn`` the loss is a fixed random projection of the output, L = Σ 
 g ~ N(0, 1): its gradient is the network's Jacobian applied to noise, which is what vanishing and
 exploding gradients are about, independent of any target. The model's parameters' ``.grad`` are
 not touched (``torch.autograd.grad``) and BatchNorm running statistics are restored afterwards.
+
+The figure of a diagnosis is :func:`actlab.report.figures.doctor.plot`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import io
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,11 @@ import torch
 from torch import nn
 
 import actlab
+from actlab.composite import is_composite
 from actlab.init import WEIGHT_LAYERS, activation_of
+
+__all__ = ["DEAD_ERROR", "DEAD_WARN", "DEMOS", "EXPLODE", "SATURATED_WARN", "SATURATION", "VANISH",
+           "Diagnosis", "Finding", "LayerReport", "demo_model", "diagnose"]
 
 SATURATION = 0.05
 DEAD_WARN, DEAD_ERROR = 0.2, 0.9
@@ -194,8 +199,7 @@ class _Recorder:
     def attach(self) -> None:
         for name, m in self.model.named_modules():
             found = activation_of(m)
-            if found is not None and found[0].name != "identity" and found[0].kind in (
-                    "elementwise", "stochastic"):
+            if found is not None and found[0].name != "identity" and not is_composite(found[0]):
                 spec, params = found
                 try:
                     act = actlab.get(spec.name, **params)
@@ -474,7 +478,7 @@ def _findings(layers: list[LayerReport], weights: list[LayerReport], first_last:
     return sorted(out, key=lambda f: order[f.severity])
 
 
-# ------------------------------------------------------------------------------ demos and report
+# ------------------------------------------------------------------------------------- demos
 DEMOS = ("healthy", "dead-relu", "sigmoid-deep", "cnn", "transformer")
 
 
@@ -514,64 +518,3 @@ def demo_model(name: str, seed: int = 0) -> tuple[Any, Any]:
                                            batch_first=True)
         return nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False), torch.randn(8, 10, 32)
     raise ValueError(f"unknown demo {name!r}; choose one of {', '.join(DEMOS)}")
-
-
-def report_data(demos: tuple[str, ...] = ("dead-relu", "sigmoid-deep", "transformer")) -> dict[str, Any]:
-    """Plain data (JSON-ready) for the report's doctor section: each demo's diagnosis and its text."""
-    out = {}
-    for name in demos:
-        model, inputs = demo_model(name)
-        report = diagnose(model, inputs)
-        out[name] = {"report": report.to_dict(), "text": str(report)}
-    return out
-
-
-def plot(report: Diagnosis | dict[str, Any], path: str | Path, formats: tuple[str, ...] = ("png",),
-         title: str | None = None) -> list[Path]:
-    """Two panels: ‖∇W‖ per weight layer (log scale) and dead/saturated fractions per activation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    from .meanfield import _save
-
-    layers = report.rows() if isinstance(report, Diagnosis) else report["layers"]
-    weights = [r for r in layers if r["role"] == "weight" and r["grad_norm"] is not None]
-    acts = [r for r in layers if r["role"] == "activation"]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.2))
-    xs = list(range(1, len(weights) + 1))
-    ys = [r["grad_norm"] if r["grad_norm"] > 0 else float("nan") for r in weights]
-    a1.semilogy(xs, ys, marker="o", label="‖∇W‖")
-    zero = [x for x, r in zip(xs, weights) if r["grad_norm"] == 0]
-    if zero:
-        a1.plot(zero, [min((y for y in ys if y == y), default=1.0)] * len(zero), "rx", ms=8,
-                label="‖∇W‖ = 0")
-    a1.xaxis.set_major_locator(MaxNLocator(integer=True))
-    a1.set_xlabel("weight layer (execution order)")
-    a1.set_ylabel("‖∇W‖")
-    a1.set_title("gradient norm per layer")
-    pos = list(range(len(acts)))
-    a2.bar([p - 0.2 for p in pos], [r["dead"] or 0 for r in acts], width=0.4, label="dead units")
-    a2.bar([p + 0.2 for p in pos], [r["saturated"] or 0 for r in acts], width=0.4, label="saturated")
-    a2.set_xticks(pos, [f"{r['name']}\n{r['activation']}" for r in acts], fontsize=7)
-    a2.set_ylim(0, 1)
-    a2.set_ylabel("fraction")
-    a2.set_title("activations: dead and saturated")
-    for ax in (a1, a2):
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-    name = report.model if isinstance(report, Diagnosis) else report["model"]
-    fig.suptitle(title or f"actlab doctor: {name}")
-    return _save(fig, path, formats)
-
-
-def report_figures(data: dict[str, Any], outdir: str | Path,
-                   formats: tuple[str, ...] = ("png",)) -> list[Path]:
-    """Save one doctor figure per demo of :func:`report_data`'s output."""
-    files = []
-    for name, entry in data.items():
-        files += plot(entry["report"], Path(outdir) / f"doctor_{name}", formats,
-                      title=f"actlab doctor: {name}")
-    return files

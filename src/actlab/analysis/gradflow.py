@@ -26,14 +26,16 @@ In float16 and bfloat16 the product of many factors below 1 underflows: the same
 also run in float64 (same rounded weights and inputs) and the first layer, counting back from
 the output, whose gradient is exactly 0 in the chosen dtype but not in float64 is reported
 (likewise for inf/NaN overflow).
+
+The results are plain data (:meth:`GradFlow.to_dict`, :meth:`GradFlow.from_dict`); the figure of
+the gradient norm per layer is :func:`actlab.report.figures.gradflow.plot`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,12 +43,18 @@ import torch
 
 import actlab
 from actlab import init as _init
+from actlab.composite import GatedSpec, is_composite
+
+__all__ = ["DTYPES", "INPUTS", "LOSSES", "SATURATION", "THEORY_CASES", "GradFlow", "LayerFlow", "Progress",
+           "compare", "run", "theory_vs_simulation"]
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16,
           "float16": torch.float16}
 INPUTS = ("normal", "uniform", "rademacher", "positive")
 LOSSES = ("random", "mse", "sum")
 SATURATION = 0.05  # |φ′| below 5% of the activation's peak slope on [-3, 3] counts as saturated
+
+Progress = Callable[[str], None]  # called with a label after each step of a long computation
 
 
 @dataclass
@@ -97,6 +105,11 @@ class GradFlow:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GradFlow:
+        """The result back from its ``to_dict()`` (e.g. read from JSON)."""
+        return cls(**{**d, "layers": [LayerFlow(**r) for r in d.get("layers", [])]})
 
     def summary(self) -> dict[str, Any]:
         d = self.to_dict()
@@ -150,10 +163,12 @@ def _inputs(kind: str | torch.Tensor, batch: int, dim: int, std: float, gen: tor
 
 
 def _check_activation(act: Any) -> None:
-    if act.spec.kind not in ("elementwise", "stochastic"):
+    spec = act.spec
+    if is_composite(spec):
+        role = "gate" if isinstance(spec, GatedSpec) else "base"
         raise ValueError(
-            f"{act.spec.name} is {act.spec.kind}: the notes' MLP needs an elementwise activation "
-            f"(same width in and out); pick an elementwise one, e.g. its gate '{act.spec.gate}'"
+            f"{spec.name} is {spec.kind}: the notes' MLP needs an elementwise activation "
+            f"(same width in and out); pick an elementwise one, e.g. its {role} '{spec.base.name}'"
         )
 
 
@@ -349,132 +364,43 @@ def _fit_growth(sq_norms: Sequence[float], skip: int,
     return float(np.exp(-slope)), layers
 
 
-def compare(activations: Iterable[str], progress: bool = False, **kwargs: Any) -> list[GradFlow]:
-    """:func:`run` for several activations with the same settings (a progress bar on stderr)."""
-    from rich.console import Console
-    from rich.progress import Progress
-
-    names = list(activations)
+def compare(activations: Iterable[str], progress: Progress | None = None, **kwargs: Any) -> list[GradFlow]:
+    """:func:`run` for several activations with the same settings; ``progress(name)`` after each."""
     results = []
-    with Progress(console=Console(stderr=True), transient=True, disable=not progress) as bar:
-        task = bar.add_task("gradient flow", total=len(names))
-        for name in names:
-            results.append(run(name, **kwargs))
-            bar.advance(task)
+    for name in activations:
+        results.append(run(name, **kwargs))
+        if progress:
+            progress(name)
     return results
 
 
-def theory_vs_simulation(cases: Iterable[tuple[str, float, float]] = (
-        ("tanh", 1.5, 0.05), ("tanh", 3.0, 0.05), ("relu", 2.0, 0.0), ("relu", 1.6, 0.0),
-        ("swish", 2.0, 0.04), ("selu", 1.0, 0.0)),
+THEORY_CASES = (("tanh", 1.5, 0.05), ("tanh", 3.0, 0.05), ("relu", 2.0, 0.0), ("relu", 1.6, 0.0),
+                ("swish", 2.0, 0.04), ("selu", 1.0, 0.0))  # (activation, σ_w², σ_b²)
+
+
+def theory_vs_simulation(cases: Iterable[tuple[str, float, float]] = THEORY_CASES,
         *, width: int = 512, depth: int = 24, batch: int = 32, seed: int = 0, skip: int | None = None,
-        progress: bool = False) -> list[dict[str, Any]]:
+        progress: Progress | None = None) -> list[dict[str, Any]]:
     """Measured per-layer growth of E‖δ‖² against mean-field χ₁ for (activation, σ_w², σ_b²).
 
     Each row: activation, σ_w², σ_b², q*, χ₁ (theory at q*), chi1_path (the same fit on the
     mean-field profile Π χ₁(q^(l)) along the transient q^(1), q^(2), ... -> q*), the measured
     growth G, and the relative errors. Inputs have unit variance; the first ``depth // 4``
     layers are left out of the fit while q settles; q_last: measured pre-activation mean
-    square at layer L (compare with q*).
+    square at layer L (compare with q*). ``progress(name)`` is called after each case.
     """
-    from rich.console import Console
-    from rich.progress import Progress
-
     from . import meanfield
 
-    cases = list(cases)
     rows = []
-    with Progress(console=Console(stderr=True), transient=True, disable=not progress) as bar:
-        task = bar.add_task("theory vs simulation", total=len(cases))
-        for name, sw2, sb2 in cases:
-            mf = meanfield.analyse(name, sw2, sb2, q0=sw2 + sb2)  # layer 1 sees unit-variance inputs
-            r = run(name, depth=depth, width=width, batch=batch, sigma_w2=sw2, sigma_b2=sb2,
-                    dtype="float64", seed=seed, skip=skip)
-            rows.append({"activation": r.activation, "sigma_w2": sw2, "sigma_b2": sb2,
-                         "q_star": mf.q_star, "chi1": mf.chi1, "chi1_path": r.theory_growth,
-                         "measured": r.growth, "rel_error": r.growth / mf.chi1 - 1.0,
-                         "rel_error_path": r.growth / r.theory_growth - 1.0 if r.theory_growth else None,
-                         "q_last": r.layers[-1].pre_std ** 2 + r.layers[-1].pre_mean ** 2})
-            bar.advance(task)
+    for name, sw2, sb2 in cases:
+        mf = meanfield.analyse(name, sw2, sb2, q0=sw2 + sb2)  # layer 1 sees unit-variance inputs
+        r = run(name, depth=depth, width=width, batch=batch, sigma_w2=sw2, sigma_b2=sb2,
+                dtype="float64", seed=seed, skip=skip)
+        rows.append({"activation": r.activation, "sigma_w2": sw2, "sigma_b2": sb2,
+                     "q_star": mf.q_star, "chi1": mf.chi1, "chi1_path": r.theory_growth,
+                     "measured": r.growth, "rel_error": r.growth / mf.chi1 - 1.0,
+                     "rel_error_path": r.growth / r.theory_growth - 1.0 if r.theory_growth else None,
+                     "q_last": r.layers[-1].pre_std ** 2 + r.layers[-1].pre_mean ** 2})
+        if progress:
+            progress(name)
     return rows
-
-
-def plot(results: Sequence[GradFlow | dict[str, Any]], path: str | Path, quantity: str = "grad_norm",
-         formats: Sequence[str] = ("png",), title: str | None = None) -> list[Path]:
-    """Per-layer gradient norm (log scale), one line per result (or its ``to_dict()``), saved as PNG/SVG.
-
-    ``quantity``: grad_norm (‖∇W^(l)‖), delta_norm (‖δ^(l)‖) or grad_norm_exact. Layers whose
-    gradient is exactly 0 (underflow) cannot sit on a log axis: they are marked with an × on
-    the bottom edge.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    from .meanfield import _save
-
-    results = [r if isinstance(r, GradFlow) else _from_dict(r) for r in results]
-    if quantity not in ("grad_norm", "delta_norm", "grad_norm_exact"):
-        raise ValueError(f"quantity must be grad_norm, delta_norm or grad_norm_exact, got {quantity!r}")
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    positive = [getattr(r, quantity) for res in results for r in res.layers
-                if getattr(r, quantity) > 0 and math.isfinite(getattr(r, quantity))]
-    floor = min(positive) / 10 if positive else 1e-30
-    for res in results:
-        xs = [r.layer for r in res.layers]
-        ys = np.array([getattr(r, quantity) for r in res.layers], dtype=np.float64)
-        ok = (ys > 0) & np.isfinite(ys)
-        theory = "" if res.chi1 is None else f", χ₁={res.chi1:.3g}"
-        label = f"{res.activation} ({res.init}, {res.dtype}): G={res.growth:.3g}{theory}"
-        line, = ax.plot(np.array(xs)[ok], ys[ok], marker="o", ms=3, label=label)
-        if (~ok).any():
-            ax.plot(np.array(xs)[~ok], np.full((~ok).sum(), floor), "x", color=line.get_color(), ms=7)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_yscale("log")
-    ax.set_xlabel("layer l (1 = input side, L = output)")
-    names = {"grad_norm": "‖∇W⁽ˡ⁾ L‖", "delta_norm": "‖δ⁽ˡ⁾‖ (RMS over batch)",
-             "grad_norm_exact": "‖∇W⁽ˡ⁾ L‖ (float64)"}
-    ax.set_ylabel(names[quantity])
-    if results:
-        r0 = results[0]
-        ax.set_title(title or f"Gradient flow: depth {r0.depth}, width {r0.width}, batch {r0.batch}")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
-    return _save(fig, path, formats)
-
-
-def _from_dict(d: dict[str, Any]) -> GradFlow:
-    fields = {**d, "layers": [LayerFlow(**r) for r in d.get("layers", [])]}
-    return GradFlow(**fields)
-
-
-# ------------------------------------------------------------------------------ report section
-REPORT_ACTIVATIONS = ("sigmoid", "tanh", "relu", "selu", "gelu")
-
-
-def report_data(quick: bool = False, progress: bool = False) -> dict[str, Any]:
-    """Plain data (JSON-ready) for the report's gradient-flow section.
-
-    ``runs``: 20-layer MLPs under Xavier init in float32 for :data:`REPORT_ACTIVATIONS`;
-    ``half``: the same in float16 (where the products underflow); ``theory``: measured growth
-    against χ₁ at width 512 (:func:`theory_vs_simulation`).
-    """
-    width = 128 if quick else 256
-    kw: dict[str, Any] = {"depth": 20, "width": width, "batch": 64, "init": "xavier"}
-    runs = compare(REPORT_ACTIVATIONS, progress=progress, dtype="float32", **kw)
-    half = compare(REPORT_ACTIVATIONS, progress=progress, dtype="float16", **kw)
-    theory = theory_vs_simulation(depth=24 if quick else 32, progress=progress)
-    return {"runs": [r.to_dict() for r in runs], "half": [r.to_dict() for r in half], "theory": theory}
-
-
-def report_figures(data: dict[str, Any], outdir: str | Path, formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Save the section's figures from :func:`report_data`'s output: per-layer ‖∇W‖ in float32
-    and in float16 (underflowed layers marked ×)."""
-    out = Path(outdir)
-    files = plot([_from_dict(d) for d in data["runs"]], out / "gradflow_float32", formats=formats,
-                 title="Gradient norm per layer, 20-layer MLP, Xavier init, float32")
-    files += plot([_from_dict(d) for d in data["half"]], out / "gradflow_float16", formats=formats,
-                  title="The same in float16: × marks layers whose gradient underflowed to 0")
-    return files

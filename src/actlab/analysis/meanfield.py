@@ -26,6 +26,8 @@ small scales; elsewhere, and where the spec declares kinks, Gauss–Legendre on 
 kinks, against the Gaussian density; tested against mpmath).
 φ, φ′ and φ″ come from the spec (``act.forward``/``derivative``/``second_derivative`` on float64
 NumPy arrays): no activation's math is restated here.
+The results are plain data; the phase diagram of :func:`phase_diagram` is drawn by
+:func:`actlab.report.figures.meanfield.plot_phase_diagram`.
 
 Self-normalisation (Klambauer et al. 2017) is the mean/variance version of the length map:
 :func:`moment_fixed_point` finds SELU's fixed point (μ, ν) = (0, 1) under LeCun-normal weights.
@@ -40,28 +42,28 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import actlab
 from actlab.activation import Activation as _BoundActivation
+from actlab.composite import ConcatenatedSpec, GatedSpec
 
 from . import fixedpoint
 from .gauss import expect, expect2, gauss_nodes, moments
 
 __all__ = [
-    "Q_GRID", "REPORT_ACTIVATIONS", "MeanField", "MomentFixedPoint", "Phi", "analyse",
-    "correlation_map", "edge_of_chaos", "expect", "expect2", "gauss_nodes", "length_map",
-    "moment_fixed_point", "moment_map", "phase_diagram", "phi", "plot_phase_diagram", "propagate",
-    "report_data", "report_figures", "table", "variance_preserving",
+    "Q_GRID", "MeanField", "MomentFixedPoint", "Phi", "Progress", "analyse", "correlation_map",
+    "edge_of_chaos", "expect", "expect2", "gauss_nodes", "length_map", "moment_fixed_point",
+    "moment_map", "phase_diagram", "phi", "propagate", "table", "variance_preserving",
 ]
 
 Array = np.ndarray
+Progress = Callable[[str], None]  # called with a label after each step of a long computation
 Q_GRID = np.logspace(-8, 8, 161)  # where the length map is scanned for its fixed point
 
 
@@ -96,13 +98,13 @@ def phi(activation: str | Phi | Any, **params: float) -> Phi:
                                                                                **params})
     else:
         spec = actlab.get_spec(activation)
-        if spec.kind == "gated":
+        if isinstance(spec, GatedSpec):
             raise ValueError(
-                f"{spec.name} is gated (a ⊗ {spec.gate}(b)): mean-field theory here covers "
-                f"elementwise activations; analyse its gate '{spec.gate}' or an elementwise one"
+                f"{spec.name} is gated (a ⊗ {spec.base.name}(b)): mean-field theory here covers "
+                f"elementwise activations; analyse its gate '{spec.base.name}' or an elementwise one"
             )
-        if spec.kind == "concatenated":
-            spec = actlab.get_spec(spec.gate)
+        if isinstance(spec, ConcatenatedSpec):
+            spec = spec.base
         act = actlab.get(spec.name, **params)
     kinks = tuple(float(k) for k in act.spec.kinks(**act.params))
     return Phi(
@@ -448,96 +450,36 @@ def moment_fixed_point(activation: str | Phi | Any = "selu", omega: float = 0.0,
 def phase_diagram(activations: Iterable[str] = ("tanh", "relu"), *,
                   sigma_w2: tuple[float, float] = (0.25, 4.0), sigma_b2: tuple[float, float] = (0.0, 0.3),
                   grid: int = 41, curve_points: int = 16,
-                  progress: bool = False) -> dict[str, Any]:
-    """Plain data for the order/chaos phase diagram.
+                  progress: Progress | None = None) -> dict[str, Any]:
+    """Plain data for the order/chaos phase diagram (drawn by
+    :func:`actlab.report.figures.meanfield.plot_phase_diagram`).
 
     Returns ``{"sigma_w2": [...], "sigma_b2": [...], "activations": {name: {"chi1": [[...]]
     (rows: σ_b², columns: σ_w²), "edge": [{"sigma_b2", "sigma_w2"}...]}}}``. The edge curve is
-    :func:`edge_of_chaos` on ``curve_points`` values of σ_b².
+    :func:`edge_of_chaos` on ``curve_points`` values of σ_b². ``progress(name)`` is called after
+    each row of the grid and each point of the curve: ``grid + curve_points`` times per activation.
     """
-    from rich.progress import Progress
-
     sw = np.linspace(*sigma_w2, grid)
     sb = np.linspace(*sigma_b2, grid)
-    names = list(activations)
     data: dict[str, Any] = {"sigma_w2": sw.tolist(), "sigma_b2": sb.tolist(), "activations": {}}
-    with Progress(transient=True, disable=not progress, console=_stderr()) as bar:
-        task = bar.add_task("phase diagram", total=len(names) * (grid + curve_points))
-        for name in names:
-            fld = _field(name, {})
-            chi = np.empty((grid, grid))
-            for i, b in enumerate(sb):
-                for j, w in enumerate(sw):
-                    chi[i, j] = fld.chi1(w, fld.q_star(w, b))
-                bar.advance(task)
-            edge = []
-            for b in np.linspace(*sigma_b2, curve_points):
-                try:
-                    edge.append({"sigma_b2": float(b), "sigma_w2": edge_of_chaos(name, float(b))})
-                except ValueError:
-                    pass  # no crossing in range at this σ_b²: the curve leaves the plot
-                bar.advance(task)
-            data["activations"][fld.f.name] = {"chi1": chi.tolist(), "edge": edge}
+    for name in activations:
+        fld = _field(name, {})
+        chi = np.empty((grid, grid))
+        for i, b in enumerate(sb):
+            for j, w in enumerate(sw):
+                chi[i, j] = fld.chi1(w, fld.q_star(w, b))
+            if progress:
+                progress(name)
+        edge = []
+        for b in np.linspace(*sigma_b2, curve_points):
+            try:
+                edge.append({"sigma_b2": float(b), "sigma_w2": edge_of_chaos(name, float(b))})
+            except ValueError:
+                pass  # no crossing in range at this σ_b²: the curve leaves the plot
+            if progress:
+                progress(name)
+        data["activations"][fld.f.name] = {"chi1": chi.tolist(), "edge": edge}
     return data
-
-
-def _stderr() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def plot_phase_diagram(data: dict[str, Any], path: str | Path,
-                       formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Save the phase diagram of :func:`phase_diagram` data: log χ₁ of the first activation as a
-    colour map (ordered: χ₁ < 1, chaotic: χ₁ > 1) and every activation's edge-of-chaos curve."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import TwoSlopeNorm
-
-    sw, sb = np.array(data["sigma_w2"]), np.array(data["sigma_b2"])
-    acts = data["activations"]
-    first = next(iter(acts))
-    fig, ax = plt.subplots(figsize=(7, 5))
-    logchi = np.log10(np.clip(np.array(acts[first]["chi1"]), 1e-12, None))
-    span = max(float(np.nanmax(np.abs(logchi[np.isfinite(logchi)]))), 1e-3)
-    mesh = ax.pcolormesh(sw, sb, logchi, cmap="RdBu_r", shading="auto",
-                         norm=TwoSlopeNorm(vcenter=0.0, vmin=-span, vmax=span))
-    fig.colorbar(mesh, ax=ax, label=f"log10 χ₁ ({first})")
-    for name, d in acts.items():
-        if d["edge"]:
-            ax.plot([e["sigma_w2"] for e in d["edge"]], [e["sigma_b2"] for e in d["edge"]], lw=2,
-                    label=f"edge of chaos: {name}")
-    ax.text(0.03, 0.93, "ordered (χ₁ < 1)", transform=ax.transAxes, fontsize=10)
-    ax.text(0.68, 0.05, "chaotic (χ₁ > 1)", transform=ax.transAxes, fontsize=10)
-    ax.set_xlim(sw[0], sw[-1])
-    ax.set_ylim(sb[0], sb[-1])
-    ax.set_xlabel("weight variance σ_w²")
-    ax.set_ylabel("bias variance σ_b²")
-    ax.set_title("Order-to-chaos phase diagram (mean-field, Poole et al. 2016)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
-    return _save(fig, path, formats)
-
-
-def _save(fig: Any, path: str | Path, formats: Sequence[str]) -> list[Path]:
-    import matplotlib.pyplot as plt
-
-    base = Path(path)
-    base.parent.mkdir(parents=True, exist_ok=True)
-    stem = base.with_suffix("") if base.suffix in (".png", ".svg", ".pdf") else base
-    if base.suffix in (".png", ".svg", ".pdf"):
-        formats = [base.suffix[1:]]
-    out = []
-    fig.tight_layout()
-    for fmt in formats:
-        p = stem.with_suffix(f".{fmt}")
-        fig.savefig(p, dpi=130)
-        out.append(p)
-    plt.close(fig)
-    return out
 
 
 def table(activations: Iterable[str], sigma_w2: float | None = None,
@@ -548,33 +490,3 @@ def table(activations: Iterable[str], sigma_w2: float | None = None,
         sw2 = edge_of_chaos(name, sigma_b2) if sigma_w2 is None else sigma_w2
         rows.append(analyse(name, sw2, sigma_b2).to_dict())
     return rows
-
-
-# ------------------------------------------------------------------------------ report section
-REPORT_ACTIVATIONS = ("tanh", "relu", "selu", "elu", "sigmoid", "gelu", "swish")
-
-
-def report_data(quick: bool = False, progress: bool = False) -> dict[str, Any]:
-    """Plain data (JSON-ready) for the report's mean-field section.
-
-    ``edge``: :func:`analyse` at each activation's edge of chaos for σ_b² = 0 and 0.05 (or the
-    reason there is none); ``selu``: the mean/variance fixed point under LeCun-normal weights;
-    ``phase``: :func:`phase_diagram` data for tanh and ReLU.
-    """
-    names = [n for n in REPORT_ACTIVATIONS if n in actlab.names()]
-    edge = []
-    for sb2 in (0.0, 0.05):
-        for name in names:
-            try:
-                edge.append(analyse(name, edge_of_chaos(name, sb2), sb2).to_dict())
-            except ValueError as e:
-                edge.append({"activation": name, "sigma_b2": sb2, "note": str(e)})
-    selu = moment_fixed_point("selu").to_dict() if "selu" in names else None
-    phase = phase_diagram(("tanh", "relu"), grid=21 if quick else 41, curve_points=8 if quick else 16,
-                          progress=progress)
-    return {"edge": edge, "selu": selu, "phase": phase}
-
-
-def report_figures(data: dict[str, Any], outdir: str | Path, formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Save the phase diagram from :func:`report_data`'s output."""
-    return plot_phase_diagram(data["phase"], Path(outdir) / "meanfield_phase", formats)

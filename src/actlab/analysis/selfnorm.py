@@ -24,15 +24,17 @@ ICLR), which is what stalls it at depth 32 here.
 
 The data are generated locally (no download): Gaussian inputs labelled by a random two-layer
 tanh teacher network, a task every arm can fit when its gradients flow.
+
+The results are plain data (:meth:`SelfNormResult.to_dict`, :meth:`SelfNormResult.from_dict`);
+the figure is :func:`actlab.report.figures.selfnorm.plot`.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -40,6 +42,11 @@ from torch import nn
 
 import actlab
 from actlab.init import init_weight_
+
+__all__ = ["ARMS", "ArmResult", "LayerStats", "Progress", "SelfNormResult", "layer_stats", "make_mlp",
+           "make_task", "run", "run_arm", "training_label"]
+
+Progress = Callable[[str], None]  # called with a label after each step of a long computation
 
 ARMS: dict[str, dict[str, Any]] = {
     "relu+bn": {"activation": "relu", "norm": True, "init": "he"},
@@ -91,6 +98,17 @@ class SelfNormResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SelfNormResult:
+        """The result back from its ``to_dict()`` (e.g. read from JSON)."""
+        arms = []
+        for a in d["arms"]:
+            a = dict(a)
+            a["init_stats"] = [LayerStats(**s) for s in a.get("init_stats", [])]
+            a["final_stats"] = [LayerStats(**s) for s in a.get("final_stats", [])]
+            arms.append(ArmResult(**a))
+        return cls(**{**d, "arms": arms})
 
     def summary(self) -> list[dict[str, Any]]:
         """One row per arm: trainability and the spread of the per-layer statistics at init."""
@@ -252,11 +270,11 @@ def run_arm(arm: str, *, depth: int = 32, width: int = 128, steps: int = 300, ba
 def run(arms: Iterable[str] = ("relu+bn", "selu", "elu"), *, depth: int = 32, width: int = 128,
         steps: int = 300, batch: int = 128, lr: float = 0.01, optimizer: str = "sgd",
         alpha_dropout: float = 0.0, seed: int = 0, n_train: int = 2048,
-        progress: bool = False) -> SelfNormResult:
-    """Train each arm on the same task from the same seed; a progress bar on stderr."""
-    from rich.console import Console
-    from rich.progress import Progress
+        progress: Progress | None = None) -> SelfNormResult:
+    """Train each arm on the same task from the same seed.
 
+    ``progress(label)`` is called after each arm, with what comes next: "training ARM (DEPTH
+    layers)" for the next arm, "trained" after the last."""
     arms = list(arms)
     for a in arms:
         if a not in ARMS:
@@ -266,76 +284,14 @@ def run(arms: Iterable[str] = ("relu+bn", "selu", "elu"), *, depth: int = 32, wi
     chance = float(torch.bincount(data[1], minlength=classes).max()) / len(data[1])
     results = []
     torch.manual_seed(seed)  # AlphaDropout draws from the global generator
-    with Progress(console=Console(stderr=True), transient=True, disable=not progress) as bar:
-        task = bar.add_task("training", total=len(arms))
-        for a in arms:
-            bar.update(task, description=f"training {a} ({depth} layers)")
-            results.append(run_arm(a, depth=depth, width=width, steps=steps, batch=batch, lr=lr,
-                                   optimizer=optimizer, alpha_dropout=alpha_dropout, seed=seed, data=data))
-            bar.advance(task)
+    for i, a in enumerate(arms):
+        results.append(run_arm(a, depth=depth, width=width, steps=steps, batch=batch, lr=lr,
+                               optimizer=optimizer, alpha_dropout=alpha_dropout, seed=seed, data=data))
+        if progress:
+            progress(training_label(arms[i + 1], depth) if i + 1 < len(arms) else "trained")
     return SelfNormResult(depth, width, steps, lr, optimizer, seed, chance, results)
 
 
-def plot(result: SelfNormResult | dict[str, Any], path: str | Path,
-         formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Three panels: training loss curves; per-layer post-activation mean and variance at init."""
-    if isinstance(result, dict):
-        result = _result_from_dict(result)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .meanfield import _save
-
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
-    for a in result.arms:
-        steps = [c["step"] for c in a.curve]
-        status = "diverged" if a.diverged else f"test acc {a.test_accuracy:.2f}"
-        axes[0].plot(steps, [c["loss"] for c in a.curve], label=f"{a.arm} ({status})")
-        layers = [s.layer for s in a.init_stats]
-        axes[1].plot(layers, [s.post_mean for s in a.init_stats], marker=".", label=a.arm)
-        axes[2].plot(layers, [s.post_var for s in a.init_stats], marker=".", label=a.arm)
-    axes[0].set_xlabel("step")
-    axes[0].set_ylabel("training loss (cross-entropy)")
-    axes[0].set_yscale("log")  # a diverging arm would flatten the others on a linear axis
-    axes[0].set_title(f"{result.depth}-layer MLPs, width {result.width}, {result.optimizer} lr {result.lr:g}")
-    axes[1].axhline(0.0, color="gray", lw=0.8, ls=":")
-    axes[1].axhline(1 / math.sqrt(2 * math.pi), color="gray", lw=0.8, ls="--", label="half-normal mean")
-    axes[1].set_xlabel("layer")
-    axes[1].set_ylabel("mean of activations (at init)")
-    axes[2].axhline(1.0, color="gray", lw=0.8, ls=":", label="SELU fixed point ν = 1")
-    axes[2].axhline(0.5 - 1 / (2 * math.pi), color="gray", lw=0.8, ls="--", label="half-normal variance")
-    axes[2].set_yscale("log")
-    axes[2].set_xlabel("layer")
-    axes[2].set_ylabel("variance of activations (at init)")
-    for ax in axes:
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
-    axes[1].set_title("self-normalisation: mean per layer")
-    axes[2].set_title("variance per layer")
-    return _save(fig, path, formats)
-
-
-def _result_from_dict(d: dict[str, Any]) -> SelfNormResult:
-    arms = []
-    for a in d["arms"]:
-        a = dict(a)
-        a["init_stats"] = [LayerStats(**s) for s in a.get("init_stats", [])]
-        a["final_stats"] = [LayerStats(**s) for s in a.get("final_stats", [])]
-        arms.append(ArmResult(**a))
-    return SelfNormResult(**{**d, "arms": arms})
-
-
-# ------------------------------------------------------------------------------ report section
-def report_data(quick: bool = False, progress: bool = False) -> dict[str, Any]:
-    """Plain data (JSON-ready) for the report's BatchNorm-vs-self-normalisation section: 32-layer
-    MLPs, ReLU+BatchNorm, SELU, ELU and plain ReLU, SGD (momentum 0.9, lr 0.01)."""
-    kw: dict[str, Any] = ({"width": 64, "steps": 150, "n_train": 1024} if quick
-                          else {"width": 128, "steps": 300, "n_train": 2048})
-    return run(("relu+bn", "selu", "elu", "relu"), depth=32, progress=progress, **kw).to_dict()
-
-
-def report_figures(data: dict[str, Any], outdir: str | Path, formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Save the section's figure (loss curves, per-layer mean and variance) from :func:`report_data`."""
-    return plot(_result_from_dict(data), Path(outdir) / "selfnorm", formats)
+def training_label(arm: str, depth: int) -> str:
+    """What a progress display says while ``arm`` trains."""
+    return f"training {arm} ({depth} layers)"

@@ -31,12 +31,14 @@ once beyond what existed before it (x and g are allocated outside). It counts ev
 through c10's CPU allocator, inductor's buffers included, and nothing else (no Python objects,
 no allocator caching). On CUDA: ``torch.cuda.max_memory_allocated`` after a reset, minus the
 memory allocated before the call. Reported in bytes and as a multiple of ``x.nbytes``.
+
+The figure of the rows of :func:`run` (time per call against size) is
+:func:`actlab.report.figures.kernels.plot`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import statistics
 import time
@@ -518,51 +520,6 @@ def _train_step(model: torch.nn.Module, inputs: torch.Tensor, target: torch.Tens
         opt.step()
 
     return step
-
-
-# --------------------------------------------------------------------------------------- plot
-STYLE = {"native": ("C0", "-"), "naive": ("C3", "-"), "compiled": ("C2", "-"), "actlab": ("C1", "-"),
-         "copy": ("0.3", "--"), "alloc": ("0.6", ":")}
-
-
-def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str], direction: str = "fwd+bwd") -> str:
-    """Time per call vs size, log-log, one panel per (activation, dtype); saved to ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for r in rows:
-        if r["direction"] == direction:
-            panels.setdefault((r["activation"], r["dtype"]), []).append(r)
-    if not panels:
-        raise ValueError("no rows to plot")
-    cols = min(4, len(panels))
-    nrows = math.ceil(len(panels) / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.4 * nrows), squeeze=False)
-    for ax, ((name, dtype), rs) in zip(axes.flat, panels.items()):
-        for impl, (color, ls) in STYLE.items():
-            pts = sorted((r["size"], r["time_s"]) for r in rs if r["impl"] == impl)
-            if not pts:
-                continue
-            label = {"naive": "naive eager", "compiled": "torch.compile(naive)",
-                     "copy": "floor: copy", "alloc": "floor: alloc+copy"}.get(impl, impl)
-            ax.plot([p[0] for p in pts], [p[1] * 1e3 for p in pts], ls, color=color, marker="o",
-                    markersize=3, label=label, linewidth=2.2 if impl == "actlab" else 1.2)
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_title(f"{name} ({dtype}, {direction})", fontsize=10)
-        ax.set_xlabel("elements")
-        ax.set_ylabel("time per call (ms)")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(panels):]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)
 
 
 # --------------------------------------------------------------------------------- calibration

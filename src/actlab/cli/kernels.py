@@ -171,8 +171,10 @@ def kernels(
         result["results"], result["summary"] = rows, summary
         result["targets"] = kb.targets(summary)
         if plot is not None:
+            from ..report.figures import kernels as figures
+
             with writing(plot, option="--plot"):
-                result["plot"] = kb.plot(rows, plot)
+                result["plot"] = figures.plot(rows, plot)
     if models or models_only:
         model_names = [s.name for s in model_specs] if chosen else list(MODEL_DEFAULTS)
         steps = sum(1 if registry.get_spec(n).kind == "gated" else 2 for n in model_names)

@@ -43,12 +43,6 @@ def _plot_path(plot: Path | None) -> None:
         output_file(plot, "--plot", (".png", ".svg", ".pdf"))
 
 
-def _bar(as_json: bool) -> bool:
-    """The analyses' own progress bars: on a terminal only (a log or a pipe gets no bar, nor the
-    blank line a stopped bar leaves), never with --json."""
-    return not as_json and err.console.is_terminal
-
-
 def _names(activations: list[str] | None, default: list[str]) -> list[str]:
     if activations is not None and not [a for a in activations if a.strip()]:
         raise UserError(f"no activation named: give names, e.g. {' '.join(default)}, or none for those")
@@ -110,20 +104,24 @@ def gradflow(
     check_memory(3 * 8 * d * w * w + 6 * 8 * d * b * w, f"a {d}-layer MLP of width {w}",
                  "use a smaller --width, --depth or --batch")
     if theory:
-        with user_errors():  # the sizes are the user's
+        with (err.progress("theory vs simulation", len(gf.THEORY_CASES), enabled=not as_json) as tick,
+              user_errors()):  # the sizes are the user's
             rows = gf.theory_vs_simulation(width=max(width, 512), depth=max(depth, 24), seed=seed,
-                                           progress=_bar(as_json))
+                                           progress=lambda _: tick())
         _rows(rows, ["activation", "sigma_w2", "sigma_b2", "q_star", "chi1", "chi1_path", "measured",
                      "rel_error"], as_json, title="growth of E‖δ‖² per layer: measured vs mean-field χ₁")
         return
     names = _names(activations, ["sigmoid", "tanh", "relu"])
-    with user_errors():  # gradflow checks init, dtype, inputs, loss and the kind as it builds the MLP
-        results = gf.compare(names, progress=_bar(as_json), depth=depth, width=width, batch=batch,
+    # gradflow checks init, dtype, inputs, loss and the kind as it builds the MLP
+    with err.progress("gradient flow", len(names), enabled=not as_json) as tick, user_errors():
+        results = gf.compare(names, progress=lambda _: tick(), depth=depth, width=width, batch=batch,
                              init=init, sigma=sigma, sigma_w2=sigma_w2, sigma_b2=sigma_b2, dtype=dtype,
                              inputs=inputs, loss=loss, seed=seed)
     if plot is not None:
+        from ..report.figures import gradflow as figures
+
         with writing(plot, option="--plot"):
-            written = gf.plot(results, plot)
+            written = figures.plot(results, plot)
         for p in written:
             err.note(f"wrote {p}")
     if as_json:
@@ -192,10 +190,15 @@ def meanfield(
             row.update({"moment_mu": fp.mu, "moment_nu": fp.nu, "moment_jacobian_norm": fp.spectral_norm})
         rows.append(row)
     if plot is not None:
-        data = mf.phase_diagram([n for n in names if actlab.get_spec(n).kind != "gated"],
-                                progress=_bar(as_json))
+        from ..composite import GatedSpec
+        from ..report.figures import meanfield as figures
+
+        drawn = [n for n in names if not isinstance(actlab.get_spec(n), GatedSpec)]
+        grid, curve_points = 41, 16  # σ_w² x σ_b² grid of χ₁, points on each edge-of-chaos curve
+        with err.progress("phase diagram", len(drawn) * (grid + curve_points), enabled=not as_json) as tick:
+            data = mf.phase_diagram(drawn, grid=grid, curve_points=curve_points, progress=lambda _: tick())
         with writing(plot, option="--plot"):
-            written = mf.plot_phase_diagram(data, plot)
+            written = figures.plot_phase_diagram(data, plot)
         for p in written:
             err.note(f"wrote {p}")
     cols = ["activation", "sigma_w2", "sigma_b2", "q_star", "chi1", "c_star", "xi_q", "xi_c", "phase"]
@@ -339,13 +342,19 @@ def selfnorm(
     check_memory(4 * 4 * depth * width * width + 4 * 8 * depth * max(batch, n_train) * width,
                  f"a {depth}-layer MLP of width {width} (batch {batch})",
                  "use a smaller --width, --depth or --batch")
-    with user_errors():  # selfnorm checks the arms and the optimizer before it trains
+    unknown = [a for a in chosen if a not in sn.ARMS]
+    if unknown:  # before the progress bar starts
+        raise UserError(f"unknown arm {unknown[0]!r}; choose from {', '.join(sn.ARMS)}")
+    with (err.progress(sn.training_label(chosen[0], depth), len(chosen), enabled=not as_json) as tick,
+          user_errors()):
         result = sn.run(chosen, depth=depth, width=width,
                         steps=steps, batch=batch, lr=lr, optimizer=optimizer, alpha_dropout=alpha_dropout,
-                        seed=seed, progress=_bar(as_json))
+                        seed=seed, progress=tick)
     if plot is not None:
+        from ..report.figures import selfnorm as figures
+
         with writing(plot, option="--plot"):
-            written = sn.plot(result, plot)
+            written = figures.plot(result, plot)
         for p in written:
             err.note(f"wrote {p}")
     if as_json:

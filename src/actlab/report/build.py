@@ -30,6 +30,8 @@ from ..jsonsafe import json_safe
 from . import html as H
 from . import sections as S
 
+__all__ = ["Outcome", "Report", "build"]
+
 
 @dataclass
 class Outcome:
@@ -76,7 +78,6 @@ def _init_worker() -> None:
         threadpool_limits(1)
     except ImportError:
         pass
-    S.load_plugins()
 
 
 def _run_part(key: str, options: S.Options, part: Any) -> tuple[bool, Any, float]:
@@ -109,7 +110,6 @@ def build(out_dir: str | Path = "actlab-report", *, quick: bool = False, names: 
         names = tuple(actlab.get_spec(n).name for n in names)  # ValueError with "did you mean"
     if jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {jobs}")
-    plugin_errors = S.load_plugins()
     todo, left_out = S.chosen(keys, quick)
     options = S.Options(quick=quick, names=tuple(names) if names else None)
     out = Path(out_dir)
@@ -177,11 +177,6 @@ def build(out_dir: str | Path = "actlab-report", *, quick: bool = False, names: 
             nav.append((s.key, _short(s.title), bool(o.error)))
             if not o.skipped:
                 bar.advance(task)
-        for mod, err in plugin_errors.items():
-            key = "plugin-" + mod.replace(".", "-")
-            outcomes[key] = Outcome(key, f"Plug-in {mod}", error=err)
-            pieces.append(str(H.section(key, f"Plug-in {mod}", H.error_box(f"could not import {mod}", err))))
-            nav.append((key, mod, True))
 
     seconds = time.perf_counter() - start
     report = Report(out / "report.html", out / "report.json", seconds, list(outcomes.values()))

@@ -48,6 +48,20 @@ def img(png: bytes, alt: str, cls: str | None = None, width: int | None = None) 
     return Raw(f'<img{c} alt="{esc(alt)}" title="{esc(alt)}"{w} src="data:image/png;base64,{data}">')
 
 
+def figure(png: bytes | None, alt: str, caption: str = "", scale: float | None = None) -> Raw:
+    """A figure; ``scale`` shows it at that fraction of its pixel width (so figures saved at one
+    dpi show their text at one size whatever their width), never wider than the page. No PNG:
+    nothing."""
+    if not png:
+        return Raw("")
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    style = ""
+    if scale and png[:8] == b"\x89PNG\r\n\x1a\n":
+        width = int.from_bytes(png[16:20], "big")  # IHDR: the first chunk holds width, height
+        style = f' style="width:{round(width * scale)}px"'
+    return Raw(f"<figure{style}>{img(png, alt)}{cap}</figure>")
+
+
 def num(v: Any, digits: int = 3) -> str:
     """A number for a table cell: ``digits`` significant digits, ∞/−∞, "—" for None/NaN."""
     if v is None:
