@@ -65,7 +65,7 @@ def test_relu_length_map_fixed_point_closed_form():
 def test_tanh_edge_of_chaos():
     assert mf.edge_of_chaos("tanh") == pytest.approx(1.0, abs=1e-6)
     eoc = mf.edge_of_chaos("tanh", 0.05)
-    assert eoc == pytest.approx(1.7610, abs=5e-5)  # the number in the issue
+    assert eoc == pytest.approx(1.7610, abs=5e-5)  # to 4 digits
     assert eoc == pytest.approx(TANH_EOC_005, rel=1e-9)  # mpmath, above
     at = mf.analyse("tanh", eoc, 0.05)
     assert at.q_star == pytest.approx(TANH_Q_005, rel=1e-8)

@@ -81,19 +81,20 @@ def _check_range(xrange: Sequence[float]) -> tuple[float, float]:
 def _target(name: str, params: Mapping[str, float]) -> tuple[Any, str, str, dict[str, float]]:
     """(the elementwise Activation to draw, title, its name, the parameters used)."""
     import actlab
+    from actlab.composite import CompositeSpec, GatedSpec, RandomizedSpec
 
     spec = actlab.get_spec(name)
-    if spec.kind in ("gated", "concatenated"):
+    if isinstance(spec, CompositeSpec):
         if params:
-            raise ValueError(f"{spec.name} is {spec.kind}; its plot shows its gate {spec.gate}, "
+            raise ValueError(f"{spec.name} is {spec.kind}; its plot shows its gate {spec.base.name}, "
                              f"which takes no --param here (got {', '.join(params)})")
-        act = actlab.get(spec.gate)
-        what = "gate" if spec.kind == "gated" else "base function"
+        act = actlab.get(spec.base.name)
+        what = "gate" if isinstance(spec, GatedSpec) else "base function"
         return act, f"{spec.name}: {what} g = {act.spec.name}", act.spec.name, {}
     act = actlab.get(spec.name, **params)
     shown = {k: v for k, v in act.params.items() if k in params}
     title = spec.name + (f" ({', '.join(f'{k}={v:g}' for k, v in shown.items())})" if shown else "")
-    if spec.kind == "stochastic":
+    if isinstance(spec, RandomizedSpec):
         title += " (eval form)"
     return act, title, spec.name, dict(act.params)
 
