@@ -163,3 +163,5 @@ def test_cli_meanfield_json_and_table():
     assert table.exit_code == 0 and "0.7877" in table.stdout
     bad = runner.invoke(app, ["meanfield", "tanh", "--sigma-w2", "-1"])
     assert bad.exit_code == 2 and "--sigma-w2 must be" in bad.stderr, bad.output
+    gated = runner.invoke(app, ["meanfield", "geglu", "--plot", "phase.png"])  # nothing to draw
+    assert gated.exit_code == 2 and "its gate (gelu)" in gated.stderr, gated.output

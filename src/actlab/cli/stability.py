@@ -174,6 +174,15 @@ def meanfield(
     if params:
         with user_errors(ValueError, TypeError):  # a parameter it does not take, or out of domain
             actlab.get(names[0], **params)
+    drawn: list[str] = []
+    if plot is not None:
+        from ..composite import GatedSpec
+
+        specs = [actlab.get_spec(n) for n in names]
+        drawn = [s.name for s in specs if not isinstance(s, GatedSpec)]
+        if not drawn:
+            raise UserError(f"--plot draws the phase diagram of elementwise activations and {specs[0].name} "
+                            f"is gated; name its gate ({specs[0].base.name}) or an elementwise one")
     rows = []
     for name in names:
         row: dict[str, Any] = {"activation": name}
@@ -190,10 +199,8 @@ def meanfield(
             row.update({"moment_mu": fp.mu, "moment_nu": fp.nu, "moment_jacobian_norm": fp.spectral_norm})
         rows.append(row)
     if plot is not None:
-        from ..composite import GatedSpec
         from ..report.figures import meanfield as figures
 
-        drawn = [n for n in names if not isinstance(actlab.get_spec(n), GatedSpec)]
         grid, curve_points = 41, 16  # σ_w² x σ_b² grid of χ₁, points on each edge-of-chaos curve
         with err.progress("phase diagram", len(drawn) * (grid + curve_points), enabled=not as_json) as tick:
             data = mf.phase_diagram(drawn, grid=grid, curve_points=curve_points, progress=lambda _: tick())
