@@ -21,7 +21,7 @@ flow, mean field, self-normalisation, doctor, benchmarks). :func:`register` adds
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import html as H
@@ -95,7 +95,7 @@ def _properties_render(data: dict[str, Any], opt: Options) -> Any:
     order = {n: i for i, n in enumerate(actlab.names())}
     rows = sorted(data["rows"], key=lambda r: order.get(r["name"], 0))
 
-    def cell(k: str, v: Any, r: dict[str, Any]) -> Any:
+    def cell(k: str, v: Any, r: Mapping[str, Any]) -> Any:
         if k in ("polynomial", "self-norm", "≈x at 0"):
             good = {"polynomial": "no", "self-norm": "yes", "≈x at 0": "yes"}[k]
             return H.badge(v, "ok" if v == good else "info") if v == "yes" else v
@@ -184,7 +184,7 @@ def _claims_render(data: dict[str, Any], opt: Options) -> Any:
     wrong = [r for r in rows if not r["ok"]]
     false_claims = sum(1 for r in rows if r["role"] == "claim" and r["expected"] is False)
 
-    def cell(k: str, v: Any, r: dict[str, Any]) -> Any:
+    def cell(k: str, v: Any, r: Mapping[str, Any]) -> Any:
         if k == "ok":
             return H.badge("✓ as expected", "ok") if v else H.badge("✗ WRONG", "bad")
         if k == "verdict":
@@ -248,7 +248,7 @@ def _accuracy_render(data: dict[str, Any], opt: Options) -> Any:
                             key=lambda k: (_dtype_rank(k), _quantity_rank(k)))]
     failing = sorted({r["name"] for r in data["rows"] if not r["passed"]})
 
-    def cell(k: str, v: Any, r: dict[str, Any]) -> Any:
+    def cell(k: str, v: Any, r: Mapping[str, Any]) -> Any:
         if k == "name" or v is None:
             return None
         text = str(v)
@@ -329,7 +329,7 @@ def _approx_render(data: dict[str, Any], opt: Options) -> Any:
                "(a plateau, at the best polynomial fit of their degree); non-polynomial ones improve by "
                f"{min(sin_np):.3g}× to {max(sin_np):.3g}× on sin(2πx).") if poly and sin_np else ""
 
-    def cell(k: str, v: Any, r: dict[str, Any]) -> Any:
+    def cell(k: str, v: Any, r: Mapping[str, Any]) -> Any:
         if k == "kind":
             return H.badge(v, "warn") if r["polynomial"] else H.Raw(f'<span class="small">{H.esc(v)}</span>')
         if k == "improvement":

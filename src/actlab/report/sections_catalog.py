@@ -3,6 +3,7 @@ its f, f′ and f″ drawn from the spec (``gallery``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from actlab.composite import CompositeSpec, GatedSpec, RandomizedSpec
@@ -18,6 +19,12 @@ def _base(spec: Any) -> str | None:
     return spec.base.name if isinstance(spec, (CompositeSpec, RandomizedSpec)) else None
 
 
+def _kinks(spec: Any) -> list[float]:
+    """Where f is not differentiable at the default parameters (none for a gated activation:
+    not a function of one x)."""
+    return [] if isinstance(spec, GatedSpec) else list(spec.kinks(**spec.defaults))
+
+
 # ====================================================================================== catalog
 def _catalog_compute(opt: Options, part: list[str]) -> dict[str, Any]:
     import actlab
@@ -30,7 +37,7 @@ def _catalog_compute(opt: Options, part: list[str]) -> dict[str, Any]:
         rows.append({"name": spec.name, "aliases": list(spec.aliases), "family": spec.family,
                      "kind": spec.kind, "summary": spec.summary, "formula": spec.formula,
                      "gate": _base(spec), "params": params,
-                     "kinks": [] if isinstance(spec, GatedSpec) else list(spec.kinks(**spec.defaults)),
+                     "kinks": _kinks(spec),
                      "torch_native": spec.native is not None, "citation": spec.citation})
         assets[f"formula:{spec.name}"] = str(H.formula(spec.formula))
     return {"rows": rows, "assets": assets}
@@ -43,7 +50,7 @@ def _catalog_render(data: dict[str, Any], opt: Options) -> Any:
     rows = sorted(data["rows"], key=lambda r: (r["family"], order.get(r["name"], 0)))
     families = sorted({r["family"] for r in rows})
 
-    def cell(k: str, v: Any, r: dict[str, Any]) -> Any:
+    def cell(k: str, v: Any, r: Mapping[str, Any]) -> Any:
         if k == "name":
             alias = f'<br><span class="small">{H.esc(", ".join(r["aliases"]))}</span>' if r["aliases"] else ""
             return H.Raw(f"<b>{H.esc(v)}</b>{alias}")

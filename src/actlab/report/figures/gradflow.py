@@ -29,14 +29,14 @@ def plot(results: Sequence[GradFlow | dict[str, Any]], path: str | Path, quantit
     plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
-    results = [r if isinstance(r, GradFlow) else GradFlow.from_dict(r) for r in results]
+    flows = [r if isinstance(r, GradFlow) else GradFlow.from_dict(r) for r in results]
     if quantity not in QUANTITIES:
         raise ValueError(f"quantity must be grad_norm, delta_norm or grad_norm_exact, got {quantity!r}")
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    positive = [getattr(r, quantity) for res in results for r in res.layers
+    positive = [getattr(r, quantity) for res in flows for r in res.layers
                 if getattr(r, quantity) > 0 and math.isfinite(getattr(r, quantity))]
     floor = min(positive) / 10 if positive else 1e-30
-    for res in results:
+    for res in flows:
         xs = [r.layer for r in res.layers]
         ys = np.array([getattr(r, quantity) for r in res.layers], dtype=np.float64)
         ok = (ys > 0) & np.isfinite(ys)
@@ -49,8 +49,8 @@ def plot(results: Sequence[GradFlow | dict[str, Any]], path: str | Path, quantit
     ax.set_yscale("log")
     ax.set_xlabel("layer l (1 = input side, L = output)")
     ax.set_ylabel(QUANTITIES[quantity])
-    if results:
-        r0 = results[0]
+    if flows:
+        r0 = flows[0]
         ax.set_title(title or f"Gradient flow: depth {r0.depth}, width {r0.width}, batch {r0.batch}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="best")
