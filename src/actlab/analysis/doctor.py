@@ -34,8 +34,8 @@ import torch
 from torch import nn
 
 import actlab
-from actlab.composite import is_composite
 from actlab.init import WEIGHT_LAYERS, activation_of
+from actlab.spec import ActivationSpec
 
 __all__ = ["DEAD_ERROR", "DEAD_WARN", "DEMOS", "EXPLODE", "SATURATED_WARN", "SATURATION", "VANISH",
            "Diagnosis", "Finding", "LayerReport", "demo_model", "diagnose"]
@@ -199,7 +199,8 @@ class _Recorder:
     def attach(self) -> None:
         for name, m in self.model.named_modules():
             found = activation_of(m)
-            if found is not None and found[0].name != "identity" and not is_composite(found[0]):
+            # elementwise, or stochastic in its eval form
+            if found is not None and found[0].name != "identity" and isinstance(found[0], ActivationSpec):
                 spec, params = found
                 try:
                     act = actlab.get(spec.name, **params)

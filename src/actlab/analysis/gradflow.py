@@ -43,7 +43,8 @@ import torch
 
 import actlab
 from actlab import init as _init
-from actlab.composite import GatedSpec, is_composite
+from actlab.composite import CompositeSpec, GatedSpec
+from actlab.spec import ActivationSpec
 
 __all__ = ["DTYPES", "INPUTS", "LOSSES", "SATURATION", "THEORY_CASES", "GradFlow", "LayerFlow", "Progress",
            "compare", "run", "theory_vs_simulation"]
@@ -164,11 +165,12 @@ def _inputs(kind: str | torch.Tensor, batch: int, dim: int, std: float, gen: tor
 
 def _check_activation(act: Any) -> None:
     spec = act.spec
-    if is_composite(spec):
+    if not isinstance(spec, ActivationSpec):  # elementwise, or stochastic in its eval form
         role = "gate" if isinstance(spec, GatedSpec) else "base"
+        example = f", e.g. its {role} '{spec.base.name}'" if isinstance(spec, CompositeSpec) else ""
         raise ValueError(
             f"{spec.name} is {spec.kind}: the notes' MLP needs an elementwise activation "
-            f"(same width in and out); pick an elementwise one, e.g. its {role} '{spec.base.name}'"
+            f"(same width in and out); pick an elementwise one{example}"
         )
 
 

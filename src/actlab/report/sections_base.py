@@ -20,16 +20,17 @@ class Options:
     names: tuple[str, ...] | None = None
 
     def activations(self, elementwise: bool = False) -> list[str]:
-        """The chosen activations (catalog order); ``elementwise``: only the elementwise ones,
-        without the gated, concatenated and stochastic ones."""
+        """The chosen activations (catalog order); ``elementwise``: only the elementwise ones
+        (not the stochastic RReLU, nor those built from an elementwise one or of other kinds)."""
         import actlab
-        from actlab.composite import RandomizedSpec, is_composite
+        from actlab.composite import RandomizedSpec
+        from actlab.spec import ActivationSpec
 
         chosen = [actlab.get_spec(n).name for n in self.names] if self.names else actlab.names()
         if not elementwise:
             return chosen
         specs = [actlab.get_spec(n) for n in chosen]
-        return [s.name for s in specs if not (is_composite(s) or isinstance(s, RandomizedSpec))]
+        return [s.name for s in specs if isinstance(s, ActivationSpec) and not isinstance(s, RandomizedSpec)]
 
 
 @dataclass(frozen=True)
