@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 import actlab
 from actlab.cli import app as actlab_app
 from actlab.cli.serve import is_loopback
-from actlab.web import server
+from actlab.web import analyses, server
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,7 @@ def test_properties_of_a_gated_activation_explain_why_not(client):
 
 
 def test_properties_without_the_analysis_module_show_spec_facts(monkeypatch):
-    monkeypatch.setattr(server, "_properties_module", lambda: None)
+    monkeypatch.setattr(analyses, "_properties_module", lambda: None)
     body = server.properties_payload("mish", {})
     assert body["measured"] is None and "not installed" in body["message"]
     assert body["spec"]["citation"] == actlab.get_spec("mish").citation
@@ -232,7 +232,7 @@ def test_meanfield_bad_requests(client):
 
 
 def test_meanfield_without_the_module_is_501(monkeypatch):
-    monkeypatch.setattr(server, "_meanfield_module", lambda: None)
+    monkeypatch.setattr(analyses, "_meanfield_module", lambda: None)
     with pytest.raises(server.ApiError) as e:
         server.meanfield_payload("tanh", {}, 0.0, 0.1, 4.0, 10)
     assert e.value.status == 501 and "not installed" in e.value.message

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 import actlab
-from actlab.web import server
+from actlab.web import protocol, server
 
 HEADERS = {"content-security-policy": "default-src 'self'", "x-content-type-options": "nosniff",
            "x-frame-options": "DENY", "referrer-policy": "no-referrer"}
@@ -272,7 +272,7 @@ def test_allowed_hosts_follow_the_bind_address(monkeypatch):
 # ------------------------------------------------------------------------------ slow clients
 @pytest.fixture
 def short_timeout(monkeypatch):
-    monkeypatch.setattr(server, "REQUEST_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(protocol, "REQUEST_TIMEOUT_S", 1.0)  # read per connection
     return 1.0
 
 
