@@ -20,17 +20,18 @@ class Options:
     names: tuple[str, ...] | None = None
 
     def activations(self, elementwise: bool = False) -> list[str]:
-        """The chosen activations (catalog order); ``elementwise``: only the elementwise ones
-        (not the stochastic RReLU, nor those built from an elementwise one or of other kinds)."""
+        """The chosen activations (catalog order) that the per-activation sections cover: the
+        elementwise ones (RReLU included) and those built from one (GLU family, CReLU). With
+        ``elementwise``: only the elementwise ones, without RReLU."""
         import actlab
-        from actlab.composite import RandomizedSpec
+        from actlab.composite import RandomizedSpec, is_composite
         from actlab.spec import ActivationSpec
 
-        chosen = [actlab.get_spec(n).name for n in self.names] if self.names else actlab.names()
-        if not elementwise:
-            return chosen
-        specs = [actlab.get_spec(n) for n in chosen]
-        return [s.name for s in specs if isinstance(s, ActivationSpec) and not isinstance(s, RandomizedSpec)]
+        chosen = [actlab.get_spec(n) for n in self.names] if self.names else actlab.specs()
+        if elementwise:
+            return [s.name for s in chosen
+                    if isinstance(s, ActivationSpec) and not isinstance(s, RandomizedSpec)]
+        return [s.name for s in chosen if isinstance(s, ActivationSpec) or is_composite(s)]
 
 
 @dataclass(frozen=True)
