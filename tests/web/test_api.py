@@ -293,10 +293,55 @@ def test_serve_command_checks_its_options(monkeypatch):
     runner = CliRunner()
     result = runner.invoke(actlab_app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert calls == [{"host": "127.0.0.1", "port": 8123, "log_level": "warning"}]
+    assert calls == [{"host": "127.0.0.1", "port": 8123, "log_level": "warning", "allowed_hosts": []}]
     result = runner.invoke(actlab_app, ["serve", "--host", "0.0.0.0", "--port", "8124"])
     assert result.exit_code == 0 and "not a loopback address" in result.output
     result = runner.invoke(actlab_app, ["serve", "--port", "70000"])
     assert result.exit_code == 2 and "--port 70000" in result.stderr and not calls[2:]
     assert all(is_loopback(h) for h in ("127.0.0.2", "::1", "localhost"))
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+
+
+def test_serve_command_passes_each_allow_host_to_the_server(monkeypatch):
+    calls = []
+    monkeypatch.setattr(server, "serve", lambda **kw: calls.append(kw))
+    runner = CliRunner()
+    result = runner.invoke(actlab_app, ["serve", "--port", "8125", "--allow-host", "Lab.Example",
+                                        "--allow-host", "box:8000"])
+    assert result.exit_code == 0, result.output
+    assert calls == [{"host": "127.0.0.1", "port": 8125, "log_level": "warning",
+                      "allowed_hosts": ["Lab.Example", "box:8000"]}]
+    for bad in ("a.example,b.example", "", "http://a.example/"):
+        result = runner.invoke(actlab_app, ["serve", "--allow-host", bad])
+        assert result.exit_code == 2 and "--allow-host" in result.stderr, (bad, result.output)
+    assert len(calls) == 1
+
+
+def test_serve_answers_to_the_allowed_hosts_and_still_refuses_others(monkeypatch):
+    """``serve(allowed_hosts=...)`` (what ``--allow-host`` passes) reaches the Host guard: those
+    names (port, case and final dot ignored) are answered, loopback still is, others are not."""
+    monkeypatch.delenv("ACTLAB_ALLOWED_HOSTS", raising=False)
+    started = []
+
+    class NoServer:
+        def __init__(self, config):
+            started.append(config)
+
+        def run(self):
+            pass
+
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "Server", NoServer)
+    monkeypatch.setattr(server, "isolate_analyses", lambda: None)
+    server.serve(port=8126, allowed_hosts=["Lab.Example", "box:8000"])
+    (config,) = started
+    guard = config.app
+
+    def refused(host: str):
+        return guard.refusal({"type": "http", "headers": [(b"host", host.encode())], "query_string": b""})
+
+    for ok in ("lab.example:8126", "LAB.EXAMPLE.", "box", "localhost:8126", "127.0.0.1"):
+        assert refused(ok) is None, ok
+    status, message = refused("evil.example:8126")
+    assert status == 400 and "--allow-host" in message and "lab.example" in message

@@ -33,6 +33,12 @@ def serve(
                                            "machine only; 0.0.0.0 exposes the page to your network.")]
     = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8000,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", metavar="NAME",
+        help="Another name the Host header may carry (repeatable), e.g. this machine's name on "
+             "your network. Loopback names and the bound address are always allowed; "
+             "ACTLAB_ALLOWED_HOSTS adds names too. Other names are refused (DNS rebinding).")]
+    = None,
 ) -> None:
     """Serve the explorer: pick activations, move their parameters, compare f, f′, f″, measured
     properties and the mean-field χ₁ curve. Works offline (Plotly.js comes from the plotly package)."""
@@ -40,6 +46,11 @@ def serve(
         raise UserError(f"--port {port} is not a TCP port: use 1..65535 (or 0 for any free port)")
     if not host.strip():
         raise UserError("--host is empty: use 127.0.0.1 (this machine only) or an address to bind")
+    names = [name.strip() for name in allow_host or ()]
+    bad = [name for name in names if not name or any(c.isspace() or c in "/,@" for c in name)]
+    if bad:
+        raise UserError(f"--allow-host {bad[0]!r} is not a host name: give one name or address per "
+                        "option, e.g. --allow-host lab.example --allow-host 10.0.0.5")
     from ..web import server
 
     server.plotly_js()  # fail now, with the fix in the message, not at the first page load
@@ -48,4 +59,4 @@ def serve(
     if not is_loopback(host):
         err.text(f"warning: {host} is not a loopback address: anyone who can reach this port can use "
                  "the page and its API (there is no authentication)")
-    server.serve(host=host, port=port, log_level="warning")
+    server.serve(host=host, port=port, log_level="warning", allowed_hosts=names)

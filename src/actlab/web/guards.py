@@ -136,7 +136,8 @@ class ExplorerApp:
         if not host_allowed(host, self.allowed_hosts):
             return 400, (f"Host {host[:80]!r} is not allowed: this server answers to "
                          f"{', '.join(sorted(self.allowed_hosts))} (a guard against DNS rebinding); "
-                         "to reach it under another name, set ACTLAB_ALLOWED_HOSTS=name")
+                         "to reach it under another name, start it with --allow-host NAME "
+                         "(or set ACTLAB_ALLOWED_HOSTS=name)")
         if sum(len(k) + len(v) + 4 for k, v in scope.get("headers", [])) > MAX_HEADER_BYTES:
             return 431, f"the request headers are longer than {MAX_HEADER_BYTES} bytes"
         if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:

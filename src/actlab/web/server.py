@@ -38,6 +38,7 @@ The pieces, each its own module, and their names re-exported here:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -248,11 +249,12 @@ def create_app(allowed_hosts: set[str] | frozenset[str] | None = None) -> Explor
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, log_level: str = "warning",
-          allowed_hosts: set[str] | None = None) -> None:
+          allowed_hosts: Iterable[str] | None = None) -> None:
     """Run the app under uvicorn until interrupted (Ctrl-C).
 
     The Host header may name loopback, the bound address (all of this machine's names when bound
-    to 0.0.0.0 or ::), ``ACTLAB_ALLOWED_HOSTS`` and ``allowed_hosts``.
+    to 0.0.0.0 or ::), ``ACTLAB_ALLOWED_HOSTS`` and ``allowed_hosts`` (``actlab serve
+    --allow-host``; a port or a final dot is dropped, case ignored).
     """
     import uvicorn
 
