@@ -80,7 +80,8 @@ NN_FIXED = '''
 class Activation(torch_nn.Module):
     spec: Spec
     learned: tuple[str, ...]
-    fixed: dict[str, float]
+    fixed: dict[str, Any]
+    tensors: tuple[str, ...]
     num_channels: int
     dim: int
     inplace: bool

@@ -2,7 +2,9 @@
 
 Each function accepts a torch tensor or a NumPy array and returns the same kind. All of them go
 through :func:`apply`, which validates the input and the parameters and dispatches on the kind
-of activation (elementwise, gated, concatenated, stochastic).
+of activation (elementwise, gated, concatenated, stochastic, and the kinds of
+:mod:`actlab.kinds`: normalizing, maxout, funnel, dynamic, rational, which also take tensor
+arguments and options).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 from . import registry
 from .autograd import apply_elementwise
 from .composite import CompositeSpec, RandomizedSpec
+from .kinds import KindSpec
 from .spec import ActivationSpec, Spec, as_tensor, check_input
 
 
@@ -23,17 +26,20 @@ def apply(
     x: Any,
     params: dict[str, Any] | None = None,
     *,
-    dim: int = -1,
+    dim: int | None = None,
     training: bool = False,
 ) -> Any:
-    """Evaluate ``spec`` at ``x`` with ``params`` (defaults filled in, domains checked)."""
+    """Evaluate ``spec`` at ``x`` with ``params`` (defaults filled in, domains checked); ``dim``
+    defaults to the spec's (-1; Dynamic ReLU's channels: 1)."""
     spec = registry.get_spec(spec)
+    if dim is None:
+        dim = spec.default_dim if isinstance(spec, KindSpec) else -1
     t, was_numpy = as_tensor(spec.name, x)
     check_input(spec.name, t)
     values = spec.resolve(params or {})
-    for name, v in values.items():
-        _check_broadcast(spec, name, v, t)
-    out = dispatch(spec, t, tuple(values[n] for n in spec.param_names), dim=dim, training=training)
+    for name in spec.param_names:
+        _check_broadcast(spec, name, values[name], t)
+    out = dispatch(spec, t, tuple(values[n] for n in spec.argument_names), dim=dim, training=training)
     return out.detach().numpy() if was_numpy else out
 
 
@@ -75,6 +81,15 @@ def signature(spec: Spec) -> inspect.Signature:
     sig = [inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="_Array")]
     sig += [inspect.Parameter(p.name, keyword, default=p.default, annotation="float | torch.Tensor")
             for p in spec.params]
+    if isinstance(spec, KindSpec):  # tensor arguments and options, then dim and training
+        sig += [inspect.Parameter(w.name, keyword, default=None, annotation="torch.Tensor | None")
+                for w in spec.weights]
+        sig += [inspect.Parameter(o.name, keyword, default=o.default, annotation=o.annotation)
+                for o in spec.options if not o.module_only]
+        if spec.takes_dim:
+            sig.append(inspect.Parameter("dim", keyword, default=spec.default_dim, annotation="int"))
+        if spec.takes_training:
+            sig.append(inspect.Parameter("training", keyword, default=False, annotation="bool"))
     if isinstance(spec, CompositeSpec):
         sig.append(inspect.Parameter("dim", keyword, default=-1, annotation="int"))
     if isinstance(spec, RandomizedSpec):

@@ -24,6 +24,7 @@ from . import registry
 from .compat import BY_SPEC, LIBRARY_NAMES, REFUSED_NAMES, TORCH_SIGNATURES, TorchSignature
 from .composite import is_composite
 from .functional import dispatch
+from .kinds import KindSpec
 from .spec import Spec, as_tensor, check_input
 
 # Canonical spellings of the acronyms in activation names, for class names (PyTorch style).
@@ -33,6 +34,7 @@ _WORDS = {
     "reglu": "ReGLU", "geglu": "GEGLU", "swiglu": "SwiGLU", "isru": "ISRU", "isrlu": "ISRLU",
     "gcu": "GCU", "dyt": "DyT", "xielu": "XIELU", "lisht": "LiSHT", "smelu": "SmeLU",
     "elish": "ELiSH", "tanhexp": "TanhExp", "lecun": "LeCun", "starrelu": "StarReLU",
+    "frelu": "FReLU", "pau": "PAU",
 }
 
 
@@ -50,7 +52,8 @@ class Activation(nn.Module):
             names. Default: the spec's choice (PReLU's slope is learned, Swish's beta is not).
         num_channels: one value per channel for channel-wise learnable parameters (as PReLU's
             ``num_parameters``); channels are along the spec's ``channel_dim``.
-        dim: the dimension that gated activations split and concatenated ones extend.
+        dim: the dimension that gated activations split and concatenated ones extend, that
+            softmax normalises and Maxout groups (default -1; Dynamic ReLU's channels: 1).
         inplace: write the result into the input and return it, as torch's ``inplace=True``,
             when autograd records nothing (no grad mode, or neither the input nor a learned
             parameter requires grad). When autograd records the call, the result is a new tensor
@@ -60,8 +63,12 @@ class Activation(nn.Module):
         device, dtype: where and in which dtype learned parameters are created.
         **params: parameter values; defaults from the spec.
 
+    Kinds with tensor arguments (:mod:`actlab.kinds`: FReLU's kernel, Dynamic ReLU's
+    hypernetwork, PAU's coefficients) hold them as ``nn.Parameter`` (running statistics as
+    buffers), shaped from ``num_channels`` and the kind's options, initialised as in the paper.
+
     Shape: input ``(*)``, output the same shape (gated: half along ``dim``; concatenated:
-    double along ``dim``).
+    double along ``dim``; Maxout: divided by ``pieces`` along ``dim``).
     """
 
     def __init__(
@@ -70,7 +77,7 @@ class Activation(nn.Module):
         *,
         learnable: bool | Iterable[str] | None = None,
         num_channels: int = 1,
-        dim: int = -1,
+        dim: int | None = None,
         inplace: bool = False,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
@@ -84,13 +91,19 @@ class Activation(nn.Module):
             raise ValueError(f"{self.spec.name}: num_channels must be an int >= 1, got {num_channels!r}")
         if not isinstance(inplace, bool):
             raise TypeError(f"{self.spec.name}: inplace must be True or False, got {inplace!r}")
-        if inplace and is_composite(self.spec):
+        if inplace and _reshapes(self.spec):
             raise ValueError(
                 f"{self.spec.name}: inplace=True is impossible for a {self.spec.kind} activation "
-                f"(its output has another shape than its input); drop inplace"
+                f"(not elementwise: its output has another shape than its input, or each output "
+                f"depends on many inputs); drop inplace"
             )
+        if dim is None:
+            dim = self.spec.default_dim if isinstance(self.spec, KindSpec) else -1
         self.num_channels, self.dim, self.inplace = num_channels, dim, inplace
-        self.fixed: dict[str, float] = {}
+        self.fixed: dict[str, Any] = {}
+        self.tensors: tuple[str, ...] = ()  # a kind's weights, held here
+        if isinstance(self.spec, KindSpec):
+            self._make_weights(values, device, dtype)
         for p in self.spec.params:
             if p.name in self.learned:
                 shape = (num_channels,) if p.channelwise and num_channels > 1 else ()
@@ -98,6 +111,25 @@ class Activation(nn.Module):
                 self.register_parameter(p.name, nn.Parameter(value))
             else:
                 self.fixed[p.name] = values[p.name]
+
+    def _make_weights(self, values: dict[str, Any], device: Any, dtype: torch.dtype | None) -> None:
+        spec = self.spec
+        assert isinstance(spec, KindSpec)
+        settings = {"num_channels": self.num_channels, **spec.settings(values)}
+        for w in spec.weights:
+            t = torch.empty(w.shape(settings), device=device, dtype=dtype)
+            w.init(t, settings)
+            if w.buffer:
+                self.register_buffer(w.name, t)
+            else:
+                self.register_parameter(w.name, nn.Parameter(t))
+            values.pop(w.name, None)
+        for o in spec.options:
+            if o.module_only:  # shapes the weights only
+                setattr(self, o.name, values.pop(o.name))
+            else:
+                self.fixed[o.name] = values.pop(o.name)
+        self.tensors = tuple(w.name for w in spec.weights)
 
     def _learned_names(self, learnable: bool | Iterable[str] | None) -> tuple[str, ...]:
         allowed = [p.name for p in self.spec.params if p.learnable]
@@ -116,6 +148,8 @@ class Activation(nn.Module):
     def _value(self, name: str, x: torch.Tensor) -> Any:
         if name in self.fixed:
             return self.fixed[name]
+        if name in self.tensors:
+            return getattr(self, name)
         value = getattr(self, name)
         if value.dim() == 1 and x.dim() > 1:  # per-channel: broadcast along the channel dim
             channels = x.shape[self.spec.channel_dim]
@@ -136,7 +170,7 @@ class Activation(nn.Module):
             t, _ = as_tensor(self.spec.name, x)
             return self.forward(t).detach().numpy()
         check_input(self.spec.name, x)
-        values = tuple(self._value(n, x) for n in self.spec.param_names)
+        values = tuple(self._value(n, x) for n in self.spec.argument_names)
         out = dispatch(self.spec, x, values, self.dim, self.training)
         if self.inplace and not out.requires_grad:  # nothing recorded: torch's in-place contract
             return x.copy_(out)
@@ -148,12 +182,16 @@ class Activation(nn.Module):
         for arg, choices in (signature.variants.items() if signature else ()):
             parts += [f"{arg}={value!r}" for value, name in choices.items()
                       if name == self.spec.name and name != signature.spec]
-        parts += [f"{k}={v:g}" for k, v in self.fixed.items()]
+        parts += [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in self.fixed.items()]
+        parts += [f"{o.name}={getattr(self, o.name)!r}" for o in getattr(self.spec, "options", ())
+                  if o.module_only]
+        if isinstance(self.spec, KindSpec) and self.spec.needs_channels:
+            parts.append(f"num_channels={self.num_channels}")
         for n in self.learned:
             value = getattr(self, n)
             parts.append(f"{n}={value.item():g} (learned)" if value.dim() == 0
                          else f"{n}=learned[{value.numel()}]")
-        if is_composite(self.spec):
+        if is_composite(self.spec) or (isinstance(self.spec, KindSpec) and self.spec.takes_dim):
             parts.append(f"dim={self.dim}")
         if self.inplace:
             parts.append("inplace=True")
@@ -178,17 +216,34 @@ _TORCH_ANNOTATIONS = {"approximate": "str", "threshold": "float", "min_value": "
                       "max_value": "float | None", "num_parameters": "int", "init": "float"}
 
 
+def _reshapes(spec: Spec) -> bool:
+    """Whether ``spec`` is not elementwise (a composite or a kind of its own): no ``inplace``."""
+    return is_composite(spec) or isinstance(spec, KindSpec)
+
+
 def _options(spec: Spec) -> list[str]:
-    """The module options that mean something for ``spec``."""
+    """The module options that mean something for ``spec`` (a kind's own options come first)."""
     learnable = any(p.learnable for p in spec.params)
-    return [o for o, wanted in (
+    kind = spec if isinstance(spec, KindSpec) else None
+    weights = bool(kind and kind.weights)
+    return [o.name for o in (kind.options if kind else ())] + [o for o, wanted in (
         ("learnable", learnable),
-        ("num_channels", any(p.channelwise for p in spec.params)),
-        ("dim", is_composite(spec)),
-        ("inplace", not is_composite(spec)),
-        ("device", learnable),
-        ("dtype", learnable),
+        ("num_channels", any(p.channelwise for p in spec.params) or bool(kind and kind.needs_channels)),
+        ("dim", is_composite(spec) or bool(kind and kind.takes_dim)),
+        ("inplace", not _reshapes(spec)),
+        ("device", learnable or weights),
+        ("dtype", learnable or weights),
     ) if wanted]
+
+
+def _option_argument(spec: Spec, name: str) -> tuple[Any, str]:
+    """(default, annotation) of a module option, or of a kind's own option."""
+    for o in getattr(spec, "options", ()):
+        if o.name == name:
+            return o.default, o.annotation
+    if name == "dim" and isinstance(spec, KindSpec):
+        return spec.default_dim, "int"
+    return _OPTIONS[name]
 
 
 def _argument(spec: Spec, torch_sig: TorchSignature | None, name: str) -> tuple[Any, str]:
@@ -225,7 +280,7 @@ def init_signature(spec: Spec) -> inspect.Signature:
     for name in _options(spec):
         if name in positional:
             continue
-        default, annotation = _OPTIONS[name]
+        default, annotation = _option_argument(spec, name)
         if torch_sig and name in torch_sig.renames.values():  # e.g. PReLU's num_channels alias
             default, annotation = None, f"{annotation} | None"
         params.append(_P(name, _P.KEYWORD_ONLY, default=default, annotation=annotation))

@@ -32,7 +32,9 @@ __all__ = [
     "compute_dtype"
 ]
 
-Kind = Literal["elementwise", "gated", "concatenated", "stochastic"]
+# the last five: actlab.kinds (the softmax family; Maxout, FReLU, Dynamic ReLU, PAU)
+Kind = Literal["elementwise", "gated", "concatenated", "stochastic", "normalizing", "maxout", "funnel",
+               "dynamic", "rational"]
 ACCEPTED_DTYPES = (torch.float64, torch.float32, torch.bfloat16, torch.float16)
 HALF_DTYPES = (torch.bfloat16, torch.float16)
 
@@ -142,6 +144,12 @@ class Spec:
     @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
+
+    @property
+    def argument_names(self) -> tuple[str, ...]:
+        """Everything ``apply``/``dispatch`` take in ``values``, in order: the parameters, plus a
+        kind's own tensor arguments and options (:mod:`actlab.kinds`)."""
+        return self.param_names
 
     @property
     def gate(self) -> str | None:

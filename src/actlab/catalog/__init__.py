@@ -16,3 +16,4 @@ from . import (  # noqa: F401, I001  (order: gates before gated)
     adaptive,
     gated,
 )
+from . import learnable_kinds, normalizing  # noqa: F401  (kinds of their own: actlab.kinds, .conditioned)

@@ -1,5 +1,6 @@
 """How a catalog module declares an activation: ``define(...)`` builds and registers a spec;
-``gated``, ``concatenated`` and ``randomized`` build the composite kinds on an elementwise base."""
+``gated``, ``concatenated`` and ``randomized`` build the composite kinds on an elementwise base;
+``normalizing`` and ``kind`` register the kinds of :mod:`actlab.kinds` and :mod:`actlab.conditioned`."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import torch
 from .._lazy import sympy as sp
 from ..autograd import elementwise_function
 from ..composite import ConcatenatedSpec, GatedSpec, RandomizedSpec
+from ..kinds import KindSpec, NormalizingSpec
 from ..registry import get_spec, register
 from ..spec import REAL, ActivationSpec, Bound, Domain, Param, Relation
 
 __all__ = [
-    "REAL", "Bound", "Domain", "Param", "Relation", "concatenated", "define", "gated", "randomized", "sp",
-    "sp_log1p", "torch",
+    "REAL", "Bound", "Domain", "Param", "Relation", "concatenated", "define", "gated", "kind", "normalizing",
+    "randomized", "sp", "sp_log1p", "torch",
 ]
 
 
@@ -70,3 +72,14 @@ def concatenated(name: str, base: str, citation: str, summary: str, **fields: An
         name=name, family="concatenated", base=get_spec(base), summary=summary, citation=citation,
         formula=rf"[\,\mathrm{{{base}}}(x),\ \mathrm{{{base}}}(-x)\,]", **fields,
     ))
+
+
+def normalizing(name: str, **fields: Any) -> NormalizingSpec:
+    """A normalisation along ``dim`` (softmax family): its forward, vjp and jvp from the output,
+    and an mpmath reference; the spec makes its autograd Functions as it is built."""
+    return register(NormalizingSpec(name=name, family="normalizing", **fields))
+
+
+def kind(spec: KindSpec) -> KindSpec:
+    """Register a spec of one of the other kinds (Maxout, FReLU, Dynamic ReLU, PAU)."""
+    return register(spec)
