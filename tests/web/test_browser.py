@@ -314,30 +314,58 @@ def test_slider_fetches_only_the_changed_curve_once_per_pause(session, live_serv
     assert stats["curveRequests"] == len(seen.names) and stats["cacheHits"] >= 15
 
 
-def test_plot_follows_a_slider_within_300_ms(session, live_server):
+# A redraw that has not come this long after the input is a hang, not a slow machine (a step
+# takes well under a second even beside a CPU hog); the latency itself is reported, not asserted.
+REDRAW_HANG_MS = 60_000
+
+
+def test_each_slider_step_is_drawn_after_one_request(session, live_server, record_testsuite_property):
     """Single slider steps, each awaited through the page's own 'actlab:curves' event (no sleeps):
-    the time from the input event to the drawn plot, measured in the page. The best of five must
-    be under 300 ms (one step is debounce + one curve request + one Plotly draw); the others are
-    printed, as a loaded machine may stretch any single one."""
+    every step is followed by exactly one curve request (swish's, debounced), the other five
+    activations from the cache, and exactly one redraw, which shows the slider's new value.
+
+    Nothing here depends on the clock (issue 13: a test that fails under load is a defect). The
+    time from the input event to the drawn plot (debounce + one request + one Plotly draw) is
+    measured in the page and reported: printed, and as the ``slider_latency_ms`` property of the
+    test suite in a JUnit report (``pytest --junitxml``)."""
     context, _ = session
     page = open_page(context, live_server + SIX_URL)
     wait_for_curves(page, SIX, orders=3)
-    latencies = page.evaluate("""async (n) => { const out = [];
-        const r = document.getElementById('p-swish-beta');
+    steps = page.evaluate("""async ([n, hangMs]) => { const out = [];
+        const r = document.getElementById('p-swish-beta'), stats = window.actlabStats;
+        const counts = () => ({requests: stats.curveRequests, hits: stats.cacheHits, draws: stats.draws});
         for (let i = 0; i < n; i++) {
-          const drawn = new Promise((ok) => document.addEventListener('actlab:curves', (e) => ok(e.detail),
-                                                                    {once: true}));
+          const before = counts();
+          let hang;
+          const redrawn = new Promise((ok) => document.addEventListener('actlab:curves',
+                                                                        (e) => ok(e.detail), {once: true}));
+          const hung = new Promise((_, no) => {
+            hang = setTimeout(() => no(new Error(`step ${i}: no redraw within ${hangMs} ms`)), hangMs); });
+          const drawn = Promise.race([redrawn, hung]);
           r.stepUp(); r.dispatchEvent(new Event('input', {bubbles: true}));
           const detail = await drawn;
-          out.push(detail.latency);
+          clearTimeout(hang);
+          const swish = document.getElementById('curves').data.find((t) => t.meta && t.meta.name === 'swish');
+          out.push({before, after: counts(), generation: detail.generation, latency: detail.latency,
+                    names: detail.names, value: Number(r.value), drawnBeta: swish.meta.params.beta});
         }
-        return out; }""", 5)
-    beta = float(page.input_value("#n-swish-beta"))
-    wait_for_curves(page, {**SIX, "swish": {"beta": beta}}, orders=3)
+        return out; }""", [5, REDRAW_HANG_MS])
+    latencies = [round(s["latency"]) for s in steps]
     phases = page.evaluate("() => window.actlabStats.phases")
-    print(f"slider -> plot latencies (ms): {[round(v) for v in latencies]}; "
-          f"[debounce, request, draw] per step: {phases}")
-    assert len(latencies) == 5 and min(latencies) < 300, (latencies, phases)
+    print(f"slider -> plot latencies (ms): {latencies}; [debounce, request, draw] per step: {phases[-5:]}")
+    record_testsuite_property("slider_latency_ms", latencies)
+
+    assert len(steps) == 5
+    for i, s in enumerate(steps):
+        before, after = s["before"], s["after"]
+        assert after["requests"] - before["requests"] == 1, (i, s)  # one request per step: swish's
+        assert after["hits"] - before["hits"] == len(SIX) - 1, (i, s)  # the other five: the cache
+        assert after["draws"] - before["draws"] == 1, (i, s)  # one redraw
+        assert sorted(s["names"]) == sorted(SIX) and s["drawnBeta"] == s["value"], (i, s)
+        assert s["latency"] is not None and s["latency"] > 0, (i, s)  # timed from this step's input
+    assert [s["generation"] for s in steps] == list(range(steps[0]["generation"], steps[0]["generation"] + 5))
+    assert len({s["value"] for s in steps}) == 5  # five new values, none from the cache
+    wait_for_curves(page, {**SIX, "swish": {"beta": steps[-1]["value"]}}, orders=3)
 
 
 def test_legend_outside_the_plot_palette_and_dashes(session, live_server):
