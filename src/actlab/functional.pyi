@@ -10,9 +10,9 @@ from .spec import Spec
 
 _Array = TypeVar("_Array", torch.Tensor, np.ndarray)
 
-__all__ = ['apply', 'arctan', 'arctid', 'bent_identity', 'bilinear', 'celu', 'cos', 'cosid', 'crelu', 'cube', 'dispatch', 'dyt', 'e_swish', 'elish', 'elu', 'exponential', 'gaussian', 'gcu', 'geglu', 'gelu', 'gelu_sigmoid', 'gelu_tanh', 'glu', 'hard_elish', 'hardshrink', 'hardsigmoid', 'hardswish', 'hardtanh', 'identity', 'isrlu', 'isru', 'leaky_relu', 'lecun_tanh', 'lisht', 'log_sigmoid', 'logish', 'maxsig', 'maxtanh', 'minsin', 'mish', 'pelu', 'penalized_tanh', 'prelu', 'reglu', 'relu', 'relu6', 'rrelu', 'selu', 'serf', 'shifted_softplus', 'sigmoid', 'signature', 'silu', 'sin', 'sinc', 'sincid', 'smelu', 'smish', 'snake', 'softplus', 'softshrink', 'softsign', 'sparse_plus', 'sparse_sigmoid', 'square', 'squared_relu', 'squareplus', 'star_relu', 'swiglu', 'swish', 'tanh', 'tanhexp', 'tanhshrink', 'threshold', 'x_asinh2', 'xielu']
+__all__ = ['apply', 'arctan', 'arctid', 'bent_identity', 'bilinear', 'celu', 'cos', 'cosid', 'crelu', 'cube', 'dispatch', 'dy_relu_b', 'dyt', 'e_swish', 'elish', 'elu', 'exponential', 'frelu', 'gaussian', 'gcu', 'geglu', 'gelu', 'gelu_sigmoid', 'gelu_tanh', 'glu', 'hard_elish', 'hardshrink', 'hardsigmoid', 'hardswish', 'hardtanh', 'identity', 'isrlu', 'isru', 'leaky_relu', 'lecun_tanh', 'lisht', 'log_sigmoid', 'log_softmax', 'logish', 'maxout', 'maxsig', 'maxtanh', 'minsin', 'mish', 'pau', 'pelu', 'penalized_tanh', 'prelu', 'reglu', 'relu', 'relu6', 'rrelu', 'selu', 'serf', 'shifted_softplus', 'sigmoid', 'signature', 'silu', 'sin', 'sinc', 'sincid', 'smelu', 'smish', 'snake', 'softmax', 'softplus', 'softshrink', 'softsign', 'sparse_plus', 'sparse_sigmoid', 'sparsemax', 'square', 'squared_relu', 'squareplus', 'star_relu', 'swiglu', 'swish', 'tanh', 'tanhexp', 'tanhshrink', 'threshold', 'x_asinh2', 'xielu']
 
-def apply(spec: Spec | str, x: Any, params: dict[str, Any] | None = None, *, dim: int = -1, training: bool = False) -> Any: ...
+def apply(spec: Spec | str, x: Any, params: dict[str, Any] | None = None, *, dim: int | None = None, training: bool = False) -> Any: ...
 def dispatch(spec: Spec, x: torch.Tensor, values: tuple[Any, ...], dim: int = -1, training: bool = False) -> torch.Tensor: ...
 def signature(spec: Spec) -> inspect.Signature: ...
 def __getattr__(name: str) -> Any: ...  # aliases: actlab.functional.swish1 is silu
@@ -104,6 +104,29 @@ def cube(x: _Array) -> _Array:
     Reference: Chen & Manning 2014, A fast and accurate dependency parser using neural networks, EMNLP; Leshno, Lin, Pinkus & Schocken 1993, Multilayer feedforward networks with a nonpolynomial activation function can approximate any function, Neural Networks 6(6)
     """
 
+def dy_relu_b(x: _Array, *, fc1_weight: torch.Tensor | None = None, fc1_bias: torch.Tensor | None = None, fc2_weight: torch.Tensor | None = None, fc2_bias: torch.Tensor | None = None, pieces: int = 2, lambda_a: float = 1.0, lambda_b: float = 0.5, dim: int = 1) -> _Array:
+    """Dynamic ReLU (DY-ReLU-B): per sample and channel, the max of K linear pieces whose slopes and intercepts a small network computes from the input (global context).
+
+    .. math::
+        f(x) = y_c = \\max_{k} \\big(a_c^k(x)\\, x_c + b_c^k(x)\\big),\\ [a, b] = [\\alpha, \\beta] + [\\lambda_a, \\lambda_b]\\,(2\\sigma(W_2\\,\\mathrm{relu}(W_1 \\bar{x})) - 1)
+
+    At kinks: where two pieces are equal the gradient is shared equally between them (torch's amax).
+
+    Channels along dim (default 1: (N, C, ...)); the context x̄ is the mean over every dim after the channels (none for (N, C)). Around a ReLU: α = (1, 0, ...), β = 0; defaults K = 2, R = 4, λ_a = 1, λ_b = 0.5 as in the paper.
+
+    Tensor arguments (an actlab.nn module holds and learns them):
+        fc1_weight: the first linear layer, shaped (C/R, C).
+        fc1_bias: its bias, shaped (C/R,).
+        fc2_weight: the second linear layer, shaped (2KC, C/R).
+        fc2_bias: its bias, shaped (2KC,).
+    Options:
+        pieces: the number K of linear pieces. Default: 2.
+        reduction: the hypernetwork's reduction ratio R (hidden width C/R). Default: 4.
+        lambda_a: λ_a, the range of the slopes' residuals. Default: 1.0.
+        lambda_b: λ_b, the range of the intercepts' residuals. Default: 0.5.
+    Reference: Chen, Dai, Liu, Chen, Yuan & Liu 2020, Dynamic ReLU, ECCV (arXiv:2003.10027)
+    """
+
 def dyt(x: _Array, *, alpha: float | torch.Tensor = 0.5, gamma: float | torch.Tensor = 1.0, beta: float | torch.Tensor = 0.0) -> _Array:
     """Dynamic Tanh γ·tanh(αx) + β: a drop-in replacement for LayerNorm in Transformers.
 
@@ -165,6 +188,25 @@ def exponential(x: _Array) -> _Array:
         f(x) = e^{x}
 
     Reference: Chollet et al. 2015, Keras: keras.activations.exponential
+    """
+
+def frelu(x: _Array, *, weight: torch.Tensor | None = None, bn_weight: torch.Tensor | None = None, bn_bias: torch.Tensor | None = None, running_mean: torch.Tensor | None = None, running_var: torch.Tensor | None = None, training: bool = False) -> _Array:
+    """Funnel activation FReLU: max(x, T(x)) with T(x) a depthwise 3×3 convolution plus batch norm, a spatial condition per pixel; images (N, C, H, W).
+
+    .. math::
+        f(x) = \\max\\big(x_{c,i,j},\\ \\mathrm{BN}(W_c \\ast x_c)_{i,j}\\big)
+
+    At kinks: where x = T(x) the gradient is shared equally (torch.maximum).
+
+    Without batch-norm arguments T is the convolution alone. With running statistics, training mode normalises by the batch and updates them (momentum 0.1, eps 1e-5), as nn.BatchNorm2d. The module (actlab.nn.FReLU(num_channels=C)) holds the kernel (nn.Conv2d's initialisation) and the batch norm.
+
+    Tensor arguments (an actlab.nn module holds and learns them):
+        weight: the depthwise kernel, shaped (C, 1, k, k) with k odd (3 in the paper).
+        bn_weight: batch norm's scale γ, shaped (C,). Optional.
+        bn_bias: batch norm's shift β, shaped (C,). Optional.
+        running_mean: batch norm's running mean, shaped (C,) (a module buffer). Optional.
+        running_var: batch norm's running variance, shaped (C,) (a module buffer). Optional.
+    Reference: Ma, Zhang & Sun 2020, Funnel activation for visual recognition, ECCV
     """
 
 def gaussian(x: _Array) -> _Array:
@@ -375,6 +417,17 @@ def log_sigmoid(x: _Array) -> _Array:
     Reference: Paszke et al. 2019, PyTorch (NeurIPS): torch.nn.LogSigmoid; Bradbury et al. 2018, JAX: jax.nn.log_sigmoid
     """
 
+def log_softmax(x: _Array, *, dim: int = -1) -> _Array:
+    """Log-softmax x_i − log Σ_j exp(x_j) along dim: log-probabilities.
+
+    .. math::
+        f(x) = x_i - \\log \\sum_j e^{x_j}
+
+    Computed as x − max x − log Σ exp(x − max x) (logsumexp; torch's own op): exact for inputs 1e4 apart, where log(softmax) gives −inf. Jacobian I − 1 softmax(x)ᵀ.
+
+    Reference: Bridle 1990, Probabilistic interpretation of feedforward classification network outputs, with relationships to statistical pattern recognition, Neurocomputing (NATO ASI F68)
+    """
+
 def logish(x: _Array) -> _Array:
     """Logish x·log(1 + σ(x)): a self-gated unit with a log-sigmoid gate in [0, log 2].
 
@@ -382,6 +435,21 @@ def logish(x: _Array) -> _Array:
         f(x) = x \\log\\left(1 + \\sigma(x)\\right)
 
     Reference: Zhu et al. 2021, Logish: a new nonlinear nonmonotonic activation function for convolutional neural network, Neurocomputing
+    """
+
+def maxout(x: _Array, *, pieces: int = 2, dim: int = -1) -> _Array:
+    """Maxout: the maximum of k consecutive channels (pieces) along dim; C channels in, C/k out.
+
+    .. math::
+        f(x) = y_i = \\max_{j=1..k} x_{(i-1)k + j}
+
+    At kinks: where two pieces are equal the gradient is shared equally between them (torch's amax).
+
+    Groups are consecutive channels [x_1..x_k], [x_(k+1)..x_2k], ... as in TF Addons' Maxout.
+
+    Options:
+        pieces: the number k of pieces (channels) per output. Default: 2.
+    Reference: Goodfellow, Warde-Farley, Mirza, Courville & Bengio 2013, Maxout networks, ICML
     """
 
 def maxsig(x: _Array) -> _Array:
@@ -424,6 +492,24 @@ def mish(x: _Array) -> _Array:
         f(x) = x \\tanh\\left(\\log(1 + e^{x})\\right)
 
     Reference: Misra 2019, Mish: a self regularized non-monotonic activation function, arXiv:1908.08681 (BMVC 2020)
+    """
+
+def pau(x: _Array, *, numerator: torch.Tensor | None = None, denominator: torch.Tensor | None = None, target: str = 'leaky_relu') -> _Array:
+    """Padé activation unit: a learnable rational function P(x)/Q(x) with the safe denominator 1 + |b_1 x + ... + b_n x^n|, initialised to approximate a chosen activation.
+
+    .. math::
+        f(x) = \\frac{\\sum_{j=0}^{m} a_j x^j}{1 + \\left|\\sum_{k=1}^{n} b_k x^k\\right|}
+
+    At kinks: at x = 0, where Σ b_k x^k = 0, |·| takes the derivative 0 (torch's abs); a kink whenever b_1 ≠ 0.
+
+    The coefficients are shared by every element (one set per module, as the paper's layer-wise PAU). Initial values are actlab's least-squares fit (degrees 5/4 on [-3, 3]) to relu, leaky_relu (0.01), gelu, swish, tanh or sigmoid; `python -m actlab.pau` reproduces it.
+
+    Tensor arguments (an actlab.nn module holds and learns them):
+        numerator: a_0..a_m, shaped (m + 1,) (6 by default).
+        denominator: b_1..b_n, shaped (n,) (4 by default).
+    Options:
+        target: the activation the coefficients start from (actlab's fit, actlab/pau/coefficients.json). Default: 'leaky_relu'.
+    Reference: Molina, Schramowski & Kersting 2020, Padé activation units: end-to-end learning of flexible activation functions in deep networks, ICLR
     """
 
 def pelu(x: _Array, *, a: float | torch.Tensor = 1.0, b: float | torch.Tensor = 1.0) -> _Array:
@@ -634,6 +720,17 @@ def snake(x: _Array, *, alpha: float | torch.Tensor = 1.0) -> _Array:
     Reference: Ziyin, Hartwig & Ueda 2020, Neural networks fail to learn periodic functions and how to fix it, NeurIPS
     """
 
+def softmax(x: _Array, *, dim: int = -1) -> _Array:
+    """Softmax exp(x_i) / Σ_j exp(x_j) along dim: a probability vector.
+
+    .. math::
+        f(x) = \\frac{e^{x_i}}{\\sum_j e^{x_j}}
+
+    Computed as exp(x − max x) / Σ exp(x − max x) (torch's own op, which is accurate): no overflow for any finite input. Jacobian diag(y) − y yᵀ, applied from the output.
+
+    Reference: Bridle 1990, Probabilistic interpretation of feedforward classification network outputs, with relationships to statistical pattern recognition, Neurocomputing (NATO ASI F68)
+    """
+
 def softplus(x: _Array, *, beta: float | torch.Tensor = 1.0) -> _Array:
     """Softplus (1/β)·log(1 + e^{βx}): a smooth ReLU, the antiderivative of the sigmoid.
 
@@ -695,6 +792,19 @@ def sparse_sigmoid(x: _Array) -> _Array:
     At kinks: f'(±1) = 0 (as hardtanh in PyTorch).
 
     Reference: Martins & Astudillo 2016, From softmax to sparsemax, ICML; JAX jax.nn.sparse_sigmoid
+    """
+
+def sparsemax(x: _Array, *, dim: int = -1) -> _Array:
+    """Sparsemax: the Euclidean projection of x onto the probability simplex along dim; sparse probabilities (exact zeros).
+
+    .. math::
+        f(x) = \\max(x_i - \\tau(x), 0),\\quad \\textstyle\\sum_i \\max(x_i - \\tau, 0) = 1
+
+    At kinks: where an x_i enters or leaves the support (x_i = τ) the Jacobian jumps; there the element counts as outside (y_i = 0 gives no gradient), as the paper's (y > 0) support.
+
+    τ from the sorted, max-shifted input: the support is the k with 1 + k z_(k) > Σ_{j≤k} z_(j). Jacobian diag(s) − s sᵀ/|S|, s the support indicator.
+
+    Reference: Martins & Astudillo 2016, From softmax to sparsemax: a sparse model of attention and multi-label classification, ICML
     """
 
 def square(x: _Array) -> _Array:

@@ -9,16 +9,17 @@ from torch import nn as torch_nn
 
 from .spec import Spec
 
-__all__ = ['ACT2FN', 'CELU', 'ELU', 'GCU', 'GEGLU', 'GELU', 'GLU', 'ISRLU', 'ISRU', 'SELU', 'XIELU', 'Activation', 'Arctan', 'Arctid', 'BentIdentity', 'Bilinear', 'CReLU', 'Cos', 'Cosid', 'Cube', 'DyT', 'ELiSH', 'ESwish', 'Exponential', 'GELUSigmoid', 'GELUTanh', 'Gaussian', 'HardELiSH', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'Identity', 'LeCunTanh', 'LeakyReLU', 'LiSHT', 'LogSigmoid', 'Logish', 'Maxsig', 'Maxtanh', 'Minsin', 'Mish', 'ModuleFactory', 'PReLU', 'Pelu', 'PenalizedTanh', 'RReLU', 'ReGLU', 'ReLU', 'ReLU6', 'Serf', 'ShiftedSoftplus', 'SiLU', 'Sigmoid', 'Sin', 'Sinc', 'Sincid', 'SmeLU', 'Smish', 'Snake', 'Softplus', 'Softshrink', 'Softsign', 'SparsePlus', 'SparseSigmoid', 'Square', 'SquaredReLU', 'Squareplus', 'StarReLU', 'SwiGLU', 'Swish', 'Tanh', 'TanhExp', 'Tanhshrink', 'Threshold', 'UnknownActivationError', 'XAsinh2', 'activation_names', 'class_name', 'from_torch', 'get_act_layer', 'init_signature', 'replace_activations']
+__all__ = ['ACT2FN', 'CELU', 'ELU', 'GCU', 'GEGLU', 'GELU', 'GLU', 'ISRLU', 'ISRU', 'PAU', 'SELU', 'XIELU', 'Activation', 'Arctan', 'Arctid', 'BentIdentity', 'Bilinear', 'CReLU', 'Cos', 'Cosid', 'Cube', 'DyReLUB', 'DyT', 'ELiSH', 'ESwish', 'Exponential', 'FReLU', 'GELUSigmoid', 'GELUTanh', 'Gaussian', 'HardELiSH', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'Identity', 'LeCunTanh', 'LeakyReLU', 'LiSHT', 'LogSigmoid', 'LogSoftmax', 'Logish', 'Maxout', 'Maxsig', 'Maxtanh', 'Minsin', 'Mish', 'ModuleFactory', 'PReLU', 'Pelu', 'PenalizedTanh', 'RReLU', 'ReGLU', 'ReLU', 'ReLU6', 'Serf', 'ShiftedSoftplus', 'SiLU', 'Sigmoid', 'Sin', 'Sinc', 'Sincid', 'SmeLU', 'Smish', 'Snake', 'Softmax', 'Softplus', 'Softshrink', 'Softsign', 'SparsePlus', 'SparseSigmoid', 'Sparsemax', 'Square', 'SquaredReLU', 'Squareplus', 'StarReLU', 'SwiGLU', 'Swish', 'Tanh', 'TanhExp', 'Tanhshrink', 'Threshold', 'UnknownActivationError', 'XAsinh2', 'activation_names', 'class_name', 'from_torch', 'get_act_layer', 'init_signature', 'replace_activations']
 
 class Activation(torch_nn.Module):
     spec: Spec
     learned: tuple[str, ...]
-    fixed: dict[str, float]
+    fixed: dict[str, Any]
+    tensors: tuple[str, ...]
     num_channels: int
     dim: int
     inplace: bool
-    def __init__(self, name: str | Spec, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, dim: int = -1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None, **params: Any) -> None: ...
+    def __init__(self, name: str | Spec, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, dim: int | None = None, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None, **params: Any) -> None: ...
     def forward(self, x: torch.Tensor) -> torch.Tensor: ...
     def extra_repr(self) -> str: ...
 
@@ -151,6 +152,32 @@ class Cube(Activation):
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
 
+class DyReLUB(Activation):
+    """Dynamic ReLU (DY-ReLU-B): per sample and channel, the max of K linear pieces whose slopes and intercepts a small network computes from the input (global context).
+
+    .. math::
+        f(x) = y_c = \\max_{k} \\big(a_c^k(x)\\, x_c + b_c^k(x)\\big),\\ [a, b] = [\\alpha, \\beta] + [\\lambda_a, \\lambda_b]\\,(2\\sigma(W_2\\,\\mathrm{relu}(W_1 \\bar{x})) - 1)
+
+    At kinks: where two pieces are equal the gradient is shared equally between them (torch's amax).
+
+    Channels along dim (default 1: (N, C, ...)); the context x̄ is the mean over every dim after the channels (none for (N, C)). Around a ReLU: α = (1, 0, ...), β = 0; defaults K = 2, R = 4, λ_a = 1, λ_b = 0.5 as in the paper.
+
+    Tensor arguments (an actlab.nn module holds and learns them):
+        fc1_weight: the first linear layer, shaped (C/R, C).
+        fc1_bias: its bias, shaped (C/R,).
+        fc2_weight: the second linear layer, shaped (2KC, C/R).
+        fc2_bias: its bias, shaped (2KC,).
+    Options:
+        pieces: the number K of linear pieces. Default: 2.
+        reduction: the hypernetwork's reduction ratio R (hidden width C/R). Default: 4.
+        lambda_a: λ_a, the range of the slopes' residuals. Default: 1.0.
+        lambda_b: λ_b, the range of the intercepts' residuals. Default: 0.5.
+    Reference: Chen, Dai, Liu, Chen, Yuan & Liu 2020, Dynamic ReLU, ECCV (arXiv:2003.10027)
+
+    Module options: pieces, reduction, lambda_a, lambda_b, num_channels, dim, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, *, pieces: int = 2, reduction: int = 4, lambda_a: float = 1.0, lambda_b: float = 0.5, num_channels: int = 1, dim: int = 1, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
 class DyT(Activation):
     """Dynamic Tanh γ·tanh(αx) + β: a drop-in replacement for LayerNorm in Transformers.
 
@@ -230,6 +257,28 @@ class Exponential(Activation):
     Module options: inplace (see actlab.nn.Activation).
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
+
+class FReLU(Activation):
+    """Funnel activation FReLU: max(x, T(x)) with T(x) a depthwise 3×3 convolution plus batch norm, a spatial condition per pixel; images (N, C, H, W).
+
+    .. math::
+        f(x) = \\max\\big(x_{c,i,j},\\ \\mathrm{BN}(W_c \\ast x_c)_{i,j}\\big)
+
+    At kinks: where x = T(x) the gradient is shared equally (torch.maximum).
+
+    Without batch-norm arguments T is the convolution alone. With running statistics, training mode normalises by the batch and updates them (momentum 0.1, eps 1e-5), as nn.BatchNorm2d. The module (actlab.nn.FReLU(num_channels=C)) holds the kernel (nn.Conv2d's initialisation) and the batch norm.
+
+    Tensor arguments (an actlab.nn module holds and learns them):
+        weight: the depthwise kernel, shaped (C, 1, k, k) with k odd (3 in the paper).
+        bn_weight: batch norm's scale γ, shaped (C,). Optional.
+        bn_bias: batch norm's shift β, shaped (C,). Optional.
+        running_mean: batch norm's running mean, shaped (C,) (a module buffer). Optional.
+        running_var: batch norm's running variance, shaped (C,) (a module buffer). Optional.
+    Reference: Ma, Zhang & Sun 2020, Funnel activation for visual recognition, ECCV
+
+    Module options: num_channels, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, *, num_channels: int = 1, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
 class Gaussian(Activation):
     """Gaussian radial basis unit exp(-x²): a bump of height 1 at 0, non-monotonic.
@@ -514,6 +563,20 @@ class LogSigmoid(Activation):
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
 
+class LogSoftmax(Activation):
+    """Log-softmax x_i − log Σ_j exp(x_j) along dim: log-probabilities.
+
+    .. math::
+        f(x) = x_i - \\log \\sum_j e^{x_j}
+
+    Computed as x − max x − log Σ exp(x − max x) (logsumexp; torch's own op): exact for inputs 1e4 apart, where log(softmax) gives −inf. Jacobian I − 1 softmax(x)ᵀ.
+
+    Reference: Bridle 1990, Probabilistic interpretation of feedforward classification network outputs, with relationships to statistical pattern recognition, Neurocomputing (NATO ASI F68)
+
+    Module options: dim (see actlab.nn.Activation).
+    """
+    def __init__(self, *, dim: int = -1) -> None: ...
+
 class Logish(Activation):
     """Logish x·log(1 + σ(x)): a self-gated unit with a log-sigmoid gate in [0, log 2].
 
@@ -525,6 +588,24 @@ class Logish(Activation):
     Module options: inplace (see actlab.nn.Activation).
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
+
+class Maxout(Activation):
+    """Maxout: the maximum of k consecutive channels (pieces) along dim; C channels in, C/k out.
+
+    .. math::
+        f(x) = y_i = \\max_{j=1..k} x_{(i-1)k + j}
+
+    At kinks: where two pieces are equal the gradient is shared equally between them (torch's amax).
+
+    Groups are consecutive channels [x_1..x_k], [x_(k+1)..x_2k], ... as in TF Addons' Maxout.
+
+    Options:
+        pieces: the number k of pieces (channels) per output. Default: 2.
+    Reference: Goodfellow, Warde-Farley, Mirza, Courville & Bengio 2013, Maxout networks, ICML
+
+    Module options: pieces, dim (see actlab.nn.Activation).
+    """
+    def __init__(self, *, pieces: int = 2, dim: int = -1) -> None: ...
 
 class Maxsig(Activation):
     """max(x, σ(x)): the sigmoid below x* ≈ 0.659 (where x = σ(x)), the identity above.
@@ -581,6 +662,27 @@ class Mish(Activation):
     Takes torch.nn.Mish's arguments with the same meaning and defaults; see actlab.compat.TORCH_SIGNATURES.
     """
     def __init__(self, inplace: bool = False) -> None: ...
+
+class PAU(Activation):
+    """Padé activation unit: a learnable rational function P(x)/Q(x) with the safe denominator 1 + |b_1 x + ... + b_n x^n|, initialised to approximate a chosen activation.
+
+    .. math::
+        f(x) = \\frac{\\sum_{j=0}^{m} a_j x^j}{1 + \\left|\\sum_{k=1}^{n} b_k x^k\\right|}
+
+    At kinks: at x = 0, where Σ b_k x^k = 0, |·| takes the derivative 0 (torch's abs); a kink whenever b_1 ≠ 0.
+
+    The coefficients are shared by every element (one set per module, as the paper's layer-wise PAU). Initial values are actlab's least-squares fit (degrees 5/4 on [-3, 3]) to relu, leaky_relu (0.01), gelu, swish, tanh or sigmoid; `python -m actlab.pau` reproduces it.
+
+    Tensor arguments (an actlab.nn module holds and learns them):
+        numerator: a_0..a_m, shaped (m + 1,) (6 by default).
+        denominator: b_1..b_n, shaped (n,) (4 by default).
+    Options:
+        target: the activation the coefficients start from (actlab's fit, actlab/pau/coefficients.json). Default: 'leaky_relu'.
+    Reference: Molina, Schramowski & Kersting 2020, Padé activation units: end-to-end learning of flexible activation functions in deep networks, ICLR
+
+    Module options: target, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, *, target: str = 'leaky_relu', device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
 class Pelu(Activation):
     """Parametric ELU: (a/b)x for x >= 0, a(e^{x/b} - 1) below; C1 at 0 for all a, b.
@@ -858,6 +960,20 @@ class Snake(Activation):
     """
     def __init__(self, alpha: float = 1.0, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
+class Softmax(Activation):
+    """Softmax exp(x_i) / Σ_j exp(x_j) along dim: a probability vector.
+
+    .. math::
+        f(x) = \\frac{e^{x_i}}{\\sum_j e^{x_j}}
+
+    Computed as exp(x − max x) / Σ exp(x − max x) (torch's own op, which is accurate): no overflow for any finite input. Jacobian diag(y) − y yᵀ, applied from the output.
+
+    Reference: Bridle 1990, Probabilistic interpretation of feedforward classification network outputs, with relationships to statistical pattern recognition, Neurocomputing (NATO ASI F68)
+
+    Module options: dim (see actlab.nn.Activation).
+    """
+    def __init__(self, *, dim: int = -1) -> None: ...
+
 class Softplus(Activation):
     """Softplus (1/β)·log(1 + e^{βx}): a smooth ReLU, the antiderivative of the sigmoid.
 
@@ -941,6 +1057,22 @@ class SparseSigmoid(Activation):
     Module options: inplace (see actlab.nn.Activation).
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
+
+class Sparsemax(Activation):
+    """Sparsemax: the Euclidean projection of x onto the probability simplex along dim; sparse probabilities (exact zeros).
+
+    .. math::
+        f(x) = \\max(x_i - \\tau(x), 0),\\quad \\textstyle\\sum_i \\max(x_i - \\tau, 0) = 1
+
+    At kinks: where an x_i enters or leaves the support (x_i = τ) the Jacobian jumps; there the element counts as outside (y_i = 0 gives no gradient), as the paper's (y > 0) support.
+
+    τ from the sorted, max-shifted input: the support is the k with 1 + k z_(k) > Σ_{j≤k} z_(j). Jacobian diag(s) − s sᵀ/|S|, s the support indicator.
+
+    Reference: Martins & Astudillo 2016, From softmax to sparsemax: a sparse model of attention and multi-label classification, ICML
+
+    Module options: dim (see actlab.nn.Activation).
+    """
+    def __init__(self, *, dim: int = -1) -> None: ...
 
 class Square(Activation):
     """Square x²: a polynomial unit (no universal approximation: Leshno et al. 1993).
