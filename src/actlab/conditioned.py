@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import torch
 import torch.nn.functional as F
 
+from .autograd import _differentiated
 from .kinds import KindSpec, check_dim
 from .spec import Kind, compute_dtype
 
@@ -134,8 +135,11 @@ class RationalSpec(KindSpec):
             raise _shape_error(self, "numerator", num, (6,), "as a_0..a_m (m = 5 by default)")
         if den.dim() != 1 or den.numel() == 0:
             raise _shape_error(self, "denominator", den, (4,), "as b_1..b_n (n = 4 by default)")
-        fn = _PAU_COMPILED if torch.compiler.is_compiling() else _PAU
-        return fn.apply(x, num, den)
+        if torch.compiler.is_compiling():
+            return _PAU_COMPILED.apply(x, num, den)
+        if not torch._C._are_functorch_transforms_active() and not _differentiated(x, (num, den)):
+            return pau_value(*_cast(x, num, den)).to(x.dtype)  # inference: no Function
+        return _PAU.apply(x, num, den)
 
 
 def _powers(x: torch.Tensor, n: int) -> list[torch.Tensor]:

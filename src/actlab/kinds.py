@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import torch
 
 from . import registry
+from .autograd import _differentiated
 from .spec import Kind, Spec, compute_dtype
 
 __all__ = ["KindSpec", "MaxoutSpec", "NormalizingSpec", "Option", "Weight", "check_dim", "is_kind"]
@@ -197,7 +198,11 @@ class NormalizingSpec(KindSpec):
               training: bool = False) -> torch.Tensor:
         check_dim(self, x, dim)
         transform, compiled = _NORMALIZING[self.name]
-        return (compiled if torch.compiler.is_compiling() else transform).apply(x, dim)
+        if torch.compiler.is_compiling():
+            return compiled.apply(x, dim)
+        if not torch._C._are_functorch_transforms_active() and not _differentiated(x, ()):
+            return self.forward(x.to(compute_dtype(x.dtype)), dim).to(x.dtype)  # inference: no Function
+        return transform.apply(x, dim)
 
 
 _NORMALIZING: dict[str, tuple[type[torch.autograd.Function], type[torch.autograd.Function]]] = {}
