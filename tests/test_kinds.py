@@ -112,6 +112,10 @@ def test_frelu_gradcheck_and_errors():
         N.FReLU(num_channels=3, dtype=torch.float64)(x)
     with pytest.raises(TypeError, match="'weight' must be a float tensor"):
         F.frelu(x, weight=[1.0])
+    with pytest.raises(TypeError, match=r"running statistics are float32 but a float64 input.*\.to\("):
+        N.FReLU(num_channels=2)(x)
+    for dtype in (torch.bfloat16, torch.float16):  # computed in float32, like the statistics
+        assert N.FReLU(num_channels=2).train()(x.detach().to(dtype)).dtype == dtype
 
 
 # ---------------------------------------------------------------------------------- Dynamic ReLU

@@ -69,6 +69,13 @@ class FunnelSpec(KindSpec):
         mean, var = v["running_mean"], v["running_var"]
         if (mean is None) != (var is None):
             raise ValueError(f"{self.name}: give both running_mean and running_var, or neither")
+        if mean is not None and (mean.dtype != dtype or var.dtype != dtype):
+            raise TypeError(
+                f"{self.name}: the running statistics are {str(mean.dtype).replace('torch.', '')} but a "
+                f"{str(x.dtype).replace('torch.', '')} input computes in {str(dtype).replace('torch.', '')} "
+                f"(they are updated in place, so not cast); build the module with that dtype or call "
+                f".to({dtype!s}) on it"
+            )
         bn_w, bn_b = v["bn_weight"], v["bn_bias"]
         if mean is not None or bn_w is not None or bn_b is not None:
             t = F.batch_norm(t, mean, var, None if bn_w is None else bn_w.to(dtype),
