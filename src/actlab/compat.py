@@ -13,8 +13,8 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
-    "BY_SPEC", "LIBRARY_NAMES", "REFUSED_NAMES", "SOFTPLUS_MIN_THRESHOLD", "TORCH_SIGNATURES",
-    "TorchSignature", "check_softplus_threshold"
+    "BY_SPEC", "LIBRARY_NAMES", "PEER_CONVENTIONS", "REFUSED_NAMES", "SOFTPLUS_MIN_THRESHOLD",
+    "TORCH_SIGNATURES", "TorchSignature", "check_softplus_threshold"
 ]
 
 # torch's Softplus returns x where βx > threshold. actlab computes softplus exactly everywhere
@@ -116,12 +116,35 @@ LIBRARY_NAMES: Mapping[str, str] = MappingProxyType({
 #: Names those libraries use for functions actlab does not compute exactly: looked up, they
 #: raise with the reason, so a model is never silently changed.
 REFUSED_NAMES: Mapping[str, str] = MappingProxyType({
-    "gelu_10": "Hugging Face's ClippedGELU clips GELU to [-10, 10]; actlab has no clipped GELU "
-               "(use 'gelu' if the clip never binds in your model)",
-    "laplace": "Hugging Face's LaplaceActivation is ½(1 + erf((x - 0.707107)/(0.282095·√2))), a "
-               "Gaussian CDF that is not in the catalog",
-    "hard_mish": "timm's HardMish ½·x·clamp(x + 2, 0, 2) is not in the catalog",
     "xielu": "Hugging Face's XIELU (as the paper's code) computes expm1(min(x, eps)) with "
              "eps=-1e-6 and learns α through softplus; actlab's 'xielu' uses the exact "
              "e^x - 1 - x, which differs on (-1e-6, 0]: use actlab.nn.XIELU() if you want that",
+})
+
+#: Where a library's activation takes other defaults or parameter names than the actlab entry
+#: its name resolves to (``actlab.get_spec(name)``): (library, name) -> what to pass. The names
+#: and formulas of every library are checked in tests/test_peers.py.
+PEER_CONVENTIONS: Mapping[tuple[str, str], str] = MappingProxyType({
+    ("keras.activations", "leaky_relu"): "Keras's default negative_slope is 0.2 (torch's and "
+    "actlab's 0.01): pass negative_slope=0.2",
+    ("keras.activations", "relu"): "Keras's relu(x, negative_slope, max_value, threshold) with "
+    "any of them set is actlab's 'general_relu' (alias 'keras_relu'); with none, 'relu'",
+    ("keras.activations", "threshold"): "Keras's threshold(x, threshold, default_value) is "
+    "actlab's threshold(x, threshold, value)",
+    ("keras.activations", "hard_shrink"): "Keras's threshold is actlab's lambd",
+    ("keras.activations", "soft_shrink"): "Keras's threshold is actlab's lambd",
+    ("jax.nn", "gelu"): "jax.nn.gelu defaults to approximate=True, which is actlab's 'gelu_tanh'; "
+    "'gelu' is approximate=False",
+    ("tfa.activations", "gelu"): "tfa.activations.gelu defaults to approximate=True, which is "
+    "actlab's 'gelu_tanh'; 'gelu' is approximate=False",
+    ("tfa.activations", "hardshrink"): "TF Addons takes (lower, upper): with lower = -upper that "
+    "is hardshrink(lambd=upper), otherwise 'asymmetric_hardshrink'",
+    ("tfa.activations", "softshrink"): "TF Addons takes (lower, upper): with lower = -upper that "
+    "is softshrink(lambd=upper), otherwise 'asymmetric_softshrink'",
+    ("tfa.activations", "snake"): "TF Addons' frequency is actlab's alpha",
+    ("tfa.activations", "rrelu"): "TF Addons' training=False (the mean slope) is actlab's eval mode",
+    ("transformers ACT2FN", "gelu_10"): "Hugging Face's ClippedGELUActivation(min, max) is "
+    "clipped_gelu(min_val, max_val)",
+    ("transformers ACT2FN", "xielu"): "Hugging Face's XIELU differs on (-1e-6, 0] (its eps); "
+    "ACT2FN refuses the name, get_spec gives the paper's xielu",
 })

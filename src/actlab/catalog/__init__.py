@@ -15,5 +15,6 @@ from . import (  # noqa: F401, I001  (order: gates before gated)
     searched,
     adaptive,
     gated,
+    peers,
 )
 from . import learnable_kinds, normalizing  # noqa: F401  (kinds of their own: actlab.kinds, .conditioned)

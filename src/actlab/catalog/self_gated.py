@@ -138,7 +138,7 @@ def _gelu_d(x):
 
 
 define(
-    "gelu", family=FAMILY, aliases=("gelu_exact", "gelu_erf"),
+    "gelu", family=FAMILY, aliases=("gelu_exact", "gelu_erf", "gelu_python"),
     summary="GELU x·Φ(x), Φ the standard normal CDF; minimum -0.170 at x = -0.752.",
     formula=r"x \, \Phi(x) = \frac{x}{2}\left(1 + \operatorname{erf}\frac{x}{\sqrt{2}}\right)",
     citation="Hendrycks & Gimpel 2016, Gaussian error linear units (GELUs), arXiv:1606.08415",
@@ -177,7 +177,9 @@ def _gelu_tanh_d2(x):
 
 
 define(
-    "gelu_tanh", family=FAMILY, aliases=("gelu_new", "gelu_approx"),
+    "gelu_tanh", family=FAMILY,
+    aliases=("gelu_new", "gelu_approx", "gelu_pytorch_tanh", "gelu_python_tanh", "gelu_accurate",
+             "gelu_fast"),
     summary="Tanh approximation of GELU (BERT, GPT-2): 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))).",
     formula=r"\frac{x}{2}\left(1 + \tanh\left(\sqrt{2/\pi}\,(x + 0.044715 x^3)\right)\right)",
     citation="Hendrycks & Gimpel 2016, Gaussian error linear units (GELUs), arXiv:1606.08415",

@@ -60,7 +60,7 @@ define(
 )
 
 define(
-    "softsign", family=FAMILY,
+    "softsign", family=FAMILY, aliases=("soft_sign",),
     summary="Softsign: x / (1 + |x|), a sigmoid with polynomial (not exponential) tails.",
     formula=r"\frac{x}{1 + |x|}",
     citation="Bergstra, Desjardins, Lamblin & Bengio 2009, Quadratic polynomials learn better "
