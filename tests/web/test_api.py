@@ -25,6 +25,8 @@ from typer.testing import CliRunner
 import actlab
 from actlab.cli import app as actlab_app
 from actlab.cli.serve import is_loopback
+from actlab.composite import is_composite
+from actlab.spec import ActivationSpec
 from actlab.web import analyses, server
 
 
@@ -52,8 +54,9 @@ def curve(client: httpx.Client, **query) -> dict:
 # ------------------------------------------------------------------------------ catalog
 def test_catalog_is_the_library(client):
     body = client.get("/api/activations").json()
-    assert [a["name"] for a in body["activations"]] == actlab.names()
-    assert body["families"] == actlab.families()
+    drawn = [s for s in actlab.specs() if isinstance(s, ActivationSpec) or is_composite(s)]
+    assert [a["name"] for a in body["activations"]] == [s.name for s in drawn]  # catalog order
+    assert body["families"] == [f for f in actlab.families() if any(s.family == f for s in drawn)]
     assert body["limits"]["max_points"] == 20001
     swish = next(a for a in body["activations"] if a["name"] == "swish")
     spec = actlab.get_spec("swish")
@@ -103,14 +106,33 @@ def test_mish_curve_equals_closed_form(client):
 
 
 def test_every_catalog_activation_has_a_curve(client):
-    """The whole catalog (it grows): each curve is the library's, at the defaults."""
+    """The whole catalog the explorer lists (it grows): each curve is the library's, at the
+    defaults. It lists what the report's per-activation sections cover: elementwise activations
+    and those built from one (GLU family, CReLU)."""
+    listed = [a["name"] for a in client.get("/api/activations").json()["activations"]]
+    assert listed == [s.name for s in actlab.specs() if isinstance(s, ActivationSpec) or is_composite(s)]
     x = np.linspace(-6, 6, 61)
-    for name in actlab.names():
+    for name in listed:
         c = curve(client, name=name, n=61)
         spec = actlab.get_spec(name)
         act = actlab.get(spec.gate) if spec.kind in ("gated", "concatenated") else actlab.get(name)
         assert c["plotted"] == act.spec.name and len(c["x"]) >= 61
         np.testing.assert_array_equal(np.array(c["f"], dtype=float)[np.isin(c["x"], x)], act.forward(x))
+
+
+def test_other_kinds_are_left_out_with_the_reason(client):
+    """Softmax, maxout, Dynamic ReLU, ...: not functions of one variable nor built from one. The
+    page does not list them; asked for anyway, each endpoint says why (a 400, never a 500)."""
+    catalog = client.get("/api/activations").json()
+    others = [s for s in actlab.specs() if not (isinstance(s, ActivationSpec) or is_composite(s))]
+    listed = {a["name"] for a in catalog["activations"]}
+    assert not listed & {s.name for s in others}
+    assert set(catalog["families"]) == {a["family"] for a in catalog["activations"]}
+    for spec in others:
+        for path in ("/api/curve", "/api/properties", "/api/meanfield"):
+            r = client.get(path, params={"name": spec.name})
+            assert r.status_code == 400, (spec.name, path, r.text)
+            assert "not a function of one variable" in r.json()["error"] and spec.kind in r.json()["error"]
 
 
 def test_kinks_are_sampled_and_use_the_pytorch_convention(client):

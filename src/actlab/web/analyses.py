@@ -22,7 +22,7 @@ from actlab.jsonsafe import json_safe
 
 from .errors import ApiError
 from .payloads import finite_or_none, spec_facts
-from .request import find_spec, resolve
+from .request import explored_spec, resolve
 
 __all__ = [
     "ANALYSIS_WAIT_S",
@@ -147,7 +147,7 @@ def _measure_properties(name: str, values: dict[str, float]) -> dict[str, Any]:
 
 def properties_payload(name: str | None, params: Mapping[str, float]) -> dict[str, Any]:
     """The spec's facts, and the measured properties when the analysis module is there."""
-    spec = find_spec(name)
+    spec = explored_spec(name)
     values = resolve(spec, params)
     out: dict[str, Any] = {"name": spec.name, "params": values, "spec": spec_facts(spec, values),
                            "measured": None, "rows": [], "message": ""}
@@ -187,7 +187,7 @@ def meanfield_payload(name: str | None, params: Mapping[str, float], sigma_b2: f
     module = _meanfield_module()
     if module is None:
         raise ApiError("mean-field analysis needs actlab.analysis.meanfield, which is not installed", 501)
-    spec = find_spec(name)
+    spec = explored_spec(name)
     values = resolve(spec, params)
     if not (sigma_b2 >= 0):
         raise ApiError(f"sigma_b2={sigma_b2:g} is a variance: use sigma_b2 >= 0")

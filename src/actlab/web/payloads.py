@@ -20,7 +20,7 @@ import actlab
 from actlab.spec import ActivationSpec, Domain, Param
 
 from .errors import ApiError
-from .request import find_spec, resolve
+from .request import explored_spec, resolve
 
 __all__ = ["MAX_ABS_X", "MAX_POINTS", "curve_payload", "finite_or_none", "plotted", "slider", "spec_facts"]
 
@@ -117,7 +117,7 @@ def spec_facts(spec: ActivationSpec, params: Mapping[str, float] | None = None) 
 def curve_payload(name: str | None, params: Mapping[str, float], xmin: float, xmax: float,
                   n: int) -> dict[str, Any]:
     """f, f', f'' of ``name`` at ``params`` on ``linspace(xmin, xmax, n)`` plus its kinks there."""
-    spec = find_spec(name)
+    spec = explored_spec(name)
     values = resolve(spec, params)
     if not xmin < xmax:
         raise ApiError(f"xmin={xmin:g} must be less than xmax={xmax:g}")

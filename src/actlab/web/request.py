@@ -3,7 +3,9 @@
 Every malformed or out-of-domain value is an :class:`~actlab.web.errors.ApiError` (a 4xx), never
 a 500: text and number lengths and JSON nesting are bounded before anything is parsed;
 ``params`` is a flat JSON object (``{"beta":1.5}``) or ``beta=1.5,alpha=2``; an unknown name is
-a 404 with suggestions; the spec fills in defaults and checks domains; parameter relations the
+a 404 with suggestions; an activation the explorer does not draw (:func:`explored`: not
+elementwise nor built from an elementwise one, e.g. softmax, maxout) is a 400 that says so; the
+spec fills in defaults and checks domains; parameter relations the
 domains cannot say (hardtanh ``min_val < max_val``, rrelu ``lower <= upper``) are checked here,
 at the boundary.
 """
@@ -19,6 +21,7 @@ from starlette.requests import Request
 
 import actlab
 from actlab import registry
+from actlab.composite import is_composite
 from actlab.spec import ActivationSpec
 
 from .errors import ApiError
@@ -30,6 +33,8 @@ __all__ = [
     "MAX_TEXT",
     "RELATIONS",
     "check_relations",
+    "explored",
+    "explored_spec",
     "find_spec",
     "parse_params",
     "query",
@@ -169,6 +174,23 @@ def find_spec(name: str | None) -> ActivationSpec:
         return actlab.get_spec(name)
     except ValueError as e:
         raise ApiError(str(e), 404, suggestions=registry.suggestions(name)) from None
+
+
+def explored(spec: Any) -> bool:
+    """Whether the explorer draws ``spec``: an elementwise activation (RReLU included) or one
+    built from an elementwise one (the GLU family, CReLU), as the report's per-activation
+    sections; other kinds (softmax, maxout, ...) are not functions of one variable."""
+    return isinstance(spec, ActivationSpec) or is_composite(spec)
+
+
+def explored_spec(name: str | None) -> ActivationSpec:
+    """:func:`find_spec`, and a 400 with the reason for a spec the explorer does not draw."""
+    spec = find_spec(name)
+    if not explored(spec):
+        raise ApiError(f"{spec.name} is a {spec.kind} activation, not a function of one variable nor "
+                       "built from one: the explorer draws elementwise activations, the GLU family "
+                       f"and CReLU; use it from Python (actlab.get_spec({spec.name!r}))")
+    return spec
 
 
 def resolve(spec: ActivationSpec, params: Mapping[str, float]) -> dict[str, float]:

@@ -85,6 +85,8 @@ from .request import (
     MAX_TEXT,
     RELATIONS,
     check_relations,
+    explored,
+    explored_spec,
     find_spec,
     parse_params,
     query,
@@ -127,6 +129,8 @@ __all__ = [
     "create_app",
     "curve_payload",
     "default_allowed_hosts",
+    "explored",
+    "explored_spec",
     "find_spec",
     "finite_or_none",
     "host_allowed",
@@ -165,11 +169,12 @@ def plotly_js() -> Path:
 
 @cache
 def activations_payload() -> dict[str, Any]:
-    """The catalog for the page: every spec's facts, the analyses there are, the request limits."""
-    specs = actlab.specs()
+    """The catalog for the page: the facts of every activation it draws (:func:`explored`), their
+    families, the analyses there are, the request limits."""
+    specs = [s for s in actlab.specs() if explored(s)]
     return {
         "version": actlab.__version__,
-        "families": actlab.families(),
+        "families": [f for f in actlab.families() if any(s.family == f for s in specs)],
         "activations": [spec_facts(s) for s in specs],
         "features": features(),
         "limits": {"max_points": MAX_POINTS, "max_abs_x": MAX_ABS_X,
