@@ -35,6 +35,12 @@ def test_cases_are_stacked_rows_beside_a_brace():
     assert not cases.fallback
 
 
+def test_size_and_style_switches_mathtext_lacks_are_dropped():
+    for tex in (r"\max\big(x, 0\big)", r"\Bigl[x\Bigr]", r"\textstyle\sum_i x_i = 1"):
+        assert not formula.typeset(tex).fallback, tex
+    assert formula.typeset(r"\bigwedge x").fallback is False  # a symbol that starts alike, kept
+
+
 def test_what_mathtext_cannot_parse_is_drawn_as_source():
     text = formula.svg(r"\unknowncommand{x}")
     assert 'data-fallback="true"' in text and ET.fromstring(text) is not None

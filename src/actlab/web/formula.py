@@ -6,12 +6,14 @@ may load nothing from a CDN), so the server typesets them: matplotlib (already a
 parses TeX math with its mathtext engine and turns glyphs into outlines, written here as one
 SVG ``<path>``: no fonts, no script, nothing for the browser to fetch.
 
-mathtext covers the TeX math the catalog uses except two constructs, handled here:
+mathtext covers the TeX math the catalog uses except a few constructs, handled here:
 
 * ``\\begin{cases} a & c \\\\ b & d \\end{cases}``: the rows are typeset one cell at a time, aligned
   in two columns and drawn beside a brace this module draws itself;
 * ``\\le``, ``\\ge``, ``\\ne``: typeset as ``\\leq``, ``\\geq``, ``\\neq``; ``\\frac`` in display
   style (mathtext's ``\\dfrac``), ``\\tfrac`` in text style (mathtext's ``\\frac``).
+* ``\\big(``, ``\\Bigl[`` ..., ``\\textstyle``, ``\\displaystyle``: the switch is dropped (the
+  delimiter is drawn at its normal size).
 
 Anything mathtext still cannot parse is drawn as its source text (never an error): the
 returned SVG says so in ``data-fallback``.
@@ -110,8 +112,13 @@ def _text(source: str, size: float) -> Box:
 _SYNONYMS = {"frac": "dfrac", "tfrac": "frac", "le": "leq", "ge": "geq", "ne": "neq"}
 
 
+# Size and style switches mathtext does not know: dropped (the delimiter keeps its normal size).
+_DROPPED = re.compile(r"\\(?:[bB]igg?[lrm]?|textstyle|displaystyle)(?![a-zA-Z])")
+
+
 def _run(tex: str, size: float) -> Box:
     tex = re.sub(r"\\(frac|tfrac|le|ge|ne)(?![a-zA-Z])", lambda m: "\\" + _SYNONYMS[m.group(1)], tex)
+    tex = _DROPPED.sub("", tex)
     try:
         return _outline(tex, size)
     except ValueError:
