@@ -31,7 +31,7 @@ def test_each_kind_is_its_own_type():
     rrelu = actlab.get_spec("rrelu")
     assert isinstance(rrelu, RandomizedSpec) and rrelu.kind == "stochastic"
     assert rrelu.base.name == "leaky_relu"
-    assert {s.kind for s in actlab.specs()} == {"elementwise", "gated", "concatenated", "stochastic"}
+    assert {"elementwise", "gated", "concatenated", "stochastic"} <= {s.kind for s in actlab.specs()}
 
 
 def test_gated_applies_its_gate_to_the_second_half():

@@ -44,19 +44,22 @@ def show_data(name: str, params: dict[str, float]) -> dict[str, Any]:
     import torch
 
     import actlab
+    from actlab.composite import CompositeSpec
+    from actlab.spec import ActivationSpec
 
     with user_errors(ValueError, TypeError):  # unknown name, parameter or value out of domain
         act = actlab.get(name, **params)
     spec = act.spec
     xs = torch.tensor([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0], dtype=torch.float64)
-    values = {"x": xs.tolist()}
-    if spec.kind in ("elementwise", "stochastic"):
+    values: dict[str, Any] = {"x": xs.tolist()}
+    if isinstance(spec, ActivationSpec):  # elementwise (RReLU: its eval form)
         values["f"] = act(xs).tolist()
         values["df"] = act.derivative(xs).tolist()
-    else:  # gated/concatenated: the values of the elementwise function inside
-        inner = actlab.get(spec.gate)
+    elif isinstance(spec, CompositeSpec):  # gated/concatenated: the elementwise function inside
+        inner = actlab.get(spec.base.name)
         values["g"] = inner(xs).tolist()
         values["dg"] = inner.derivative(xs).tolist()
+    # softmax, maxout, ...: not a function of one number, no table of values
     return {
         "name": spec.name, "family": spec.family, "kind": spec.kind, "aliases": list(spec.aliases),
         "summary": spec.summary, "formula": spec.formula, "citation": spec.citation,

@@ -149,8 +149,10 @@ def kernels(
     result: dict[str, Any] = {"device": device, "threads": torch.get_num_threads(),
                               "torch": torch.__version__}
     if calibrate:
+        from ..bench import calibrate as calibration
+
         with err.progress("calibrating", len(specs)) as tick:
-            rows = kb.calibrate([s.name for s in specs], repeats=repeats, progress=tick)
+            rows = calibration.calibrate([s.name for s in specs], repeats=repeats, progress=tick)
         if as_json:
             result["calibration"] = [{**r, "route": vars(r["route"])} for r in rows]
             out.json(result)
@@ -158,8 +160,8 @@ def kernels(
             import json
             import platform
 
-            table = kb.routes_table(rows, f"{platform.processor() or platform.machine()}, "
-                                    f"{torch.get_num_threads()} threads, repeats {repeats}")
+            table = calibration.routes_table(rows, f"{platform.processor() or platform.machine()}, "
+                                             f"{torch.get_num_threads()} threads, repeats {repeats}")
             out.text(json.dumps(table, indent=1))
         return
     if not models_only:

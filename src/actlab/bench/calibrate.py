@@ -1,0 +1,153 @@
+"""Calibration: measure a routes table (:mod:`actlab.fused.routes`) for this torch, CPU and ISA.
+
+Per activation: the ULP accuracy of its compiled kernels (forced) and of torch's native op
+(f, and f' and f'' through torch's own autograd) in every dtype, and the speed of the eager
+composite, the native op and the compiled kernels at a small and a large size, side by side.
+:func:`_decide` turns one row into a route; ``actlab bench kernels --calibrate`` prints the
+table as JSON for ``routes.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from .. import fused
+from ..spec import ActivationSpec
+from .kernels import Progress, _autograd_step, benchable, size_label, time_round_robin
+
+__all__ = ["ACCURACY_DTYPES", "calibrate", "routes_table"]
+
+ACCURACY_DTYPES = ("float64", "float32", "bfloat16", "float16")
+
+
+def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 12, 1 << 20),
+              repeats: int = 5, accuracy_dtypes: Sequence[str] = ACCURACY_DTYPES,
+              progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Measure what a routes table (:mod:`actlab.fused.routes`) is made of, per activation.
+
+    Accuracy: :func:`actlab.numerics.accuracy.measure` under :func:`fused.forced` (so f and f'
+    come from the compiled kernels) and the native column, in every dtype. Speed (float32, at
+    ``sizes[0]`` for the route below :data:`actlab.fused.routes.SMALL` elements, ``sizes[-1]``
+    at or above it): the eager
+    spec forward, the native op and the compiled forward; eager ``g * f'(x)`` and the compiled
+    backward (``repeats`` interleaved rounds, minimum). The rule is :func:`_decide`.
+    """
+    gen = torch.Generator().manual_seed(0)
+    out = []
+    for spec in benchable(names):
+        xs = {n: torch.randn(n, generator=gen) * 3 for n in (sizes[0], sizes[-1])}
+        gs = {n: torch.randn(n, generator=gen) for n in xs}
+        out.append(_calibrate_one(spec, xs, gs, repeats, accuracy_dtypes))
+        if progress:
+            progress(f"{spec.name}: {out[-1]['route']}")
+    return out
+
+
+def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[int, torch.Tensor],
+                   repeats: int, accuracy_dtypes: Sequence[str]) -> dict[str, Any]:
+    from ..fused import kernels
+    from ..numerics import accuracy
+
+    params = spec.defaults
+    row: dict[str, Any] = {"activation": spec.name}
+    before = fused.stats()
+    with fused.forced():
+        ms = accuracy.measure(spec.name, accuracy_dtypes)
+    after = fused.stats()
+    # a kernel that failed to compile falls back to eager, which would pass for it: count calls
+    ran = {d: after.get((spec.name, d, "fused"), 0) - before.get((spec.name, d, "fused"), 0)
+           for d in ("forward", "backward")}
+    row["fused_f_ok"] = ran["forward"] >= len(accuracy_dtypes) and all(
+        m.passed for m in ms if m.quantity == "f")
+    row["fused_df_ok"] = ran["backward"] >= 1 and all(m.passed for m in ms if m.quantity == "df")
+    row["fused_worst"] = _failures(ms)
+    def native_ok(quantities: tuple[str, ...]) -> bool:
+        return spec.native is not None and all(
+            m.native is not None and m.native.bad == 0 and (m.bound is None or m.native.max_ulp <= m.bound)
+            for m in ms if m.quantity in quantities)
+
+    row["native_ok"] = native_ok(("f",))
+    row["native_autograd_ok"] = native_ok(("f", "df", "d2f"))  # torch's own backward and double backward
+    cpu = torch.device("cpu")
+    fwd_k = kernels.get(spec, "forward", torch.float32, cpu)
+    bwd_k = kernels.get(spec, "backward", torch.float32, cpu)
+    theta = kernels.param_tensors(tuple(params[n] for n in spec.param_names), torch.float32, cpu)
+    for n, x in xs.items():
+        g = gs[n]
+        fns: dict[str, Callable[[], Any]] = {
+            "eager_fwd": lambda x=x: spec.forward(x, **params),
+            "eager_bwd": lambda x=x, g=g: g * spec.derivative(x, **params),
+        }
+        if fwd_k is not None:
+            fns["fused_fwd"] = lambda x=x: fwd_k(x, *theta)
+        if bwd_k is not None:
+            fns["fused_bwd"] = lambda x=x, g=g: bwd_k(x, g, *theta)
+        if spec.native is not None:
+            fns["native_fwd"] = lambda x=x, native=spec.native: native(x, **params)
+        with torch.no_grad():
+            t = {k: min(v) for k, v in time_round_robin(fns, repeats, x.device).items()}
+        if spec.native is not None:  # torch's forward and backward, as a plain call meets them
+            step = _autograd_step(lambda x, native=spec.native: native(x, **params))
+            timed = {"native_step": lambda x=x, g=g, step=step: step(x, g)}
+            t |= {k: min(v) for k, v in time_round_robin(timed, repeats, x.device).items()}
+        row.update({f"{k}_us@{size_label(n)}": v * 1e6 for k, v in t.items()})
+        row[f"times@{size_label(n)}"] = t
+    small, large = (row[f"times@{size_label(n)}"] for n in (min(xs), max(xs)))
+    row["route"] = _decide(row, small, large)
+    return row
+
+
+def _fastest_forward(row: dict[str, Any], t: dict[str, float]) -> str:
+    ok = {"eager": t["eager_fwd"]}
+    if row["native_ok"] and "native_fwd" in t:
+        ok["native"] = t["native_fwd"]
+    best = min(ok, key=ok.__getitem__)
+    # a compiled kernel must win clearly: it needs actlab.compile_kernels, native and eager do not
+    if row["fused_f_ok"] and "fused_fwd" in t and t["fused_fwd"] < 0.95 * ok[best]:
+        best = "fused"
+    return best
+
+
+def _backward_way(row: dict[str, Any], t: dict[str, float]) -> str:
+    if row["fused_df_ok"] and "fused_bwd" in t and t["fused_bwd"] < 0.95 * t["eager_bwd"]:
+        return "fused"
+    return "eager"
+
+
+def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float]) -> fused.Route:
+    """The route from one calibration row (see :func:`calibrate`): per size class, the fastest
+    forward among those that pass the ULP bounds (eager, native, compiled; compiled only if
+    more than 5% faster); backward compiled where it passes and is faster at the large size.
+
+    Where torch's op passes the bounds for f, f' and f'' in every dtype, the call is torch's op
+    with its autograd (``native_autograd``): always below :data:`~actlab.fused.routes.SMALL`
+    elements, where actlab's Python Function costs more (~15 µs a call) than any kernel, and at
+    or above it unless actlab's kernels take under 0.9x torch's forward+backward."""
+    backward = _backward_way(row, large)
+    ways = [_fastest_forward(row, small), _fastest_forward(row, large)]
+    if not row["native_autograd_ok"]:
+        return fused.Route(*ways, backward)
+    ours = large[f"{ways[1]}_fwd"] + large[f"{backward}_bwd"]
+    return fused.Route("native", "native" if large["native_step"] <= ours / 0.9 else ways[1], backward,
+                       native_autograd=True)
+
+
+def routes_table(rows: Sequence[dict[str, Any]], measured: str) -> dict[str, Any]:
+    """A ``routes.json`` table for this torch version, CPU and ISA from calibration rows."""
+    from ..fused import routes
+
+    return {"torch": routes.torch_version(), "device": "cpu", "isa": routes.isa(), "measured": measured,
+            "routes": {r["activation"]: _route_entry(r["route"]) for r in rows}}
+
+
+def _route_entry(r: fused.Route) -> list[str]:
+    return [r.small, r.forward, r.backward] + (["native_autograd"] if r.native_autograd else [])
+
+
+def _failures(ms: Sequence[Any]) -> str:
+    bad = [m for m in ms if m.quantity in ("f", "df") and not m.passed]
+    return "; ".join(f"{m.dtype} {m.quantity} {m.actlab.max_ulp:.3g} ULP (bound {m.bound}), "
+                     f"non-finite {m.actlab.bad}" for m in bad)
