@@ -12,6 +12,7 @@ import asyncio
 import json
 import math
 import re
+import sys
 import time
 from importlib import resources
 
@@ -78,6 +79,19 @@ def test_sliders_stay_inside_every_domain(client):
             assert (sl["max"] - sl["min"]) / sl["step"] >= 50, (a["name"], p)
 
 
+def test_a_float_max_default_gets_a_finite_slider():
+    """A default meaning 'no cap' (float max, e.g. Keras's relu max_value): the slider's ends
+    would overflow to inf, which JSON cannot carry; it spans ±default instead."""
+    from actlab.spec import Domain, Param
+
+    big = sys.float_info.max
+    sl = server.slider(Param("cap", big, Domain()))
+    assert sl == {"min": -big, "max": big, "step": 1e306}
+    sl = server.slider(Param("cap", big, Domain(0.0, math.inf, low_closed=False)))
+    assert sl["min"] == sl["step"] > 0 and sl["max"] == big  # the open end moved in by one step
+    assert all(math.isfinite(v) for v in sl.values())
+
+
 # ------------------------------------------------------------------------------ curves
 def test_swish_curve_equals_closed_form_and_library(client):
     beta = 1.5
@@ -117,7 +131,9 @@ def test_every_catalog_activation_has_a_curve(client):
         spec = actlab.get_spec(name)
         act = actlab.get(spec.gate) if spec.kind in ("gated", "concatenated") else actlab.get(name)
         assert c["plotted"] == act.spec.name and len(c["x"]) >= 61
-        np.testing.assert_array_equal(np.array(c["f"], dtype=float)[np.isin(c["x"], x)], act.forward(x))
+        want = act.forward(x)  # non-finite values are sent as null (log1mexp(0) = -inf)
+        want = np.where(np.isfinite(want), want, np.nan)
+        np.testing.assert_array_equal(np.array(c["f"], dtype=float)[np.isin(c["x"], x)], want)
 
 
 def test_other_kinds_are_left_out_with_the_reason(client):

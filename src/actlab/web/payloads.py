@@ -26,6 +26,7 @@ __all__ = ["MAX_ABS_X", "MAX_POINTS", "curve_payload", "finite_or_none", "plotte
 
 MAX_POINTS = 20001  # one curve request; 4 arrays of 20001 doubles is ~1.6 MB of JSON
 MAX_ABS_X = 1e6  # beyond this the page shows nothing useful and the grid loses resolution
+HUGE_DEFAULT = 1e300  # a parameter default beyond this gets the slider of slider()'s first case
 
 
 def plotted(spec: ActivationSpec, params: Mapping[str, float]) -> tuple[actlab.Activation, str]:
@@ -65,9 +66,21 @@ def slider(param: Param) -> dict[str, float]:
     """A slider range for ``param`` inside its domain (the number input takes any exact value).
 
     Finite ends are the domain's (an open end is moved in by one step); an infinite end is
-    ``max(3, 2|default|)`` (one side bounded: ``max(5, 4 (default - bound))``) from the default.
+    ``max(3, 2|default|)`` (one side bounded: ``max(5, 4 (default - bound))``) from the default,
+    or ``±|default|`` for a default over :data:`HUGE_DEFAULT` (float max meaning 'no cap').
     """
     d, lo, hi = float(param.default), param.domain.low, param.domain.high
+    if abs(d) > HUGE_DEFAULT and not (math.isfinite(lo) and math.isfinite(hi)):
+        # a default such as float max ('no cap'): the infinite ends are at ±|default|, unrounded,
+        # as ends derived from it would overflow to inf (which JSON cannot carry)
+        a = lo if math.isfinite(lo) else -abs(d)
+        b = hi if math.isfinite(hi) else abs(d)
+        step = _nice(b / 400.0 - a / 400.0)  # b - a itself may overflow
+        if math.isfinite(lo) and not param.domain.low_closed:
+            a = lo + step
+        if math.isfinite(hi) and not param.domain.high_closed:
+            b = hi - step
+        return {"min": a, "max": b, "step": step}
     if math.isfinite(lo) and math.isfinite(hi):
         a, b = lo, hi
     elif math.isfinite(lo):
