@@ -141,11 +141,9 @@ class Builder:
         raise unknown_name(n, self.ctx)
 
     def activation(self, spec: ActivationSpec, params: dict[str, Any]) -> Fn:
-        if spec.kind in ("gated", "concatenated"):
-            raise ValueError(
-                f"{spec.name} is {spec.kind}, not a function of one variable; use its "
-                f"elementwise part '{spec.gate}' in claims"
-            )
+        if not isinstance(spec, ActivationSpec):
+            instead = f"; use its elementwise part '{spec.gate}' in claims" if spec.gate else ""
+            raise ValueError(f"{spec.name} is {spec.kind}, not a function of one variable{instead}")
         unknown = set(params) - set(spec.param_names)
         if unknown:
             have = ", ".join(spec.param_names) or "no parameters"

@@ -52,6 +52,7 @@ import numpy as np
 import actlab
 from actlab.activation import Activation as _BoundActivation
 from actlab.composite import ConcatenatedSpec, GatedSpec
+from actlab.spec import ActivationSpec
 
 from . import fixedpoint
 from .gauss import expect, expect2, gauss_nodes, moments
@@ -105,6 +106,9 @@ def phi(activation: str | Phi | Any, **params: float) -> Phi:
             )
         if isinstance(spec, ConcatenatedSpec):
             spec = spec.base
+        if not isinstance(spec, ActivationSpec):
+            raise ValueError(f"{spec.name} is {spec.kind}, not an elementwise activation: mean-field "
+                             f"theory here covers elementwise ones")
         act = actlab.get(spec.name, **params)
     kinks = tuple(float(k) for k in act.spec.kinks(**act.params))
     return Phi(

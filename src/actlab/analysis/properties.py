@@ -146,14 +146,14 @@ class Properties:
 
 
 def _elementwise_spec(name: str | ActivationSpec) -> ActivationSpec:
-    """The spec of ``name``; ValueError for gated and concatenated activations."""
+    """The spec of ``name``; ValueError for one that is not an elementwise function of x."""
     spec = get_spec(name)
-    if spec.kind in ("gated", "concatenated"):
-        what = "gated (a ⊗ g(b))" if spec.kind == "gated" else "concatenated ([f(x), f(-x)])"
-        raise ValueError(
-            f"{spec.name} is {what}, not a function of one variable; analyse its elementwise "
-            f"part instead: actlab properties {spec.gate}"
-        )
+    if not isinstance(spec, ActivationSpec):  # RReLU is one: its eval form
+        what = {"gated": "gated (a ⊗ g(b))", "concatenated": "concatenated ([f(x), f(-x)])"}.get(
+            spec.kind, spec.kind)
+        instead = (f"; analyse its elementwise part instead: actlab properties {spec.gate}"
+                   if spec.gate else "")
+        raise ValueError(f"{spec.name} is {what}, not a function of one variable{instead}")
     return spec
 
 
@@ -444,7 +444,7 @@ def analyze(name: str | ActivationSpec, params: Mapping[str, float] | None = Non
     micro-benchmark are cached for the process (the measurement is deterministic).
     """
     spec = get_spec(name)
-    resolved = spec.resolve(dict(params or {})) if spec.kind not in ("gated", "concatenated") else {}
+    resolved = spec.resolve(dict(params or {})) if isinstance(spec, ActivationSpec) else {}
     if cost:
         return _analyze(spec.name, dict(params or {}), cost=True, taylor=taylor)
     key = (spec.name, tuple(sorted((k, float(v)) for k, v in resolved.items())), taylor)
