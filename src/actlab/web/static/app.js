@@ -146,11 +146,13 @@ function wordScore(word, s) {
     if (name === word || bare === word) score = 100;
     else if (name.startsWith(word) || bare.startsWith(word)) score = 85 - (name.length - word.length);
     else if (name.includes(word)) score = 70 - (name.length - word.length);
-    else if (word.length >= 3 && isSubsequence(word, bare) && word[0] === bare[0]) score = 60 - (bare.length - word.length);
-    else if (word.length >= 3 && isSubsequence(word, bare)) score = 45 - (bare.length - word.length);
     else if (word.length >= 3) {
+      // loose letters and typos compete: "gleu" is one typo from gelu, and only a loose
+      // subsequence of general_relu, so gelu ranks first (each unmatched letter costs 3)
+      const extra = bare.length - word.length;
+      if (isSubsequence(word, bare)) score = (word[0] === bare[0] ? 60 : 45) - 3 * extra;
       const d = Math.min(editDistance(word, bare), editDistance(word, bare.slice(0, word.length)) + 1);
-      if (d <= (word.length >= 6 ? 2 : 1)) score = 50 - 10 * d;
+      if (d <= (word.length >= 6 ? 2 : 1)) score = Math.max(score, 52 - 8 * d);
     }
     best = Math.max(best, score - penalty);
   });
