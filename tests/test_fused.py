@@ -174,16 +174,16 @@ def test_disabled_switches_off_native_routing_too(monkeypatch):
     assert fused.stats() == {("relu", "forward", "native"): 1}
 
 
-def test_tensor_parameters_take_the_eager_path_even_when_forced():
+def test_per_element_tensor_parameters_take_the_eager_path_even_when_forced():
     fused.reset()
-    beta = torch.tensor(1.3, requires_grad=True)
+    beta = torch.full((100,), 1.3, requires_grad=True)
     x = torch.randn(100, requires_grad=True)
     with fused.forced():
         y = actlab.functional.swish(x, beta=beta)
         y.sum().backward()
     assert fused.stats() == {}
     xd = x.detach().double()
-    expect = (xd.pow(2) * torch.sigmoid(1.3 * xd) * torch.sigmoid(-1.3 * xd)).sum()  # ∂/∂β
+    expect = xd.pow(2) * torch.sigmoid(1.3 * xd) * torch.sigmoid(-1.3 * xd)  # ∂/∂β per element
     torch.testing.assert_close(beta.grad.double(), expect, rtol=1e-5, atol=1e-6)
 
 
@@ -485,3 +485,57 @@ def test_a_kernel_that_cannot_compile_falls_back_to_the_eager_path(monkeypatch, 
             torch.testing.assert_close(getattr(actlab.functional, name)(x), want, rtol=0, atol=0)
     assert caplog.text.count("could not be compiled") == 2 and "no compiler here" in caplog.text
     assert set(fused.kernels._KERNELS.values()) == {None}
+
+
+# ------------------------------------------------------------------------- learned parameters
+@pytest.mark.parametrize("name", ["swish", "prelu", "elu", "snake"])
+def test_learned_scalars_take_the_kernels_and_match_the_eager_path(name):
+    m = actlab.nn.Activation(name, learnable=True, dtype=torch.float64)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.mul_(1.3)  # not the default: the value is a kernel input, not a constant
+    x = (torch.randn(5001, dtype=torch.float64, generator=torch.Generator().manual_seed(2)) * 3)
+    g = torch.randn_like(x)
+
+    def grads():
+        xr = x.clone().requires_grad_(True)
+        m.zero_grad()
+        m(xr).backward(g)
+        return [xr.grad] + [p.grad.clone() for p in m.parameters()]
+
+    with fused.disabled():
+        expected = grads()
+    fused.reset()
+    with fused.forced():
+        got = grads()
+    assert fused.stats()[(name, "backward", "fused")] == 1
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_learned_scalars_double_backward_and_per_channel_take_the_eager_path():
+    m = actlab.nn.PReLU(num_parameters=3, dtype=torch.float64)
+    assert m.slope.shape == (3,)
+    x = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    fused.reset()
+    with fused.forced():
+        m(x).sum().backward()
+    assert not any(k[2] == "fused" for k in fused.stats())  # per-channel: eager
+    scalar = actlab.nn.Activation("swish", learnable=True, dtype=torch.float64)
+    with fused.forced():
+        (gx,) = torch.autograd.grad(scalar(x).sum(), x, create_graph=True)
+        gx.sum().backward()  # double backward through the differentiable eager f'
+    assert scalar.beta.grad is not None
+
+
+def test_compile_kernels_builds_the_learned_backward_for_a_model_that_learns():
+    from actlab.fused import dispatch
+
+    spec = get_spec("swish")
+    learning = torch.nn.Sequential(actlab.nn.Activation("swish", learnable=True))
+    fixed = torch.nn.Sequential(actlab.nn.Activation("swish"))
+    assert dispatch._learned_in(learning) == {"swish"} and dispatch._learned_in(fixed) == set()
+    wanted = [d for _, d in dispatch._kernels_for(spec, "cpu", learned=True)]
+    if fused.route("swish").backward == "fused":
+        assert "learn_backward" in wanted
+    assert "learn_backward" not in [d for _, d in dispatch._kernels_for(spec, "cpu")]

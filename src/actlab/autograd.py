@@ -31,7 +31,7 @@ import torch
 from torch.autograd import forward_ad
 
 from . import fused, registry
-from .fused import opaque
+from .fused import learnable, opaque
 from .spec import ActivationSpec, compute_dtype
 
 __all__ = ["apply_elementwise", "cast_params", "compute_dtype", "elementwise_function"]
@@ -60,6 +60,8 @@ def forward_value(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]
                   view_ok: bool = True) -> torch.Tensor:
     """f(x): a ready compiled kernel or torch's native op where routed, else the eager composite."""
     y = fused.forward(spec, x, values)
+    if y is None and learnable.scalar_tensors(values):
+        y = learnable.forward(spec, x, values)
     y = eager_forward(spec, x, values) if y is None else y
     if y is not x:
         return y
@@ -125,6 +127,12 @@ def _save(ctx: Any, spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ..
 def _backward(spec: ActivationSpec, ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
     saved, *tensors = ctx.saved_tensors  # saved is the output y when ctx.from_output
     values = _join(ctx, tuple(tensors))
+    if tensors and not ctx.from_output:  # learned scalars: f' and every Σ g ∂f/∂θ in one pass
+        both = learnable.backward(spec, saved, grad, values)
+        if both is not None:
+            gx, grads = both
+            return (gx if ctx.needs_input_grad[0] else None,
+                    *(g if need else None for g, need in zip(grads, ctx.needs_input_grad[1:])))
     grad_x = input_grad(spec, saved, grad, values, ctx.from_output) if ctx.needs_input_grad[0] else None
     if not any(ctx.needs_input_grad[1:]):
         return (grad_x, *(None for _ in values))

@@ -201,6 +201,14 @@ def gated_backward(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor, 
 
 
 # ------------------------------------------------------------------------------------- warm-up
+def _learned_in(what: Any) -> set[str]:
+    """Activations of the model ``what`` that hold learned parameters."""
+    if not isinstance(what, torch.nn.Module):
+        return set()
+    return {s.name for m in what.modules()
+            if isinstance(s := getattr(m, "spec", None), Spec) and len(getattr(m, "learned", ()))}
+
+
 def _specs_in(what: Any) -> list[Spec]:
     from .. import registry
 
@@ -214,7 +222,7 @@ def _specs_in(what: Any) -> list[Spec]:
     return [registry.get_spec(w) for w in what]
 
 
-def _kernels_for(spec: Spec, device: str) -> list[tuple[ActivationSpec, str]]:
+def _kernels_for(spec: Spec, device: str, learned: bool = False) -> list[tuple[ActivationSpec, str]]:
     from ..composite import ConcatenatedSpec, GatedSpec
 
     if isinstance(spec, GatedSpec):
@@ -226,7 +234,8 @@ def _kernels_for(spec: Spec, device: str) -> list[tuple[ActivationSpec, str]]:
     if type(spec) is not ActivationSpec:
         return []  # RReLU: torch's leaky_relu (eval) or a random per-element slope (train)
     r = route(spec.name, None, device)
-    wanted = {"forward": "fused" in (r.small, r.forward), "backward": r.backward == "fused"}
+    wanted = {"forward": "fused" in (r.small, r.forward), "backward": r.backward == "fused",
+              "learn_backward": learned and r.backward == "fused"}
     return [(spec, d) for d, want in wanted.items() if want]
 
 
@@ -255,9 +264,10 @@ def compile_kernels(what: Any = None, dtypes: Iterable[torch.dtype] = (torch.flo
         raise ValueError(f"compile_kernels: dtypes {bad} are not computed by activations; use some of "
                          f"{accepted}")
     done: dict[str, list[str]] = {}
+    learned = _learned_in(what)
     for spec in _specs_in(what):
         ready = done.setdefault(spec.name, [])
-        for target, direction in _kernels_for(spec, dev.type):
+        for target, direction in _kernels_for(spec, dev.type, spec.name in learned):
             for dtype in dtypes:
                 label = f"{direction} {str(dtype).removeprefix('torch.')}"
                 if progress:

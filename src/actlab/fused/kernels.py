@@ -3,7 +3,12 @@
     forward:   (x, *θ)     ->  spec.forward(x, **θ)          (one read, one write)
     backward:  (x, g, *θ)  ->  g * spec.derivative(x, **θ)   (two reads, one write)
 
-(``(y, g, *θ)`` with ``spec.derivative_from_output``, ReLU), and for a gated activation with gate
+(``(y, g, *θ)`` with ``spec.derivative_from_output``, ReLU); for learned parameters
+
+    learn_backward:  (x, g, *θ)  ->  (g * f'(x), Σ g ∂f/∂θ₁(x), ...)   (one pass, sums in the
+                                                                       compute dtype)
+
+and for a gated activation with gate
 g, on ``x`` viewed as ``(outer, 2, inner)`` (``[a, b]`` split along any dim of any rank):
 
     gated_forward:   x      ->  a ⊗ g(b)
@@ -33,7 +38,7 @@ __all__ = ["MAX_KERNELS", "batch", "clear", "compiled", "get", "param_tensors"]
 log = logging.getLogger("actlab.fused")
 
 MAX_KERNELS = 256
-DIRECTIONS = ("forward", "backward", "gated_forward", "gated_backward")
+DIRECTIONS = ("forward", "backward", "learn_backward", "gated_forward", "gated_backward")
 Kernel = Callable[..., torch.Tensor]
 Key = tuple[str, str, torch.dtype, str]
 
@@ -108,6 +113,15 @@ def _build(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: tor
         fn = _forward if direction == "forward" else _backward
         example = (x,) if direction == "forward" else (x, torch.rand(8, dtype=dtype, device=device))
 
+    if direction == "learn_backward":
+        example = (x, torch.rand(8, dtype=dtype, device=device))
+
+        def sums_fn(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            return _learn_backward(spec, cdt, dict(zip(names, tensors[2:])), *tensors[:2])
+
+        many = compile_many(sums_fn, (*example, *example_params), name)
+        return many  # type: ignore[return-value]  # a tuple: (grad_x, *sums)
+
     def kernel_fn(*tensors: torch.Tensor) -> torch.Tensor:
         *xs, = tensors[: len(example)]
         params = dict(zip(names, tensors[len(example):]))
@@ -154,6 +168,13 @@ def _backward(spec: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Ten
               g: torch.Tensor) -> torch.Tensor:
     derivative = spec.derivative_from_output or spec.derivative
     return (g.to(cdt) * derivative(x.to(cdt), **params)).to(x.dtype)
+
+
+def _learn_backward(spec: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Tensor,
+                    g: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    xc, gc = x.to(cdt), g.to(cdt)
+    sums = [(gc * spec.param_grads[n](xc, **params)).sum() for n in spec.param_names]
+    return ((gc * spec.derivative(xc, **params)).to(x.dtype), *sums)
 
 
 def _gated_forward(gate: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,73 @@
+"""Learned parameters: forward+backward of actlab modules with a learned scalar, compiled kernels
+(after ``actlab.compile_kernels(model)``) against actlab's eager path and ``torch.compile`` of
+the naive formula, measured side by side (interleaved rounds, minimum), one thread.
+
+    python benchmarks/learnable.py [activations ...] [--sizes 256K,16M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+import actlab
+from actlab import fused
+from actlab.bench.kernels import parse_sizes, size_label
+
+NAIVE = {  # the textbook formula with a learnable parameter, as a user would write it
+    "swish": lambda x, p: x * torch.sigmoid(p * x),
+    "prelu": lambda x, p: torch.where(x > 0, x, p * x),
+    "elu": lambda x, p: torch.where(x > 0, x, p * torch.expm1(x)),
+    "snake": lambda x, p: x + torch.sin(p * x) ** 2 / p,
+}
+
+
+def step(module_or_fn, x, g, params):
+    def run():
+        for p in params:
+            p.grad = None
+        x.grad = None
+        module_or_fn(x).backward(g)
+    return run
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("names", nargs="*", default=list(NAIVE))
+    ap.add_argument("--sizes", default="256K,16M")
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    for name in args.names:
+        m = actlab.nn.Activation(name, learnable=True)
+        actlab.compile_kernels(m)
+        p = torch.nn.Parameter(torch.tensor(float(next(iter(m.parameters())))))
+        naive = torch.compile(lambda x, p=p, f=NAIVE[name]: f(x, p), dynamic=False)
+        for n in parse_sizes(args.sizes):
+            x = torch.randn(n, requires_grad=True)
+            g = torch.randn(n)
+            runs = {"actlab fused": step(m, x, g, list(m.parameters())),
+                    "compiled naive": step(naive, x, g, [p])}
+
+            def eager(x, m=m):
+                with fused.disabled():
+                    return m(x)
+
+            runs["actlab eager"] = step(eager, x, g, list(m.parameters()))
+            for r in runs.values():
+                r()
+            best = dict.fromkeys(runs, float("inf"))
+            for _ in range(args.repeats):
+                for k, r in runs.items():
+                    t0 = time.perf_counter()
+                    r()
+                    best[k] = min(best[k], time.perf_counter() - t0)
+            ref = best["actlab fused"]
+            print(f"{name:6} {size_label(n):>5} fwd+bwd: " + ", ".join(
+                f"{k} {v * 1e3:.2f} ms ({v / ref:.2f}x)" for k, v in best.items()))
+
+
+if __name__ == "__main__":
+    main()

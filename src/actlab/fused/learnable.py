@@ -1,0 +1,103 @@
+"""Learned parameters on the fast path: compiled kernels for calls whose parameters are tensors.
+
+A learnable scalar (Swish's β, a one-parameter PReLU slope, ...) is an ``nn.Parameter`` of one
+element. Its forward is what a plain number gets: torch's native op where routed (on the CPU,
+fed the value), else the same compiled kernel (parameters are 0-d tensor inputs of every
+kernel); its backward is one
+``learn_backward`` kernel that reads x and the incoming gradient once and writes ``g·f'(x)``
+and every ``Σ g·∂f/∂θ(x)`` in the same pass, where the eager path runs f', each ∂f/∂θ and a
+reduction as separate kernels. Per-channel and per-element parameters take the eager path.
+
+The same conditions as :mod:`.dispatch` apply: routed to compiled kernels for this activation
+(forward at this size, backward), compiled already (``actlab.compile_kernels(model)``; ``force``
+compiles on first use), contiguous ``x``, not traced or transformed, no double backward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..spec import ActivationSpec, compute_dtype
+from . import kernels, routes
+from .dispatch import _STATS, _fusable, _kernel, route
+from .settings import Settings, settings
+
+__all__ = ["backward", "forward", "scalar_tensors"]
+
+
+def scalar_tensors(values: tuple[Any, ...]) -> bool:
+    """Whether some parameter is a tensor and every tensor one has a single element."""
+    tensors = [v for v in values if isinstance(v, torch.Tensor)]
+    return bool(tensors) and all(t.numel() == 1 for t in tensors)
+
+
+def _active(x: torch.Tensor, values: tuple[Any, ...]) -> Settings | None:
+    if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
+        return None
+    s = settings()
+    if s.mode == "off" or x.device.type not in ("cpu", "cuda") or not scalar_tensors(values):
+        return None
+    if not _fusable(x, s) or any(isinstance(v, torch.Tensor) and v.device != x.device for v in values):
+        return None
+    return s
+
+
+def _params(values: tuple[Any, ...], x: torch.Tensor) -> list[torch.Tensor]:
+    cdt = compute_dtype(x.dtype)
+    out = []
+    for v in values:
+        if isinstance(v, torch.Tensor):
+            out.append(v.detach().reshape(()).to(cdt))
+        else:
+            out += kernels.param_tensors((v,), x.dtype, x.device)
+    return out
+
+
+def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:
+    """f(x) by the compiled forward kernel with the learned values, or ``None``."""
+    s = _active(x, values)
+    if s is None:
+        return None
+    r = route(spec.name, s.mode, x.device.type)
+    way = r.small if x.numel() < routes.SMALL else r.forward
+    if way == "native" and spec.native is not None and x.device.type == "cpu":
+        # torch's op wants numbers: a learned scalar's value costs nothing to read on the CPU
+        numbers = {n: float(v) if isinstance(v, torch.Tensor) else v
+                   for n, v in zip(spec.param_names, values)}
+        try:
+            y = spec.native(x.detach(), **numbers)
+        except (RuntimeError, NotImplementedError, TypeError):
+            y = None
+        if y is not None:
+            _STATS[spec.name, "forward", "native"] += 1
+            return y
+    if "fused" not in (r.small, r.forward):  # its forward kernel was never measured accurate
+        return None
+    k = _kernel(spec, "forward", x, s)
+    if k is None:
+        return None
+    y = k(x.detach().reshape(-1), *_params(values, x))
+    _STATS[spec.name, "forward", "fused"] += 1
+    return y.view(x.shape)
+
+
+def backward(spec: ActivationSpec, x: torch.Tensor, grad: torch.Tensor,
+             values: tuple[Any, ...]) -> tuple[torch.Tensor, list[torch.Tensor | None]] | None:
+    """``(g·f'(x), [Σ g·∂f/∂θ per tensor parameter, None for a number])`` in one kernel pass,
+    or ``None``: take the eager path (also when a graph is being built: double backward)."""
+    s = _active(x, values)
+    if s is None or torch.is_grad_enabled() or route(spec.name, s.mode, x.device.type).backward != "fused":
+        return None
+    if grad.shape != x.shape or grad.dtype != x.dtype or grad.device != x.device:
+        return None
+    k = _kernel(spec, "learn_backward", x, s)
+    if k is None:
+        return None
+    g = grad.detach() if grad.is_contiguous() else grad.detach().contiguous()
+    grad_x, *sums = k(x.detach().reshape(-1), g.reshape(-1), *_params(values, x))
+    _STATS[spec.name, "backward", "fused"] += 1
+    grads = [s_.to(v.dtype).reshape(v.shape) if isinstance(v, torch.Tensor) else None
+             for s_, v in zip(sums, values)]
+    return grad_x.view(x.shape), grads
