@@ -100,7 +100,8 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Check a claim about activations (symbolically where SymPy can, else at high precision),
-    or, with no claim, the shipped list of textbook claims (exit 1 if any verdict is wrong).
+    or, with no claim, the shipped list of textbook claims. Exits 1 when the claim fails (or,
+    with no claim, when any shipped verdict is wrong).
 
     Claims compare expressions in x of activations and elementary functions: ==, !=, <, <=,
     >, >= (chains too), joined by 'and', with optional clauses 'for x <= 0' (domain),
@@ -117,6 +118,8 @@ def verify(
             v = check(claim)
         if as_json:
             out.json(v.as_dict(json_safe=True))
+            if not v.holds:
+                raise typer.Exit(1)
             return
         mark = "[bold green]HOLDS[/]" if v.holds else "[bold red]FAILS[/]"
         out.print(f"{mark}  {escape(v.claim)}")
@@ -131,6 +134,8 @@ def verify(
             out.print(f"  lhs = {v.lhs:.12g}, rhs = {v.rhs:.12g}")
         if v.detail:
             out.print(f"  {v.detail}", soft_wrap=True, markup=False)
+        if not v.holds:  # a verdict of "no" is exit 1, like check accuracy and doctor
+            raise typer.Exit(1)
         return
     from ..analysis.claims_list import CLAIMS
 

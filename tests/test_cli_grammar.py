@@ -1,0 +1,29 @@
+"""One CLI grammar: exit codes 0 ok / 1 a check or verdict failed / 2 bad usage, ports checked
+before they are announced, fast help, options that read the same in every command."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from actlab.cli import app
+
+runner = CliRunner()
+
+
+# ------------------------------------------------------------------------------ exit codes
+def test_verify_exits_1_when_the_claim_fails_and_0_when_it_holds():
+    failing = runner.invoke(app, ["verify", "relu(x) == x"])
+    assert failing.exit_code == 1, failing.output
+    assert "FAILS" in failing.stdout
+    as_json = runner.invoke(app, ["verify", "relu(x) == x", "--json"])
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["holds"] is False
+    holding = runner.invoke(app, ["verify", "relu(x) == max(x, 0)"])
+    assert holding.exit_code == 0, holding.output
+    assert "HOLDS" in holding.stdout
+
+
+def test_verify_bad_claim_is_usage_exit_2():
+    result = runner.invoke(app, ["verify", ""])
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
