@@ -27,3 +27,33 @@ def test_verify_exits_1_when_the_claim_fails_and_0_when_it_holds():
 def test_verify_bad_claim_is_usage_exit_2():
     result = runner.invoke(app, ["verify", ""])
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------------- serve
+def test_serve_on_a_taken_port_is_one_line_exit_2_before_any_url(monkeypatch):
+    import socket
+
+    from actlab.web import server
+
+    started = []
+    monkeypatch.setattr(server, "serve", lambda **kw: started.append(kw))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert not started and "http://" not in result.output
+    assert len(result.stderr.splitlines()) == 1 and f"--port {port} is taken" in result.stderr
+    assert "--port 0" in result.stderr
+
+
+def test_serve_announces_the_port_it_will_use(monkeypatch):
+    from actlab.web import server
+
+    started = []
+    monkeypatch.setattr(server, "serve", lambda **kw: started.append(kw))
+    result = runner.invoke(app, ["serve", "--port", "0"])
+    assert result.exit_code == 0, result.output
+    (kw,) = started
+    assert kw["port"] != 0 and f"http://127.0.0.1:{kw['port']}/" in result.stderr

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 from typing import Annotated
 
 import typer
@@ -10,7 +12,7 @@ import typer
 from ._common import UserError
 from ._output import err
 
-__all__ = ["app", "is_loopback", "serve"]
+__all__ = ["app", "check_port", "is_loopback", "serve"]
 
 app = typer.Typer()
 
@@ -25,6 +27,38 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def check_port(host: str, port: int) -> int:
+    """Bind ``host:port`` for a moment, as the server will (SO_REUSEADDR, like uvicorn), and
+    return the port (the one the system picked for 0); a taken port, a port that needs
+    privileges or a host that is not this machine's is a :class:`UserError`, before the URL is
+    announced."""
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as e:
+        raise UserError(f"--host {host}: not an address or a known name ({e}); use 127.0.0.1 "
+                        "(this machine only) or an address of this machine") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise UserError(f"--port {port} is taken on {host} (another program listens there): "
+                                f"choose another, e.g. --port {port + 1 if port < 65535 else 8000}, "
+                                "or --port 0 for any free one") from None
+            if e.errno == errno.EACCES:
+                raise UserError(f"--port {port} needs administrator rights on this system: use a "
+                                "port above 1023, e.g. --port 8000") from None
+            if e.errno == errno.EADDRNOTAVAIL:
+                raise UserError(f"--host {host} is not an address of this machine: use 127.0.0.1 "
+                                "or one of its addresses") from None
+            raise UserError(f"cannot listen on {host}:{port} ({e.strerror or e}); try another "
+                            "--port or --host") from None
+        return int(sock.getsockname()[1])
 
 
 @app.command()
@@ -51,6 +85,7 @@ def serve(
     if bad:
         raise UserError(f"--allow-host {bad[0]!r} is not a host name: give one name or address per "
                         "option, e.g. --allow-host lab.example --allow-host 10.0.0.5")
+    port = check_port(host, port)  # before the URL is announced; 0 becomes the port picked
     from ..web import server
 
     server.plotly_js()  # fail now, with the fix in the message, not at the first page load
