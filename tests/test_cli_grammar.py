@@ -57,3 +57,41 @@ def test_serve_announces_the_port_it_will_use(monkeypatch):
     assert result.exit_code == 0, result.output
     (kw,) = started
     assert kw["port"] != 0 and f"http://127.0.0.1:{kw['port']}/" in result.stderr
+
+
+# ----------------------------------------------------------------------------------- help
+def _all_commands():
+    import typer.main
+
+    root = typer.main.get_command(app)
+    paths = [[]]
+    for name, cmd in root.commands.items():
+        paths.append([name])
+        paths += [[name, sub] for sub in getattr(cmd, "commands", {})]
+    return paths
+
+
+def test_every_help_renders_fast_and_loads_no_analysis_stack():
+    import subprocess
+    import sys
+
+    # in a fresh interpreter: after `import actlab` (torch: the library's own start-up), the
+    # command line and every --help must not pull in SymPy, mpmath, matplotlib, SciPy or uvicorn
+    code = """
+import sys, time, actlab
+from typer.testing import CliRunner
+from actlab.cli import app
+from tests.test_cli_grammar import _all_commands
+slow = []
+for path in _all_commands():
+    t = time.perf_counter()
+    r = CliRunner().invoke(app, [*path, "--help"])
+    assert r.exit_code == 0, (path, r.output)
+    if time.perf_counter() - t > 1.0:
+        slow.append(path)
+heavy = sorted(m for m in ("sympy", "mpmath", "matplotlib", "scipy", "uvicorn", "plotly") if m in sys.modules)
+print(slow, heavy)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[] []", done.stdout
