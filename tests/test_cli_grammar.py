@@ -95,3 +95,24 @@ print(slow, heavy)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[] []", done.stdout
+
+
+def test_help_texts_are_written_for_the_terminal():
+    import typer.main
+
+    root = typer.main.get_command(app)
+    for path in _all_commands():
+        cmd = root
+        for name in path:
+            cmd = cmd.commands[name]
+        for para in (cmd.help or "").split("\n\n"):
+            lines = para.splitlines()
+            # one line per paragraph (the terminal wraps it), or an examples block line by line
+            assert len(lines) == 1 or lines[0].endswith(":"), (path, para)
+            assert not para.rstrip().endswith("Examples:"), path
+        text = runner.invoke(app, [*path, "--help"], terminal_width=100).stdout
+        assert "<bool>" not in text and "see the docs" not in text, path
+    plot = runner.invoke(app, ["plot", "--help"], terminal_width=100).stdout
+    assert "actlab plot mish --out mish.svg" in [line.strip() for line in plot.splitlines()]
+    approx = runner.invoke(app, ["approx", "--help"], terminal_width=100).stdout
+    assert "[-1, 1]" in approx

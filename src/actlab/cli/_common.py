@@ -59,8 +59,61 @@ def user_errors(*kinds: type[Exception]) -> Iterator[None]:
         raise UserError(str(e)) from e
 
 
+def reflow(text: str | None) -> str | None:
+    """A docstring as terminal help: the lines of each paragraph joined (the terminal wraps
+    them), a paragraph that starts with ``\\b`` kept line by line (examples), and Rich markup
+    escaped, so ``[-1, 1]`` or ``[bold]`` in a help text prints as written."""
+    import inspect
+
+    from rich.markup import escape
+
+    if not text:
+        return text
+    paragraphs = []
+    for para in inspect.cleandoc(text).split("\n\n"):
+        if para.startswith("\b"):
+            paragraphs.append("\n".join(line.rstrip() for line in para[2:].strip("\n").splitlines()))
+        else:
+            paragraphs.append(" ".join(line.strip() for line in para.splitlines() if line.strip()))
+    return escape("\n\n".join(p for p in paragraphs if p))
+
+
+def _polish(command: Any) -> None:
+    """Help written for the terminal, on ``command`` and everything under it: docstrings
+    reflowed (:func:`reflow`), option help escaped, no ``<bool>`` type on a flag."""
+    from rich.markup import escape
+
+    if getattr(command, "_actlab_polished", False):
+        return
+    command._actlab_polished = True
+    command.help = reflow(command.help)
+    if getattr(command, "short_help", None):
+        command.short_help = escape(command.short_help)
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = escape(" ".join(param.help.split()))
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""  # the flag itself says it: no "<bool>" column
+    get_help_option = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = get_help_option(ctx)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        _polish(sub)
+
+
 class RootGroup(TyperGroup):
-    """The root command: turns a :class:`UserError` from any subcommand into exit code 2."""
+    """The root command: turns a :class:`UserError` from any subcommand into exit code 2, and
+    makes every help text read well on a terminal (:func:`_polish`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _polish(self)
 
     def invoke(self, ctx: Any) -> Any:
         from ..bench.store import StoreError

@@ -26,7 +26,8 @@ def check_accuracy(
     torch's native op in parentheses where one exists. Exits 1 if any bound fails.
 
     "!" marks a value over its bound; "nan×k" counts non-finite outputs where the truth is
-    finite. ULPs are divided by the condition number where it exceeds 1 (see the docs).
+    finite. ULPs are divided by the condition number where it exceeds 1
+    (README.md, "Command line", explains the bounds and κ).
     """
     import actlab
 

@@ -66,10 +66,14 @@ def plot_cmd(
     dpi: Annotated[int, typer.Option(help="Resolution of PNG output.")] = 150,
 ) -> None:
     """Plot f, f′ and f″ with kinks marked (one activation: overlaid; several: one panel per
-    order). Gated activations show their gate, CReLU its base function. Examples:
+    order). Gated activations show their gate, CReLU its base function.
 
-    actlab plot mish --out mish.svg;  actlab plot elu selu celu --order 0,1 --range -4 2 --out elus.png;
-    actlab plot swish -p beta=4 --out swish.pdf;  actlab plot --gallery --out catalog.png
+    \b
+    Examples:
+      actlab plot mish --out mish.svg
+      actlab plot elu selu celu --order 0,1 --range -4 2 --out elus.png
+      actlab plot swish -p beta=4 --out swish.pdf
+      actlab plot --gallery --out catalog.png
     """
     from ..report import plots
 
