@@ -116,3 +116,36 @@ def test_help_texts_are_written_for_the_terminal():
     assert "actlab plot mish --out mish.svg" in [line.strip() for line in plot.splitlines()]
     approx = runner.invoke(app, ["approx", "--help"], terminal_width=100).stdout
     assert "[-1, 1]" in approx
+
+
+# ---------------------------------------------------------------------------- one grammar
+def _options(path):
+    import typer.main
+
+    cmd = typer.main.get_command(app)
+    for name in path:
+        cmd = cmd.commands[name]
+    shown = {o for p in cmd.params if not getattr(p, "hidden", False) for o in p.opts}
+    hidden = {o for p in cmd.params if getattr(p, "hidden", False) for o in p.opts}
+    return shown, hidden
+
+
+def test_every_written_file_is_out_and_old_names_stay_hidden():
+    for path in (["gradflow"], ["meanfield"], ["selfnorm"], ["bench", "kernels"]):
+        shown, hidden = _options(path)
+        assert "--out" in shown and "--plot" not in shown and "--plot" in hidden, path
+
+
+def test_out_and_its_old_name_write_the_same_figure(tmp_path, monkeypatch):
+    from actlab.report.figures import meanfield as figures
+
+    written = []
+    monkeypatch.setattr(figures, "plot_phase_diagram", lambda data, p: written.append(p) or [p])
+    for option in ("--out", "--plot"):
+        result = runner.invoke(app, ["meanfield", "tanh", option, str(tmp_path / f"m{option}.png")])
+        assert result.exit_code == 0, result.output
+    assert [p.name for p in written] == ["m--out.png", "m--plot.png"]
+    both = runner.invoke(app, ["meanfield", "tanh", "--out", "a.png", "--plot", "b.png"])
+    assert both.exit_code == 2 and "--plot is the old name of --out" in both.stderr
+    bad = runner.invoke(app, ["gradflow", "relu", "--out", "g.txt"])
+    assert bad.exit_code == 2 and "--out must end in" in bad.stderr

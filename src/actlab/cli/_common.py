@@ -35,7 +35,7 @@ from typer.core import TyperGroup
 
 from ._output import err
 
-__all__ = ["JsonOpt", "ParamOpt", "RootGroup", "UserError", "activation_names", "available_memory",
+__all__ = ["JsonOpt", "ParamOpt", "RootGroup", "UserError", "activation_names", "aliased", "available_memory",
            "check_memory", "count", "items", "max_jobs", "number", "output_dir", "output_file",
            "parse_params", "user_errors", "writing"]
 
@@ -151,6 +151,14 @@ def activation_names(items: Sequence[str] | None, default: Sequence[str] = ()) -
     with user_errors():
         return [actlab.get_spec(s.strip()).name for item in items or default
                 for s in item.split(",") if s.strip()]
+
+
+def aliased(new: Any, new_option: str, old: Any, old_option: str) -> tuple[Any, str]:
+    """One option under its name and its old, hidden one (``--out`` and ``--plot``): the value
+    given and the name it was given as (for messages); both at once is a :class:`UserError`."""
+    if new is not None and old is not None and new != old:
+        raise UserError(f"{old_option} is the old name of {new_option}: give only {new_option}")
+    return (old, old_option) if new is None and old is not None else (new, new_option)
 
 
 # ----------------------------------------------------------------------------- numbers, lists

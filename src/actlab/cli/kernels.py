@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import UserError, check_memory, count, items, output_file, user_errors, writing
+from ._common import UserError, aliased, check_memory, count, items, output_file, user_errors, writing
 from ._output import err, out
 
 __all__ = ["app", "kernels"]
@@ -101,8 +101,9 @@ def kernels(
                                             "accuracy of the compiled kernels and natives in 4 "
                                             "dtypes) and print it as JSON for actlab/fused/routes.json."
                                             )] = False,
-    plot: Annotated[Path | None, typer.Option(help="Save time vs size (log-log) here, .png or "
-                                              ".svg.")] = None,
+    out_: Annotated[Path | None, typer.Option("--out", "-o", help="Save time vs size (log-log) "
+                                              "here, .png, .svg or .pdf.")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", hidden=True, help="Old name of --out.")] = None,
     threads: Annotated[int | None, typer.Option(help="torch.set_num_threads for the run (default: "
                                                 "torch's).")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
@@ -128,8 +129,9 @@ def kernels(
     count("--threads", threads, 1)
     if device not in ("cpu", "cuda") or (device == "cuda" and not torch.cuda.is_available()):
         raise UserError(f"device {device!r} is not available here; use --device cpu")
+    plot, plot_opt = aliased(out_, "--out", plot, "--plot")
     if plot is not None:
-        output_file(plot, "--plot")
+        output_file(plot, plot_opt)
     if not (models_only or calibrate):  # the model check and calibration use fixed, small sizes
         itemsize = max(max(torch.empty(0, dtype=d).element_size() for d in dtypes), 4)
         check_memory(max(size_list) * itemsize * BYTES_PER_ELEMENT,
@@ -175,7 +177,7 @@ def kernels(
         if plot is not None:
             from ..report.figures import kernels as figures
 
-            with writing(plot, option="--plot"):
+            with writing(plot, option=plot_opt):
                 result["plot"] = figures.plot(rows, plot)
     if models or models_only:
         model_names = [s.name for s in model_specs] if chosen else list(MODEL_DEFAULTS)

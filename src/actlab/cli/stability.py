@@ -1,7 +1,7 @@
 """``actlab gradflow``, ``meanfield``, ``doctor`` and ``selfnorm``: the numerical-stability lab.
 
 Each command builds plain data (lists of dicts) and prints a Rich table, or JSON with ``--json``;
-figures are written with ``--plot PATH``.
+figures are written with ``--out PATH`` (``--plot``, the old name, still works).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ._common import (
     JsonOpt,
     UserError,
     activation_names,
+    aliased,
     check_memory,
     count,
     items,
@@ -34,13 +35,18 @@ __all__ = ["app", "doctor", "gradflow", "load_model", "meanfield", "selfnorm"]
 
 app = typer.Typer()
 
-PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Save the figure here (.png or .svg).")]
+PlotOpt = Annotated[Path | None, typer.Option("--out", "-o",
+                                              help="Save the figure here (.png, .svg or .pdf).")]
+OldPlotOpt = Annotated[Path | None, typer.Option("--plot", hidden=True, help="Old name of --out.")]
 
 
-def _plot_path(plot: Path | None) -> None:
-    """``--plot``: the file written is the file named (no suffix added), checked before the work."""
-    if plot is not None:
-        output_file(plot, "--plot", (".png", ".svg", ".pdf"))
+def _plot_path(out: Path | None, plot: Path | None) -> tuple[Path | None, str]:
+    """``--out`` (or its old name ``--plot``): the file written is the file named (no suffix
+    added), checked before the work; returns it and the option's name as typed."""
+    path, option = aliased(out, "--out", plot, "--plot")
+    if path is not None:
+        output_file(path, option, (".png", ".svg", ".pdf"))
+    return path, option
 
 
 def _names(activations: list[str] | None, default: list[str]) -> list[str]:
@@ -80,7 +86,8 @@ def gradflow(
     layers: Annotated[bool, typer.Option("--layers", help="Also print the per-layer table.")] = False,
     theory: Annotated[bool, typer.Option("--theory", help="Measured growth vs mean-field χ₁ at width "
                                          ">= 512 for a standard set of (activation, σ_w², σ_b²).")] = False,
-    plot: PlotOpt = None,
+    out_: PlotOpt = None,
+    plot: OldPlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Gradient flow through the notes' L-layer MLP: per-layer ‖δ‖, ‖∇W‖, saturation, dead units;
@@ -96,9 +103,9 @@ def gradflow(
     for option, value, choices in (("--dtype", dtype, gf.DTYPES), ("--loss", loss, gf.LOSSES)):
         if value not in choices:
             raise UserError(f"{option} must be one of {', '.join(choices)}, got {value!r}")
-    _plot_path(plot)
+    plot, plot_opt = _plot_path(out_, plot)
     if theory and plot is not None:
-        raise UserError("--plot draws the per-layer gradients of a run; --theory prints a table only")
+        raise UserError(f"{plot_opt} draws the per-layer gradients of a run; --theory prints a table only")
     w, d, b = (max(width, 512), max(depth, 24), 32) if theory else (width, depth, batch)
     # float64 weights and their copy in --dtype, gradients; activations and deltas per layer
     check_memory(3 * 8 * d * w * w + 6 * 8 * d * b * w, f"a {d}-layer MLP of width {w}",
@@ -120,7 +127,7 @@ def gradflow(
     if plot is not None:
         from ..report.figures import gradflow as figures
 
-        with writing(plot, option="--plot"):
+        with writing(plot, option=plot_opt):
             written = figures.plot(results, plot)
         for p in written:
             err.note(f"wrote {p}")
@@ -151,17 +158,18 @@ def meanfield(
                      typer.Option("--param", "-p", help="NAME=VALUE (one activation).")] = None,
     moments: Annotated[bool, typer.Option("--moments", help="Also the mean/variance fixed point "
                                        "(Klambauer et al. 2017) under LeCun-normal weights.")] = False,
-    plot: PlotOpt = None,
+    out_: PlotOpt = None,
+    plot: OldPlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Mean-field signal propagation: q*, χ₁, c*, depth scales ξ_q and ξ_c, the edge of chaos, and
-    the order/chaos phase diagram (--plot)."""
+    the order/chaos phase diagram (--out)."""
     import actlab
 
     from ..analysis import meanfield as mf
 
     names = _names(activations, ["tanh", "relu", "selu"])
-    _plot_path(plot)
+    plot, plot_opt = _plot_path(out_, plot)
     # the options themselves are checked here (exit 2); per-activation failures, such as "no
     # edge of chaos", stay in the table's note column
     if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
@@ -181,7 +189,8 @@ def meanfield(
         specs = [actlab.get_spec(n) for n in names]
         drawn = [s.name for s in specs if not isinstance(s, GatedSpec)]
         if not drawn:
-            raise UserError(f"--plot draws the phase diagram of elementwise activations and {specs[0].name} "
+            raise UserError(f"{plot_opt} draws the phase diagram of elementwise activations and "
+                            f"{specs[0].name} "
                             f"is gated; name its gate ({specs[0].base.name}) or an elementwise one")
     rows = []
     for name in names:
@@ -204,7 +213,7 @@ def meanfield(
         grid, curve_points = 41, 16  # σ_w² x σ_b² grid of χ₁, points on each edge-of-chaos curve
         with err.progress("phase diagram", len(drawn) * (grid + curve_points), enabled=not as_json) as tick:
             data = mf.phase_diagram(drawn, grid=grid, curve_points=curve_points, progress=lambda _: tick())
-        with writing(plot, option="--plot"):
+        with writing(plot, option=plot_opt):
             written = figures.plot_phase_diagram(data, plot)
         for p in written:
             err.note(f"wrote {p}")
@@ -327,7 +336,8 @@ def selfnorm(
     alpha_dropout: Annotated[float, typer.Option(help="AlphaDropout rate after each SELU.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     layers: Annotated[bool, typer.Option("--layers", help="Also print per-layer statistics.")] = False,
-    plot: PlotOpt = None,
+    out_: PlotOpt = None,
+    plot: OldPlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """BatchNorm vs self-normalisation: train deep MLPs (ReLU+BatchNorm, SELU, ELU) on the same task
@@ -344,7 +354,7 @@ def selfnorm(
         raise UserError(f"--optimizer must be sgd (with momentum 0.9) or adam, got {optimizer!r}")
     number("--alpha-dropout", alpha_dropout, ge=0, lt=1)
     count("--seed", seed, 0)
-    _plot_path(plot)
+    plot, plot_opt = _plot_path(out_, plot)
     n_train = 2048  # selfnorm.run's training set: evaluated whole, layer by layer
     check_memory(4 * 4 * depth * width * width + 4 * 8 * depth * max(batch, n_train) * width,
                  f"a {depth}-layer MLP of width {width} (batch {batch})",
@@ -360,7 +370,7 @@ def selfnorm(
     if plot is not None:
         from ..report.figures import selfnorm as figures
 
-        with writing(plot, option="--plot"):
+        with writing(plot, option=plot_opt):
             written = figures.plot(result, plot)
         for p in written:
             err.note(f"wrote {p}")
