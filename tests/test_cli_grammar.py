@@ -149,3 +149,30 @@ def test_out_and_its_old_name_write_the_same_figure(tmp_path, monkeypatch):
     assert both.exit_code == 2 and "--plot is the old name of --out" in both.stderr
     bad = runner.invoke(app, ["gradflow", "relu", "--out", "g.txt"])
     assert bad.exit_code == 2 and "--out must end in" in bad.stderr
+
+
+def test_bench_train_takes_activations_positionally_and_jobs(tmp_path, monkeypatch):
+    from actlab.bench import sweep
+
+    shown, hidden = _options(["bench", "train"])
+    assert {"--jobs", "--out"} <= shown and {"--workers", "--acts", "--figures"} <= hidden
+    shown, hidden = _options(["bench", "results"])
+    assert "--out" in shown and "--plots" in hidden
+
+    seen = []
+
+    def fake_plan(task, acts, seeds, sets):
+        seen.append(acts)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(sweep, "plan", fake_plan)
+    db = str(tmp_path / "r.sqlite")
+    for args in (["relu,gelu"], ["relu", "gelu"], ["--acts", "relu,gelu"], []):
+        result = runner.invoke(app, ["bench", "train", *args, "--task", "digits", "--db", db])
+        assert result.exit_code == 2 and "stop here" in result.stderr, result.output
+    assert seen == ["relu,gelu", "relu,gelu", "relu,gelu", "core"]
+    both = runner.invoke(app, ["bench", "train", "relu", "--acts", "gelu", "--task", "digits"])
+    assert both.exit_code == 2 and "--acts" in both.stderr
+    for option in ("--jobs", "--workers"):
+        bad = runner.invoke(app, ["bench", "train", "--task", "digits", option, "-1", "--db", db])
+        assert bad.exit_code == 2 and f"{option} must be" in bad.stderr, bad.output

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from ..bench.store import DEFAULT_DB
 from . import kernels
-from ._common import UserError, count, output_dir, user_errors, writing
+from ._common import UserError, aliased, count, output_dir, user_errors, writing
 from ._output import err, out
 
 __all__ = ["DbOpt", "JsonOpt", "app", "results", "show_profile", "table", "tasks_cmd", "train"]
@@ -53,10 +53,13 @@ def _summary_rows(summary: list[dict]) -> list[dict]:
 # ------------------------------------------------------------------------------------ train
 @app.command("train")
 def train(
+    activations: Annotated[list[str] | None, typer.Argument(
+        help="Activations, comma or space separated, NAME or NAME(param=value); presets: core, glu, "
+             "text (default: core).")] = None,
     task: Annotated[str | None, typer.Option("--task", "-t", help="Task(s), comma-separated (actlab bench "
                                              "tasks). Not with --profile.")] = None,
-    acts: Annotated[str, typer.Option("--acts", "-a", help="Activations, comma-separated, NAME or "
-                                      "NAME(param=value); presets: core, glu, text.")] = "core",
+    acts: Annotated[str | None, typer.Option("--acts", "-a", hidden=True,
+                                             help="Old form of the activations argument.")] = None,
     seeds: Annotated[int, typer.Option("--seeds", "-s", help="Seeds 0..N-1 per activation.")] = 3,
     epochs: Annotated[int | None, typer.Option(help="Epochs (classification tasks).")] = None,
     steps: Annotated[int | None, typer.Option(help="Training steps (text; a cap elsewhere).")] = None,
@@ -66,15 +69,19 @@ def train(
                                                 "cores), full (hours), paper (a cluster).")] = None,
     estimate: Annotated[bool, typer.Option("--estimate", help="With --profile: time a few steps of each "
                                            "model and print the CPU-hours instead of running.")] = False,
-    figures: Annotated[Path | None, typer.Option(help="With --profile: folder for the critical-difference "
-                                                 "plot (default: next to --db).")] = None,
+    out_: Annotated[Path | None, typer.Option("--out", "-o", help="With --profile: folder for the "
+                                              "critical-difference plot (default: next to --db).")] = None,
+    figures: Annotated[Path | None, typer.Option("--figures", hidden=True, help="Old name of --out.")]
+    = None,
     only: Annotated[str | None, typer.Option(help="With --profile: only these experiments (names, "
                                              "comma-separated): run a profile piecewise.")] = None,
     db: DbOpt = DEFAULT_DB,
     backend: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray).")] = None,
-    workers: Annotated[int | None, typer.Option(help="Parallel runs (default: CPU cores; 0 = in this "
-                                                "process).")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel runs (default: CPU cores; "
+                                             "0 = in this process).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", hidden=True, help="Old name of --jobs.")]
+    = None,
     threads: Annotated[int, typer.Option(help="Torch threads per run (a Ray task reserves that many "
                                          "CPUs).")] = 1,
     progress: Annotated[bool, typer.Option(help="Show progress bars on stderr.")] = True,
@@ -87,13 +94,25 @@ def train(
     compared with the baseline (Holm, bootstrap intervals, equivalence test) and across tasks
     (Friedman, critical-difference plot).
     """
+    workers, jobs_opt = aliased(jobs, "--jobs", workers, "--workers")
+    figures, out_opt = aliased(out_, "--out", figures, "--figures")
+    if activations is not None and acts is not None:
+        raise UserError("--acts is the old form of the activations argument: give only the names, "
+                        "e.g. actlab bench train relu,gelu --task digits")
+    if activations is not None:
+        acts = ",".join(activations)
+        if not acts.replace(",", "").strip():
+            raise UserError("no activation named: give names, e.g. actlab bench train relu gelu --task "
+                            "digits, or none for the core preset")
+    elif acts is None:
+        acts = "core"
     count("--threads", threads, 1)
-    count("--workers", workers, 0)
+    count(jobs_opt, workers, 0)
     # a budget of nothing trains nothing and would store chance accuracy as a finished run
     count("--epochs", epochs, 1)
     count("--steps", steps, 0)
     if figures is not None:
-        output_dir(figures, "--figures")
+        output_dir(figures, out_opt)
     if profile is not None:
         if task is not None or set_ or epochs is not None or steps is not None:
             raise UserError("--profile fixes the tasks and settings; drop --task/--set/--epochs/--steps "
@@ -197,8 +216,8 @@ def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
     with Store(db, readonly=True) as store:
         runs = store.runs()
     if figures is not None:
-        output_dir(figures, "--plots" if extra is None else "--figures")
-    with user_errors(), writing(*([figures] if figures is not None else []), option="--figures"):
+        output_dir(figures, "--out")
+    with user_errors(), writing(*([figures] if figures is not None else []), option="--out"):
         res = analyze(prof, runs, figures)  # ValueError: e.g. "tuning is not finished"
     res.update(extra or {})
     if as_json:
@@ -249,8 +268,10 @@ def results(
     task: Annotated[str | None, typer.Option("--task", "-t", help="Only this task.")] = None,
     profile: Annotated[str | None, typer.Option(help="Show a tune-then-test profile's analysis.")] = None,
     only: Annotated[str | None, typer.Option(help="With --profile: only these experiments.")] = None,
-    plots: Annotated[Path | None, typer.Option(help="Write learning-curve, depth and rank PNGs "
-                                               "to this folder.")] = None,
+    out_: Annotated[Path | None, typer.Option("--out", "-o", help="Write learning-curve, depth and "
+                                              "rank PNGs to this folder.")] = None,
+    plots: Annotated[Path | None, typer.Option("--plots", hidden=True, help="Old name of --out.")]
+    = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Mean ± 95% CI per activation, the significant paired differences (Holm), average ranks."""
@@ -259,8 +280,9 @@ def results(
 
     if not Path(db).exists():
         raise UserError(f"no results store at {db}; run `actlab bench train` first")
+    plots, plots_opt = aliased(out_, "--out", plots, "--plots")
     if plots is not None:
-        output_dir(plots, "--plots")
+        output_dir(plots, plots_opt)
     if only is not None and profile is None:
         raise UserError("--only needs --profile (ci, full or paper)")
     if profile is not None:
@@ -274,7 +296,7 @@ def results(
     pairs = [p for p in stats.pairwise(runs) if p["significant"]]
     ranks = stats.average_ranks(runs)
     figures: list[str] = []
-    with writing(*([plots] if plots is not None else []), option="--plots"):
+    with writing(*([plots] if plots is not None else []), option=plots_opt):
         _results_plots(runs, ranks, plots, figures)
     if as_json:
         out.json({"summary": summary, "significant": pairs, "ranks": ranks, "figures": figures})
