@@ -142,3 +142,10 @@ def test_quick_leaves_out_what_is_marked_so(tmp_path, monkeypatch):
     page = r.html_path.read_text(encoding="utf-8")
     assert "Left out of <code>--quick</code>" in page and r.failed == []
     assert json.loads(r.json_path.read_text())["sections"]["approx"]["skipped"]
+
+
+def test_the_page_answers_first(built):
+    page = built.html_path.read_text(encoding="utf-8")
+    assert page.index('id="summary"') < page.index('<section id="catalog"')
+    assert "Which activation?" in page and "seed 000 (blog)" not in page
+    assert "actlab bench train --profile ci" in page  # the empty "Compare and choose" says what fills it

@@ -168,7 +168,10 @@ def build(out_dir: str | Path = "actlab-report", *, quick: bool = False, names: 
         else:
             _pool_run(tasks, options, jobs, done)
 
-        pieces, nav = [], []
+        from .summary import summary
+
+        first = str(summary({k: o.data for k, o in outcomes.items()}))
+        pieces, nav = [first], [("summary", "Which activation?", False)]
         for s in sorted((S.REGISTRY[k] for k in outcomes), key=lambda s: s.order):
             o = outcomes[s.key]
             bar.update(task, description=f"rendering {s.key}")

@@ -230,6 +230,12 @@ figcaption { color: var(--muted); font-size: 13px; max-width: 1100px; }
 .card .head span { color: var(--muted); font-size: 12px; }
 .figs { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
 .figs figure { flex: 0 1 auto; max-width: 100%; }
+section.summary { border: 2px solid var(--accent); border-radius: 10px; padding: 6px 18px 10px;
+                  margin-top: 18px; background: #f8fbff; }
+section.summary h2 { border: 0; margin: 6px 0 2px; }
+section.summary ol { margin: 4px 0; padding-left: 22px; max-width: 1100px; }
+p.empty { border: 1px dashed var(--warn); background: #fffbea; padding: 8px 12px; border-radius: 6px;
+          max-width: 1100px; }
 footer { color: var(--muted); font-size: 12px; padding: 16px 32px; border-top: 1px solid var(--line); }
 """
 

@@ -27,6 +27,7 @@ from typing import Any
 from . import html as H
 from . import sections_catalog, sections_networks
 from .sections_base import Options, Section, chunks
+from .summary import readable_source
 
 __all__ = ["ACCURACY", "APPROX", "CLAIMS", "PROPERTIES", "REGISTRY", "Options", "Section", "chosen",
            "chunks", "merge", "pretty_series", "register"]
@@ -197,7 +198,9 @@ def _claims_render(data: dict[str, Any], opt: Options) -> Any:
             return "" if v in (None, 0) else H.num(v)
         if k == "counterexample":
             return "" if v is None else f"x = {H.num(v, 6)}"
-        if k in ("note", "source", "method"):
+        if k == "source":
+            return H.Raw(f'<span class="small">{H.esc(readable_source(v))}</span>')
+        if k in ("note", "method"):
             return H.Raw(f'<span class="small">{H.esc(v)}</span>')
         return None
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import html as H
 from .sections_base import Options, Section
+from .summary import BENCH_COMMAND, explain_gradflow, explain_selfnorm
 
 __all__ = [
     "BENCH", "DOCTOR", "DOCTOR_DEMOS", "GRADFLOW", "GRADFLOW_ACTIVATIONS", "MEANFIELD",
@@ -154,14 +155,16 @@ def _gradflow_render(data: dict[str, Any], opt: Options) -> Any:
         rows.append({"activation": r["activation"], "dtype": r["dtype"], "init": r["init"],
                      "depth": r["depth"], "width": r["width"], "verdict": r["verdict"],
                      "growth": r["growth"], "chi1": r["chi1"], "ratio": r["ratio_first_last"],
-                     "underflow": r["first_underflow"]})
+                     "underflow": r["first_underflow"], "why": explain_gradflow(r)})
     verdict = {"vanishing": "bad", "exploding": "bad", "stable": "ok"}
     parts = [H.table(rows, {"activation": "activation", "dtype": "dtype", "init": "init", "depth": "depth",
                             "width": "width", "verdict": "verdict",
                             "growth": "growth of ‖δ‖² per layer", "chi1": "mean-field χ₁",
-                            "ratio": "‖∇W¹‖ / ‖∇Wᴸ‖", "underflow": "underflows at layer"},
+                            "ratio": "‖∇W¹‖ / ‖∇Wᴸ‖", "underflow": "underflows at layer",
+                            "why": "how to read it"},
                      numeric=("depth", "width", "growth", "chi1", "ratio", "underflow"), cls="compact",
-                     cell=lambda k, v, r: H.badge(v, verdict.get(v, "info")) if k == "verdict" else None)]
+                     cell=lambda k, v, r: H.badge(v, verdict.get(v, "info")) if k == "verdict"
+                     else H.Raw(f'<span class="small">{H.esc(v)}</span>') if k == "why" else None)]
     if data.get("theory"):
         parts.append(H.Raw("<h3>Theory against simulation</h3>"))
         parts.append(H.table(data["theory"], {"activation": "activation", "sigma_w2": "σ_w²",
@@ -191,14 +194,18 @@ def _selfnorm_render(data: dict[str, Any], opt: Options) -> Any:
     arms = data.get("arms", [])
     keys = ("arm", "initial_loss", "final_loss", "train_accuracy", "test_accuracy", "trained", "diverged",
             "grad_first_last")
-    rows = [{k: a.get(k) for k in keys} for a in arms]
+    rows = [{**{k: a.get(k) for k in keys}, "why": explain_selfnorm(a, data.get("chance_accuracy"))}
+            for a in arms]
     present = [k for k in keys if any(r.get(k) is not None for r in rows)]
+    if any(r["why"] for r in rows):
+        present.append("why")
     return H.join([
         H.note(f"{data.get('depth')}-layer MLPs, width {data.get('width')}, {data.get('steps')} steps of "
                f"{data.get('optimizer')} (lr {data.get('lr')}); chance accuracy "
                f"{H.num(data.get('chance_accuracy'))}."),
-        H.table(rows, present, numeric=[k for k in present if k not in ("arm", "trained", "diverged")],
-                cls="compact"),
+        H.table(rows, present, numeric=[k for k in present if k not in ("arm", "trained", "diverged", "why")],
+                cls="compact",
+                cell=lambda k, v, r: H.Raw(f'<span class="small">{H.esc(v)}</span>') if k == "why" else None),
     ])
 
 
@@ -221,7 +228,13 @@ def _bench_render(data: dict[str, Any], opt: Options) -> Any:
     for rec in data.get("recommendations", []):
         if rec.get("available") and rec.get("statement"):
             parts.append(H.Raw(f"<p><b>{H.esc(rec.get('kind', ''))}:</b> {H.esc(rec['statement'])}</p>"))
-    for t in data.get("tables", []):
+    tables = [t for t in data.get("tables", []) if t.get("rows")]
+    if not tables and not any(r.get("available") for r in data.get("recommendations", [])):
+        parts.insert(0, H.Raw(f'<p class="empty"><b>Empty: the results store has no tuned runs yet.</b> '
+                              f'Fill it with <code>{BENCH_COMMAND}</code> (a few minutes; '
+                              '<code>actlab bench quick</code> runs the same profile), then build the report '
+                              'again.</p>'))
+    for t in tables:
         parts.append(H.Raw(f"<h3>{H.esc(t.get('title', ''))}</h3>"))
         parts.append(H.table(t.get("rows", []), t.get("columns", []), cls="compact"))
     return H.join(parts)
