@@ -176,3 +176,39 @@ def test_bench_train_takes_activations_positionally_and_jobs(tmp_path, monkeypat
     for option in ("--jobs", "--workers"):
         bad = runner.invoke(app, ["bench", "train", "--task", "digits", option, "-1", "--db", db])
         assert bad.exit_code == 2 and f"{option} must be" in bad.stderr, bad.output
+
+
+def test_report_and_selfnorm_take_their_names_positionally(tmp_path, monkeypatch):
+    from actlab.analysis import selfnorm as sn
+    from actlab.report import build
+
+    for path, old in ((["report"], "--name"), (["selfnorm"], "--arms")):
+        shown, hidden = _options(path)
+        assert old in hidden and old not in shown, path
+
+    names = []
+
+    def fake_build(out_dir, **kw):
+        names.append(kw["names"])
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(build, "build", fake_build)
+    for args in (["mish,gelu"], ["mish", "gelu"], ["--name", "mish", "--name", "gelu"]):
+        result = runner.invoke(app, ["report", *args, "--out", str(tmp_path / "r")])
+        assert result.exit_code == 2 and "stop here" in result.stderr, result.output
+    assert names == [["mish", "gelu"]] * 3
+
+    arms = []
+
+    def fake_run(chosen, **kw):
+        arms.append(chosen)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(sn, "run", fake_run)
+    for args in (["selu,elu"], ["selu", "elu"], ["--arms", "selu,elu"]):
+        result = runner.invoke(app, ["selfnorm", *args, "--steps", "1"])
+        assert result.exit_code == 2 and "stop here" in result.stderr, result.output
+    assert arms == [["selu", "elu"]] * 3
+    for args in (["selu", "--arms", "elu"], [","]):
+        result = runner.invoke(app, ["selfnorm", *args])
+        assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.output

@@ -161,13 +161,16 @@ def approx_cmd(
 # ----------------------------------------------------------------------------------- report
 @app.command("report")
 def report_cmd(
+    activations: Annotated[list[str] | None, typer.Argument(
+        help="Only these activations in the per-activation sections, comma or space separated "
+             "(default: all).")] = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for report.html and report.json.")]
     = Path("actlab-report"),
     quick: Annotated[bool, typer.Option("--quick", help="Smaller grids, float32-only accuracy, shorter "
                                         "training runs: about 130 CPU-seconds from a cold cache (1-3 "
                                         "minutes on 2 cores, depending on load).")] = False,
     name: Annotated[list[str] | None, typer.Option(
-        "--name", "-n", help="Only these activations in the per-activation sections; repeat.")] = None,
+        "--name", "-n", hidden=True, help="Old form of the activations argument; repeat.")] = None,
     sections: Annotated[str | None, typer.Option(help="Only these sections, comma-separated (e.g. "
                                                  "catalog,gallery,claims).")] = None,
     jobs: Annotated[int, typer.Option(help="Worker processes.")] = 2,
@@ -182,6 +185,13 @@ def report_cmd(
     keys = items(sections, "--sections", "catalog,gallery") if sections is not None else None
     if name is not None and not [n for n in name if n.strip()]:
         raise UserError("--name is empty: name an activation, e.g. --name mish")
+    if activations is not None and name is not None:
+        raise UserError("--name is the old form of the activations argument: give only the names, "
+                        "e.g. actlab report mish gelu")
+    if activations is not None and not [a for a in activations if a.strip(", ")]:
+        raise UserError("no activation named: give names, e.g. actlab report mish gelu, or none for all")
+    chosen = activations if activations is not None else name
+    name = [n.strip() for item in chosen for n in item.split(",") if n.strip()] if chosen else None
     count("--jobs", jobs, 1, max_jobs())
     output_dir(out_dir, "--out")
     # build checks the names and --sections; a failing section is an error box

@@ -326,7 +326,11 @@ def doctor(
 # ------------------------------------------------------------------------------------ selfnorm
 @app.command()
 def selfnorm(
-    arms: Annotated[str, typer.Option(help="Comma-separated: relu+bn,selu,elu,relu.")] = "relu+bn,selu,elu",
+    activations: Annotated[list[str] | None, typer.Argument(
+        help="Arms, comma or space separated: relu+bn, selu, elu, relu (default: relu+bn selu elu).",
+        metavar="ARMS")] = None,
+    arms: Annotated[str | None, typer.Option("--arms", hidden=True,
+                                             help="Old form of the arms argument.")] = None,
     depth: Annotated[int, typer.Option(help="Hidden layers.")] = 32,
     width: Annotated[int, typer.Option(help="Hidden width.")] = 128,
     steps: Annotated[int, typer.Option(help="Training steps.")] = 300,
@@ -344,7 +348,16 @@ def selfnorm(
     and report trainability and per-layer activation statistics."""
     from ..analysis import selfnorm as sn
 
-    chosen = items(arms, "--arms", "relu+bn,selu")
+    if activations is not None and arms is not None:
+        raise UserError("--arms is the old form of the arms argument: give only the arms, e.g. "
+                        "actlab selfnorm relu+bn selu")
+    if activations is not None:
+        chosen = [w.strip() for a in activations for w in a.split(",") if w.strip()]
+        if not chosen:
+            raise UserError("no arm named: give arms, e.g. actlab selfnorm relu+bn selu, or none for "
+                            "relu+bn, selu and elu")
+    else:
+        chosen = items("relu+bn,selu,elu" if arms is None else arms, "--arms", "relu+bn,selu")
     count("--depth", depth, 1)
     count("--width", width, 1)
     count("--steps", steps, 1)
