@@ -212,3 +212,22 @@ def test_report_and_selfnorm_take_their_names_positionally(tmp_path, monkeypatch
     for args in (["selu", "--arms", "elu"], [","]):
         result = runner.invoke(app, ["selfnorm", *args])
         assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.output
+
+
+def test_positional_activations_take_commas_too():
+    import json
+
+    for args in (["relu,tanh"], ["relu", "tanh"], ["relu,", "tanh"]):
+        result = runner.invoke(app, ["approx", *args, "--target", "step", "--widths", "2,4",
+                                     "--seeds", "1", "--json"])
+        assert result.exit_code == 0, result.output
+        assert {r["activation"] for r in json.loads(result.stdout)["rows"]} == {"relu", "tanh"}
+    for path in (["approx"], ["properties"], ["check", "accuracy"], ["plot"]):
+        result = runner.invoke(app, [*path, ","])
+        assert result.exit_code == 2 and "no activation named" in result.stderr, (path, result.output)
+        assert len(result.stderr.splitlines()) == 1
+
+
+def test_approx_table_keeps_bracketed_target_labels():
+    result = runner.invoke(app, ["approx", "relu", "--target", "step", "--widths", "2,4", "--seeds", "1"])
+    assert result.exit_code == 0 and "1[x > 0]" in result.stdout, result.output

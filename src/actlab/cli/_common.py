@@ -37,7 +37,7 @@ from ._output import err
 
 __all__ = ["JsonOpt", "ParamOpt", "RootGroup", "UserError", "activation_names", "aliased", "available_memory",
            "check_memory", "count", "items", "max_jobs", "number", "output_dir", "output_file",
-           "parse_params", "user_errors", "writing"]
+           "parse_params", "split_names", "user_errors", "writing"]
 
 
 class UserError(Exception):
@@ -159,6 +159,15 @@ def aliased(new: Any, new_option: str, old: Any, old_option: str) -> tuple[Any, 
     if new is not None and old is not None and new != old:
         raise UserError(f"{old_option} is the old name of {new_option}: give only {new_option}")
     return (old, old_option) if new is None and old is not None else (new, new_option)
+
+
+def split_names(names: Sequence[str] | None) -> list[str] | None:
+    """Positional activations, comma or space separated (``relu,gelu tanh``) -> one name each;
+    None stays None (none given); only commas or blanks -> [] (the command says "no activation
+    named")."""
+    if names is None:
+        return None
+    return [n.strip() for item in names for n in item.split(",") if n.strip()]
 
 
 # ----------------------------------------------------------------------------- numbers, lists

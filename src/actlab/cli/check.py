@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import JsonOpt, UserError, count, items, max_jobs, user_errors
+from ._common import JsonOpt, UserError, count, items, max_jobs, split_names, user_errors
 from ._output import err, out
 
 __all__ = ["app", "check_accuracy"]
@@ -29,6 +29,7 @@ def check_accuracy(
     finite. ULPs are divided by the condition number where it exceeds 1
     (README.md, "Command line", explains the bounds and κ).
     """
+    names = split_names(names)
     import actlab
 
     from ..numerics import accuracy

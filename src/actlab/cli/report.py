@@ -24,6 +24,7 @@ from ._common import (
     output_dir,
     output_file,
     parse_params,
+    split_names,
     user_errors,
     writing,
 )
@@ -75,6 +76,7 @@ def plot_cmd(
       actlab plot swish -p beta=4 --out swish.pdf
       actlab plot --gallery --out catalog.png
     """
+    names = split_names(names)
     from ..report import plots
 
     with user_errors():
@@ -120,6 +122,7 @@ def approx_cmd(
     weights, least-squares output layer) and print the test error against N. Polynomial
     activations plateau at the best polynomial fit of their degree; the others keep improving
     (Leshno et al. 1993)."""
+    names = split_names(names)
     from ..analysis import approx
     from ..report import plots
 
@@ -153,7 +156,8 @@ def approx_cmd(
     for c in ("activation", "target", "polynomial", *(f"N={w}" for w in result.widths), gain):
         table.add_column(c, justify="left" if c in ("activation", "target", "polynomial") else "right")
     for r in result.rows():
-        table.add_row(r["activation"], r["label"], f"degree {r['degree']}" if r["polynomial"] else "no",
+        table.add_row(r["activation"], escape(r["label"]),
+                      f"degree {r['degree']}" if r["polynomial"] else "no",
                       *(f"{r[f'N={w}']:.2g}" for w in result.widths), f"{r['improvement']:.3g}×")
     out.print(table, highlight=True)
 

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ._common import UserError, parse_params, user_errors
+from ._common import UserError, parse_params, split_names, user_errors
 from ._output import err, out
 
 __all__ = ["TABLE_COLUMNS", "app", "properties", "verify"]
@@ -44,6 +44,10 @@ def properties(
     """Measured properties: smoothness class and kinks, monotonicity, range and minimum, the
     steepest slope, saturation and dead regions, E f(z), self-normalization, symmetry, Taylor
     series at 0, relative cost."""
+    names = split_names(names)
+    if names == []:
+        raise UserError("no activation named: give names (e.g. `actlab properties mish gelu`) or none "
+                        "for the whole elementwise catalog")
     from ..analysis.properties import analyze_many, elementwise_names, summary_row
 
     fmt = _format(as_json, markdown, as_csv)
