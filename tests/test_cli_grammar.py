@@ -231,3 +231,37 @@ def test_positional_activations_take_commas_too():
 def test_approx_table_keeps_bracketed_target_labels():
     result = runner.invoke(app, ["approx", "relu", "--target", "step", "--widths", "2,4", "--seeds", "1"])
     assert result.exit_code == 0 and "1[x > 0]" in result.stdout, result.output
+
+
+# --------------------------------------------------------------------------------- doctor
+MODEL = '''
+import torch
+
+model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU())
+
+def make():
+    return torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU())
+'''
+
+
+def test_doctor_takes_a_module_level_model_or_a_factory(tmp_path):
+    path = tmp_path / "mymodel.py"
+    path.write_text(MODEL)
+    for attr in ("model", "make"):
+        result = runner.invoke(app, ["doctor", "--model", f"{path}:{attr}", "--input-shape", "16,3",
+                                     "--json"])
+        assert result.exit_code in (0, 1), result.output  # 1: the doctor found problems
+        assert json.loads(result.stdout)["layers"], attr
+
+
+def test_doctor_explains_a_wrong_input_shape_in_one_line(tmp_path):
+    from actlab.cli.stability import load_model
+
+    path = tmp_path / "mymodel.py"
+    path.write_text(MODEL)
+    result = runner.invoke(app, ["doctor", "--model", f"{path}:model", "--input-shape", "16,5"])
+    assert result.exit_code == 2 and not result.stdout, result.output
+    assert len(result.stderr.splitlines()) == 1 and "--input-shape 16,5" in result.stderr
+    assert "Traceback" not in result.output
+    net, _ = load_model(f"{path}:model", "16,3")  # the trial pass leaves modes and statistics alone
+    assert net.training and net[1].num_batches_tracked.item() == 0

@@ -228,7 +228,8 @@ def meanfield(
 
 # -------------------------------------------------------------------------------------- doctor
 def load_model(spec: str, input_shape: str | None) -> tuple[Any, Any]:
-    """``module:factory`` or ``path/to/file.py:factory``; the factory returns a model or (model, inputs)."""
+    """``module:factory`` or ``path/to/file.py:factory``; the factory returns a model or (model,
+    inputs). ``module:model`` names a module-level model (a ``torch.nn.Module``) as well."""
     import torch
 
     shape = None if input_shape is None else parse_shape(input_shape)
@@ -254,7 +255,8 @@ def load_model(spec: str, input_shape: str | None) -> tuple[Any, Any]:
     factory = getattr(module, attr, None)
     if factory is None:
         raise UserError(f"--model: {target} has no attribute {attr!r}")
-    made = factory() if callable(factory) else factory
+    # a module-level model is callable too: it is the model, not a factory to call
+    made = factory() if callable(factory) and not isinstance(factory, torch.nn.Module) else factory
     if isinstance(made, tuple) and len(made) == 2:
         if shape is not None:
             raise UserError(f"--model {spec} returns its own inputs; drop --input-shape (or return "
@@ -267,7 +269,29 @@ def load_model(spec: str, input_shape: str | None) -> tuple[Any, Any]:
     if not isinstance(net, torch.nn.Module):
         raise UserError(f"--model {spec}: the factory must return a torch.nn.Module (or (module, "
                         f"inputs)), got {type(net).__name__}")
+    if shape is not None:
+        _check_inputs(net, inputs, spec, input_shape or "")
     return net, inputs
+
+
+def _check_inputs(net: Any, inputs: Any, spec: str, shape: str) -> None:
+    """One forward pass of the random ``--input-shape`` inputs, in eval mode without gradients
+    (no BatchNorm statistics change; each module's mode is restored): a model that cannot take
+    that shape is a :class:`UserError` of one line, not the traceback of its first layer."""
+    import torch
+
+    modes = [(m, m.training) for m in net.modules()]
+    try:
+        with torch.no_grad():
+            net.eval()(inputs)
+    except (RuntimeError, ValueError, TypeError, IndexError) as e:
+        reason = " ".join(str(e).split("\n")[0].split())[:200]
+        raise UserError(f"--model {spec} cannot take --input-shape {shape} ({reason}); give the shape "
+                        "its forward expects, batch first, e.g. --input-shape 64,32 for "
+                        "nn.Linear(32, ...)") from None
+    finally:
+        for m, training in modes:
+            m.training = training
 
 
 def parse_shape(text: str) -> list[int]:
