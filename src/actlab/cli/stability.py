@@ -310,8 +310,8 @@ def parse_shape(text: str) -> list[int]:
 def doctor(
     demo: Annotated[str | None, typer.Option(help="A built-in model: healthy | dead-relu | sigmoid-deep | "
                                              "cnn | transformer.")] = None,
-    model: Annotated[str | None, typer.Option(help="MODULE:FACTORY or FILE.py:FACTORY returning a model "
-                                             "or (model, inputs).")] = None,
+    model: Annotated[str | None, typer.Option(help="MODULE:NAME or FILE.py:NAME: a model, or a factory "
+                                             "returning a model or (model, inputs).")] = None,
     input_shape: Annotated[str | None, typer.Option(help="Shape of random inputs, e.g. 64,32.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the random projection loss.")] = 0,
     as_json: JsonOpt = False,
