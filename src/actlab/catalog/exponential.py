@@ -6,7 +6,7 @@ import math
 
 import torch.nn.functional as F
 
-from ..numerics.stable import neg_abs, pos_part
+from ..numerics.stable import keep_nan, neg_abs, pos_part
 from ..numerics.stable import sigmoid as _sigmoid
 from ..numerics.stable import softplus as _softplus
 from ..registry import get_spec
@@ -235,6 +235,7 @@ define(
                   doc="sets the negative saturation -1/sqrt(alpha).")],
     forward=lambda x, alpha: torch.where(x >= 0, x, _isru.forward(x, alpha)),
     derivative=lambda x, alpha: torch.where(x >= 0, 1, _isru.derivative(x, alpha)),
+    second_derivative=lambda x, alpha: torch.where(x >= 0, 0, _isru.second_derivative(x, alpha)),
     param_grads={"alpha": lambda x, alpha: torch.where(x >= 0, 0, _isru.param_grads["alpha"](x, alpha))},
     reference=lambda x, alpha: sp.Piecewise((x, x >= 0), (x / sp.sqrt(1 + alpha * x**2), True)),
     naive=lambda x, alpha: torch.where(x >= 0, x, x / torch.sqrt(1 + alpha * x * x)),
@@ -306,8 +307,40 @@ define(
 
 
 # -------------------------------------------------------------------------------------- PELU
+def _over(x, b):
+    # x/b with 0 at x = 0: a b below the dtype's range (1e-300 in float32) is 0 there, and 0/0
+    # would make f(0), f'(0) and the parameter gradients NaN where they are 0.
+    return torch.where(x == 0, x, x / b)
+
+
+def _pelu_slope(x, a, b):
+    # a/b as a tensor of x's dtype: a Python 1e300 is inf in float32 (the true f'(0) overflows
+    # too), where torch.where(cond, 1e300, t) raised "cannot be converted without overflow".
+    ab = a / b
+    if isinstance(ab, torch.Tensor):
+        return ab.to(x.dtype)
+    return torch.tensor(ab, dtype=x.dtype, device=x.device)
+
+
 def _pelu_d(x, a, b):
-    return torch.where(x >= 0, a / b, (a / b) * torch.exp(_nonpos(x) / b))
+    # (a/b)e^{x/b} for x < 0; where e^{x/b} underflows to 0 the product is 0 (not inf·0 = NaN
+    # for a b that is 0 in the dtype).
+    e = torch.exp(_nonpos(x) / b)
+    ab = _pelu_slope(x, a, b)
+    return torch.where(x >= 0, ab, torch.where(e == 0, e, ab * e))
+
+
+def _pelu(x, a, b):
+    return torch.where(x >= 0, torch.where(x == 0, x, a * (x / b)), a * torch.expm1(_nonpos(x) / b))
+
+
+def _pelu_d2(x, a, b):
+    # (a/b²)e^{x/b} for x < 0 as ((a/b)e^{x/b})/b, 0 for x >= 0 (the x >= 0 branch at the kink).
+    # Analytic: autograd of e^{x/b} is e·(1/b) = 0·inf = NaN for a b that is 0 in the dtype.
+    e = torch.exp(_nonpos(x) / b)
+    ab = _pelu_slope(x, a, b)
+    neg = torch.where(e == 0, e, (ab * e) / b)
+    return keep_nan(x, torch.where(x >= 0, torch.zeros_like(x), neg))
 
 
 define(
@@ -319,12 +352,14 @@ define(
     params=[Param("a", 1.0, POSITIVE, learnable=True, doc="negative saturation -a (and slope a/b)."),
             Param("b", 1.0, POSITIVE, learnable=True, doc="scale of the exponential decay.")],
     learn_by_default=True,
-    forward=lambda x, a, b: torch.where(x >= 0, (a / b) * x, a * torch.expm1(_nonpos(x) / b)),
+    forward=_pelu,
     derivative=_pelu_d,
+    second_derivative=_pelu_d2,
     param_grads={
-        "a": lambda x, a, b: torch.where(x >= 0, x / b, torch.expm1(_nonpos(x) / b)),
-        # -a x/b² (x >= 0), -(a/b)(x/b) e^{x/b} (x < 0): both -(x/b)·f'(x).
-        "b": lambda x, a, b: -_exp_lo(x / b) * _pelu_d(x, a, b),
+        "a": lambda x, a, b: torch.where(x >= 0, _over(x, b), torch.expm1(_nonpos(x) / b)),
+        # -a x/b² (x >= 0), -(a/b)(x/b) e^{x/b} (x < 0): both -(x/b)·f'(x) (0 at x = 0).
+        "b": lambda x, a, b: torch.where(x == 0, torch.zeros_like(x),
+                                         -_exp_lo(_over(x, b)) * _pelu_d(x, a, b)),
     },
     reference=lambda x, a, b: sp.Piecewise((a / b * x, x >= 0), (a * (sp.exp(x / b) - 1), True)),
     naive=lambda x, a, b: torch.where(x >= 0, (a / b) * x, a * (torch.exp(x / b) - 1)),
@@ -346,6 +381,19 @@ def _xielu(x, alpha_p, alpha_n, beta):
     return torch.where(x > 0, x * (alpha_p * x + beta), neg)
 
 
+def _xielu_d(x, alpha_p, alpha_n, beta):
+    # x <= 0: α_n e^x + (β - α_n) or α_n expm1(x) + β, the same value: per point the sum whose
+    # terms are smaller, so cancels less. The first is better near the root of f' for the
+    # defaults; the second near 0 when α_n >> β (α_n = 5.99, β = 0.43: the first cancels
+    # 14-fold there, 18 ULP in float32). f'' is analytic, so autograd of expm1 is not used.
+    xn = _nonpos(x)
+    e, em = torch.exp(xn), torch.expm1(xn)
+    a = alpha_n * e + (beta - alpha_n)
+    b = alpha_n * em + beta
+    use_b = abs(alpha_n * em) + abs(beta) < alpha_n * e + abs(beta - alpha_n)
+    return torch.where(x > 0, 2 * alpha_p * x + beta, torch.where(use_b, b, a))
+
+
 define(
     "xielu", family=FAMILY,
     summary="xIELU: α_p x² + βx for x > 0, α_n(e^x - 1 - x) + βx for x <= 0 (integrated ELU).",
@@ -359,10 +407,7 @@ define(
             Param("beta", 0.5, doc="linear coefficient (slope at 0).")],
     learn_by_default=True,
     forward=_xielu,
-    derivative=lambda x, alpha_p, alpha_n, beta: torch.where(
-        # α_n e^x + (β - α_n), not α_n expm1(x) + β: it cancels less near the root of f', and
-        # autograd of expm1 (as expm1 + 1) loses e^x for x < -37 where exp's does not.
-        x > 0, 2 * alpha_p * x + beta, alpha_n * torch.exp(_nonpos(x)) + (beta - alpha_n)),
+    derivative=_xielu_d,
     second_derivative=lambda x, alpha_p, alpha_n, beta: torch.where(
         x > 0, 2 * alpha_p, alpha_n * torch.exp(_nonpos(x))),
     param_grads={

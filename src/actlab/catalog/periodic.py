@@ -99,32 +99,52 @@ define(
 )
 
 
+def _snake_arg(x, alpha):
+    # a = αx, with 0 where it overflows for a finite x (|αx| > max): there the ripple's phase is
+    # lost (the problem's condition number is |αx| > 1e38: any value of sin a is as right as
+    # another), f = x to the last bit (the ripple is at most 1/α = |x/a|, far below ULP(x)) and
+    # f' takes its mean 1 instead of sin(inf) = NaN.
+    a = alpha * x
+    return torch.where(torch.isinf(a) & torch.isfinite(x), torch.zeros_like(a), a)
+
+
 def _snake(x, alpha):
-    # sin²(αx)/α, not (1 - cos 2αx)/(2α), which cancels for small αx (and so for small α).
-    # At ±inf sin is NaN but f -> ±inf: keep x there.
-    return torch.where(torch.isinf(x), x, x + torch.sin(alpha * x) ** 2 / alpha)
+    # Where x and the ripple sin²(a)/α have opposite signs and similar size (a = αx in
+    # [-4, -1/16]) f = (a + sin² a)/α: that sum cancels least (by up to 3.4x at a ≈ -1), and
+    # the rounding of a and of 1/α partly cancel. Elsewhere x + x sin(a) sinc(a), which never
+    # divides by α: a float32 α of 1e-300 is 0, and sin²(a)/α was then 0/0. Never
+    # (1 - cos 2a)/(2α), which cancels for small a. At ±inf sin is NaN but f -> ±inf: keep x.
+    a = _snake_arg(x, alpha)
+    s = torch.sin(a)
+    mid = (a >= -4) & (a <= -0.0625)  # implies α != 0
+    alpha_mid = torch.where(mid, alpha, torch.ones_like(a))
+    out = torch.where(mid, (a + s * s) / alpha_mid, x + (x * s) * sinc(a))
+    return torch.where(torch.isinf(x), x, out)
 
 
 def _snake_d(x, alpha):
     # 1 + sin(2αx) touches 0 at αx = -π/4 + kπ and cancels there; (sin αx + cos αx)² is the same
     # function and keeps full relative accuracy near those double roots.
-    a = alpha * x
+    a = _snake_arg(x, alpha)
     return (torch.sin(a) + torch.cos(a)) ** 2
 
 
 def _snake_d2(x, alpha):
     # 2α cos(2αx), as 2α(cos a - sin a)(cos a + sin a): 2a overflows for x near the float max.
-    a = alpha * x
+    a = _snake_arg(x, alpha)
     s, c = torch.sin(a), torch.cos(a)
     return 2 * alpha * ((c - s) * (c + s))
 
 
 def _snake_dalpha(x, alpha):
-    # d/dα sin²(αx)/α = (a sin 2a - sin² a)/α² with a = αx; sin 2a = 2 sin a cos a, not sin(2a)
-    # (2a overflows near the float max). Small a: terms 2a² and a², no worse than a factor 2.
-    a = alpha * x
-    s, c = torch.sin(a), torch.cos(a)
-    return ((2 * s * c) * a - s * s) / alpha**2
+    # d/dα sin²(a)/α = x sin(2a)/α - sin²(a)/α² = x·(x sinc a)·(2 cos a - sinc a), a = αx: no
+    # division by α (0 for a float32 α = 1e-300; (2a sin a cos a - sin² a)/α² was 0/0 there and
+    # lost digits where a² is subnormal) and no x² (which overflows before the value does).
+    # Where αx overflows the phase is lost (see _snake_arg) and 0 is returned.
+    a = _snake_arg(x, alpha)
+    sc = sinc(a)
+    out = x * (x * sc) * (2 * torch.cos(a) - sc)
+    return torch.where(torch.isinf(alpha * x) & torch.isfinite(x), torch.zeros_like(out), out)
 
 
 define(

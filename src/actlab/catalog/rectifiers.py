@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from ..numerics.stable import clip_grad, keep_nan, select, step, zero
+from ..numerics.stable import clip_grad, keep_nan, scaled, select, step, zero
 from ._define import Domain, Param, Relation, concatenated, define, randomized, sp, torch
 
 FAMILY = "rectifier"
@@ -30,7 +30,8 @@ define(
 
 # Shared by leaky_relu, prelu and (in eval mode) rrelu: x for x > 0, slope·x otherwise.
 def _leaky(x, slope):
-    return torch.where(x > 0, x, slope * x)  # NaN falls through to slope·NaN = NaN
+    # NaN falls through to slope·NaN = NaN; a zero slope at x = -inf gives 0 (the limit), not 0·inf
+    return torch.where(x > 0, x, scaled(slope, x, x))
 
 
 def _leaky_d(x, slope):
@@ -39,6 +40,14 @@ def _leaky_d(x, slope):
 
 def _leaky_dslope(x, slope):
     return torch.where(x > 0, torch.zeros_like(x), x)
+
+
+def _no_neg_inf(x, slope):
+    # For a zero slope, -inf -> -max before torch's leaky_relu/prelu, which give -inf·0 = NaN
+    # there (the limit is 0; -max·0 = -0, the sign the eager path gives every x < 0).
+    if isinstance(slope, torch.Tensor) or slope != 0:
+        return x
+    return x.clamp(min=-torch.finfo(x.dtype).max)
 
 
 def _leaky_ref(x, slope):
@@ -59,9 +68,20 @@ define(
     reference=lambda x, negative_slope: _leaky_ref(x, negative_slope),
     kinks=(0.0,),
     kink_note="f'(0) = negative_slope (PyTorch: the x <= 0 branch).",
-    native=lambda x, negative_slope: F.leaky_relu(x, negative_slope),
+    native=lambda x, negative_slope: F.leaky_relu(_no_neg_inf(x, negative_slope), negative_slope),
     naive=lambda x, negative_slope: torch.where(x > 0, x, negative_slope * x),
 )
+
+def _prelu_native(x, slope):
+    # torch's prelu computes in the input's dtype: for the half types the slope is rounded to
+    # it first and the product rounded again (1.33 ULP), and a slope beyond float16's range
+    # is inf (inf·0 = NaN at x = 0). There it computes in float32 and rounds once.
+    x = _no_neg_inf(x, slope)
+    half = x.dtype in (torch.float16, torch.bfloat16)
+    xc = x.float() if half else x
+    y = F.prelu(xc, torch.as_tensor(slope, dtype=xc.dtype, device=x.device).reshape(1))
+    return y.to(x.dtype) if half else y
+
 
 define(
     "prelu", family=FAMILY, aliases=("parametric_relu",),
@@ -79,7 +99,7 @@ define(
     kinks=(0.0,),
     kink_note="f'(0) = slope (PyTorch: the x <= 0 branch).",
     learn_by_default=True,
-    native=lambda x, slope: F.prelu(x, torch.as_tensor(slope, dtype=x.dtype).reshape(1)),
+    native=lambda x, slope: _prelu_native(x, slope),
     naive=lambda x, slope: torch.where(x > 0, x, slope * x),
 )
 
@@ -117,7 +137,8 @@ define(
     formula=r"\min(\max(x, 0), 6)",
     citation="Krizhevsky 2010, Convolutional deep belief networks on CIFAR-10, unpublished "
     "manuscript; PyTorch torch.nn.ReLU6",
-    forward=lambda x: torch.where(x <= 0, torch.zeros_like(x), torch.where(x >= 6, 6.0, x)),
+    # x < 0, not x <= 0: -0 stays -0, as torch's relu6 (the native route) returns it
+    forward=lambda x: torch.where(x < 0, torch.zeros_like(x), torch.where(x >= 6, 6.0, x)),
     derivative=lambda x: clip_grad(x, 0, 6),
     second_derivative=zero,
     reference=lambda x: sp.Piecewise((0, x <= 0), (6, x >= 6), (x, True)),

@@ -13,7 +13,7 @@ import math
 import torch.nn.functional as F
 
 from ..numerics.stable import finite as _fin
-from ..numerics.stable import neg_abs, normal_cdf, normal_pdf, sech2
+from ..numerics.stable import neg_abs, normal_cdf, normal_pdf, scaled, sech2
 from ..numerics.stable import sigmoid as _sigmoid
 from ..numerics.stable import sigmoid_grad as _dsig
 from ..numerics.stable import softplus as _softplus
@@ -107,7 +107,7 @@ define(
     citation="Alcaide 2018, E-swish: adjusting activations to different network depths, "
     "arXiv:1801.07145",
     params=[Param("beta", 1.375, learnable=True, doc="output scale (1 gives SiLU).")],
-    forward=lambda x, beta: beta * _swish(x, 1.0),
+    forward=lambda x, beta: scaled(beta, _swish(x, 1.0), x),  # β = 0 at +inf: 0, not 0·inf
     derivative=lambda x, beta: beta * _swish_d(x, 1.0),
     second_derivative=lambda x, beta: beta * _swish_d2(x, 1.0),
     param_grads={"beta": lambda x, beta: _swish(x, 1.0)},

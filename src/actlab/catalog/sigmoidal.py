@@ -103,18 +103,32 @@ define(
 
 def _isru_parts(x, alpha):
     # f' = (1 + αx²)^(-3/2), f = x/sqrt(1 + αx²) and df/dα = -x³f'/2 without overflowing αx²:
-    # for |x| > 1 write them with r = 1/x, as |r|³(α + r²)^(-3/2) and sign(x)/sqrt(α + r²),
-    # exact in the limit x -> ±inf. w^(-3/2) as 1/(w·sqrt w): one sqrt, not a pow (exp and log).
-    big = x.abs() > 1
+    # where αx² > 1 write them with r = 1/x, as sign(x)/sqrt(α + r²), f' = q³ with
+    # q = |r|/sqrt(α + r²) (|r|³ underflows first) and -sign(x)/(2(α + r²)^(3/2)), exact in the
+    # limit x -> ±inf. The switch is on αx², not on |x| > 1: for a tiny α (1e-300 is 0 in
+    # float32) and a large x, α + r² underflowed to 0 and f was inf where it is x. An α that
+    # rounds to 0 makes αx² = 0·inf = NaN at x = ±inf: that takes the r branch too (f = ±inf).
+    # w^(-3/2) as 1/(w·sqrt w): one sqrt, not a pow (exp and log).
+    big = ~(alpha * x * x <= 1) & ~torch.isnan(x)
     r = recip(x, big)
     small = torch.where(big, 0, x)
     w = torch.where(big, alpha + r * r, 1 + alpha * small * small)
     root = torch.sqrt(w)
     w32 = w * root
     f = torch.where(big, torch.sign(x), small) / root
-    cube = torch.where(big, r.abs() * r * r, 1) / w32
+    q = r.abs() / torch.where(root > 0, root, 1)
+    cube = torch.where(big, q * q * q, 1 / w32)
     d_alpha = -0.5 * torch.where(big, torch.sign(x), small * small * small) / w32
-    return cube, f, d_alpha
+    return cube, f, d_alpha, (big, q, root, w, w32, small)
+
+
+def _isru_d2(x, alpha):
+    # -3αx(1 + αx²)^(-5/2): -3αx/(w²·sqrt w) where αx² <= 1, -3 sign(x) q⁴ α/sqrt(α + r²)
+    # beyond. Analytic: autograd of the r form was NaN where α rounds to 0.
+    big, q, root, w, w32, small = _isru_parts(x, alpha)[3]
+    a_root = alpha / torch.where(root > 0, root, 1)
+    q4a = ((q * a_root) * q) * q * q  # in this order: q⁴ alone underflows for a large α
+    return torch.where(big, -3 * torch.sign(x) * q4a, -3 * alpha * small / (w * w32))
 
 
 define(
@@ -126,6 +140,7 @@ define(
     params=[Param("alpha", 1.0, POSITIVE, learnable=True, doc="sets the range ±1/sqrt(alpha).")],
     forward=lambda x, alpha: _isru_parts(x, alpha)[1],
     derivative=lambda x, alpha: _isru_parts(x, alpha)[0],
+    second_derivative=_isru_d2,
     param_grads={"alpha": lambda x, alpha: _isru_parts(x, alpha)[2]},
     reference=lambda x, alpha: x / sp.sqrt(1 + alpha * x**2),
 )

@@ -127,3 +127,10 @@ def zero(x: Tensor) -> Tensor:
 def clip_grad(x: Tensor, lo: float | Tensor, hi: float | Tensor) -> Tensor:
     # 1 strictly inside (lo, hi), 0 outside and AT the ends: torch's hardtanh/relu6 backward.
     return step((x > lo) & (x < hi), 1.0, 0.0, x)
+
+
+def scaled(c: float | Tensor, y: Tensor, x: Tensor) -> Tensor:
+    """``c * y`` with 0 where that is 0·inf: a parameter that is 0 times a quantity that grows
+    without bound (slope·x, β·x σ(x) at x = ±inf), whose limit is 0. NaN only from a NaN ``x``."""
+    out = c * y
+    return torch.where(torch.isnan(out) & ~torch.isnan(x), torch.zeros_like(out), out)
