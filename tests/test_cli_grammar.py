@@ -265,3 +265,22 @@ def test_doctor_explains_a_wrong_input_shape_in_one_line(tmp_path):
     assert "Traceback" not in result.output
     net, _ = load_model(f"{path}:model", "16,3")  # the trial pass leaves modes and statistics alone
     assert net.training and net[1].num_batches_tracked.item() == 0
+
+
+def test_jobs_and_json_wherever_they_apply(monkeypatch):
+    from actlab.numerics import accuracy
+
+    for path in (["demo"], ["report"], ["check", "accuracy"], ["bench", "train"]):
+        assert "--jobs" in _options(path)[0], path
+    for path in _all_commands():  # every command that prints a table can print JSON instead
+        if path and path[-1] not in ("plot", "serve", "quick", "bench", "check") and path != []:
+            assert "--json" in _options(path)[0], path
+
+    fake = [{"name": "relu", "dtype": "float32", "quantity": "f", "passed": True}]
+    monkeypatch.setattr(accuracy, "accuracy_rows", lambda *a, **k: fake)
+    result = runner.invoke(app, ["demo", "--json", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["accuracy"] == fake and "relu" in {r["name"] for r in data["catalog"]}
+    monkeypatch.setattr(accuracy, "accuracy_rows", lambda *a, **k: [{**fake[0], "passed": False}])
+    assert runner.invoke(app, ["demo", "--json"]).exit_code == 1

@@ -107,8 +107,23 @@ def show(
 
 
 @app.command()
-def demo(quick: Annotated[bool, typer.Option(help="Fewer grid points.")] = True) -> None:
+def demo(
+    quick: Annotated[bool, typer.Option(help="Fewer grid points.")] = True,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for the oracle.")] = 2,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print both as one JSON object: catalog and accuracy rows.")] = False,
+) -> None:
     """Print the catalog and the accuracy summary of the whole catalog (`actlab report` builds
-    the full HTML report, which `make demo` runs)."""
-    list_cmd(family=None, as_json=False)
-    check_accuracy(names=None, dtype="float64,float32", jobs=2, quick=quick, as_json=False)
+    the full HTML report, which `make demo` runs). Exits 1 if any accuracy bound fails."""
+    if not as_json:
+        list_cmd(family=None, as_json=False)
+        check_accuracy(names=None, dtype="float64,float32", jobs=jobs, quick=quick, as_json=False)
+        return
+    from ..numerics import accuracy
+    from ._common import count, max_jobs
+
+    count("--jobs", jobs, 1, max_jobs())
+    rows = accuracy.accuracy_rows([], ["float64", "float32"], jobs, "small" if quick else "full")
+    out.json({"catalog": catalog_rows(), "accuracy": rows})
+    if any(not r["passed"] for r in rows):
+        raise typer.Exit(1)
