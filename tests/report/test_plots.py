@@ -136,3 +136,11 @@ def test_mathtext_renders_every_catalog_formula_piece():
 
     failed = [s.name for s in actlab.specs() if "<code>" in html.formula(s.formula)]
     assert failed == []
+
+
+def test_one_colour_per_activation_across_the_report():
+    from actlab.report.plots import PALETTE, color_of
+
+    assert color_of("relu") == color_of("relu") and color_of("relu") in PALETTE
+    assert len({color_of(n) for n in ("relu", "tanh", "sigmoid", "selu", "gelu")}) == 5
+    assert color_of("relu+bn") in PALETTE  # an arm that is not a catalog name still gets a fixed colour

@@ -1,5 +1,5 @@
 """HTML building blocks for the report: one self-contained page (inline CSS, figures embedded as
-base64 PNG ``data:`` URIs, no script, no font or stylesheet from anywhere), tables from lists of
+base64 PNG ``data:`` URIs, one small inline script, no font or stylesheet from anywhere), tables from lists of
 dicts, error boxes, and formulas typeset by matplotlib's mathtext.
 
 Everything interpolated into the page goes through :func:`esc` unless it is a :class:`Raw`
@@ -83,10 +83,13 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | Mapping[st
           cls: str = "", numeric: Sequence[str] = (), caption: str | None = None,
           cell: Callable[[str, Any, Mapping[str, Any]], Any] | None = None,
           row_class: Callable[[Mapping[str, Any]], str | None] | None = None,
-          sticky_first: bool = False) -> Raw:
+          sticky_first: bool = False, anchor: str | None = None) -> Raw:
     """An HTML table of ``rows``. ``columns``: keys, or {key: header}. ``cell(key, value, row)``
     may return a :class:`Raw` fragment or text; by default numbers go through :func:`num`.
-    Wide tables scroll horizontally inside their own box instead of widening the page."""
+    Wide tables scroll horizontally inside their own box instead of widening the page.
+    ``anchor``: a key whose value names each row's anchor (``id="act-VALUE"``): the
+    per-activation anchors the search box jumps to. The page's script makes every table sortable
+    (click a header) and filterable (the box above it)."""
     heads = dict(columns) if isinstance(columns, Mapping) else {c: c for c in columns}
     out = [f'<div class="scroll"><table class="{esc(cls)}{" sticky" if sticky_first else ""}">']
     if caption:
@@ -94,7 +97,8 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | Mapping[st
     out.append("<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in heads.values()) + "</tr></thead><tbody>")
     for r in rows:
         rc = row_class(r) if row_class else None
-        out.append(f'<tr class="{esc(rc)}">' if rc else "<tr>")
+        rid = f' id="act-{esc(r.get(anchor))}"' if anchor and r.get(anchor) else ""
+        out.append(f'<tr{rid} class="{esc(rc)}">' if rc else f"<tr{rid}>")
         for k in heads:
             v = r.get(k)
             content = cell(k, v, r) if cell else None
@@ -236,7 +240,63 @@ section.summary h2 { border: 0; margin: 6px 0 2px; }
 section.summary ol { margin: 4px 0; padding-left: 22px; max-width: 1100px; }
 p.empty { border: 1px dashed var(--warn); background: #fffbea; padding: 8px 12px; border-radius: 6px;
           max-width: 1100px; }
+.tools { margin: 4px 0 0; font-size: 13px; color: var(--muted); }
+.tools input { font: inherit; padding: 2px 6px; border: 1px solid var(--line); border-radius: 5px;
+               width: 220px; }
+th.sortable { cursor: pointer; }
+th.sortable:after { content: " ⇅"; color: #a0a7b4; font-weight: normal; }
+#search { font: inherit; font-size: 14px; padding: 3px 8px; border: 1px solid var(--line); border-radius: 6px;
+          width: 210px; margin-right: 16px; }
+#search-msg { color: var(--muted); margin-right: 16px; }
+tr:target td { background: #fff8c5 !important; }
 footer { color: var(--muted); font-size: 12px; padding: 16px 32px; border-top: 1px solid var(--line); }
+"""
+
+
+# One small inline script (no URL, no library): sortable and filterable tables, and a search box
+# that jumps to an activation's row (exact name, then prefix, then the fewest edits: "swsh" -> swish).
+SCRIPT = r"""
+(function () {
+  function key(td) { var t = (td ? td.textContent : "").trim().replace(/\u2212/g, "-");
+    var n = parseFloat(t.replace(/[^0-9eE+\-.]/g, ""));
+    return /^[-+]?[\d.]/.test(t) && !isNaN(n) ? n : t.toLowerCase(); }
+  document.querySelectorAll("main table:not(.cases)").forEach(function (tb) {
+    var body = tb.tBodies[0]; if (!body || body.rows.length < 3) return;
+    tb.querySelectorAll("thead th").forEach(function (th, i) {
+      th.classList.add("sortable"); th.title = "click to sort";
+      th.addEventListener("click", function () {
+        var asc = th.dataset.dir !== "asc"; th.dataset.dir = asc ? "asc" : "desc";
+        Array.from(body.rows).sort(function (a, b) { var x = key(a.cells[i]), y = key(b.cells[i]);
+          var c = (typeof x === typeof y) ? (x < y ? -1 : x > y ? 1 : 0) : (typeof x === "number" ? -1 : 1);
+          return asc ? c : -c; }).forEach(function (r) { body.appendChild(r); });
+      });
+    });
+    var box = document.createElement("div"); box.className = "tools";
+    box.innerHTML = 'filter <input type="search" placeholder="rows containing…">';
+    var wrap = tb.closest(".scroll") || tb; wrap.parentNode.insertBefore(box, wrap);
+    box.querySelector("input").addEventListener("input", function (e) { var q = e.target.value.toLowerCase();
+      Array.from(body.rows).forEach(function (r) {
+        r.style.display = r.textContent.toLowerCase().indexOf(q) < 0 ? "none" : ""; }); });
+  });
+  function edits(a, b) { var d = [], i, j; for (i = 0; i <= a.length; i++) { d[i] = [i]; }
+    for (j = 1; j <= b.length; j++) { d[0][j] = j; }
+    for (i = 1; i <= a.length; i++) for (j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i-1][j] + 1, d[i][j-1] + 1, d[i-1][j-1] + (a[i-1] === b[j-1] ? 0 : 1));
+    return d[a.length][b.length]; }
+  var names = Array.from(document.querySelectorAll("tr[id^='act-']"))
+    .map(function (r) { return r.id.slice(4); });
+  var input = document.getElementById("search"), msg = document.getElementById("search-msg");
+  if (!input) return;
+  input.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter") return; var q = input.value.trim().toLowerCase(); if (!q) return;
+    var best = names.indexOf(q) >= 0 ? q : names.filter(function (n) { return n.indexOf(q) === 0; })[0];
+    if (!best) { var s = names.map(function (n) { return [edits(q, n), n]; })
+      .sort(function (a, b) { return a[0] - b[0]; });
+      best = s.length && s[0][0] <= Math.max(2, q.length / 3) ? s[0][1] : null; }
+    msg.textContent = best ? (best === q ? "" : "→ " + best) : "no activation like “" + q + "”";
+    if (best) location.hash = "act-" + best;
+  });
+})();
 """
 
 
@@ -249,8 +309,9 @@ def page(title: str, header: Any, nav: Sequence[tuple[str, str, bool]], body: An
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
         f"<header class=\"top\">{esc(header)}</header>"
-        f"<nav class=\"toc\">{links}</nav>"
-        f"<main>{esc(body)}</main><footer>{esc(footer)}</footer></body></html>\n"
+        f"<nav class=\"toc\"><input id=\"search\" type=\"search\" placeholder=\"find an activation (Enter)\" "
+        f"aria-label=\"find an activation\"><span id=\"search-msg\"></span>{links}</nav>"
+        f"<main>{esc(body)}</main><footer>{esc(footer)}</footer><script>{SCRIPT}</script></body></html>\n"
     )
 
 

@@ -27,6 +27,25 @@ from typing import Any
 import numpy as np
 
 ORDER_LABELS = {0: "f(x)", 1: "f′(x)", 2: "f″(x)"}
+# One colour per activation across the whole report (Okabe-Ito, then tab10's others): an
+# activation's colour is fixed by its place in the catalog, not by its place in one figure.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#8c564b", "#000000",
+           "#7f7f7f", "#bcbd22", "#9467bd", "#17becf", "#F0E442", "#e377c2")
+
+
+def color_of(name: str) -> str:
+    """The report's colour for activation ``name`` (an arm like "relu+bn" takes a colour of its own)."""
+    import zlib
+
+    try:
+        import actlab
+
+        i = actlab.names().index(name)
+    except (ValueError, ImportError):
+        i = zlib.crc32(name.encode("utf-8"))
+    return PALETTE[i % len(PALETTE)]
+
+
 ORDER_STYLES = {0: {"ls": "-", "lw": 2.0, "color": "C0"},
                 1: {"ls": "--", "lw": 1.6, "color": "C1"},
                 2: {"ls": ":", "lw": 1.6, "color": "C2"}}
@@ -213,15 +232,15 @@ def plot(names: Sequence[str], orders: Sequence[int] = (0, 1, 2), xrange: Sequen
         fig, axes = plt.subplots(1, len(orders), figsize=figsize or (4.6 * len(orders), 4.0),
                                  sharex=True, squeeze=False)
         for ax, o in zip(axes[0], orders):
-            for i, c in enumerate(data):
-                _draw(ax, c, [o], color=f"C{i % 10}", label_prefix=f"{c.title}: ", kink_label=False)
+            for c in data:
+                _draw(ax, c, [o], color=color_of(c.name), label_prefix=f"{c.title}: ", kink_label=False)
             ax.set_title(ORDER_LABELS[o])
             ax.set_xlabel("x")
             lim = _ylim([c.y[o] for c in data])
             if lim:
                 ax.set_ylim(*lim)
         # one legend: activation -> colour (solid lines of the first panel)
-        handles = [plt.Line2D([], [], color=f"C{i % 10}", lw=2, label=c.title) for i, c in enumerate(data)]
+        handles = [plt.Line2D([], [], color=color_of(c.name), lw=2, label=c.title) for c in data]
         if any(c.kinks for c in data):
             handles.append(plt.Line2D([], [], color="0.45", ls=(0, (1, 2)), label="kink"))
         axes[0][0].legend(handles=handles, fontsize=8, loc="best")
@@ -245,8 +264,9 @@ def gallery(names: Sequence[str] | None = None, orders: Sequence[int] = (0, 1, 2
     for ax, name in zip(axes.flat, names):
         c = curves(name, orders, xrange, n=301)
         _draw(ax, c, orders, small=True)
-        ax.set_title(c.title, fontsize=8)
-        ax.tick_params(labelsize=6, length=2)
+        ax.set_title(c.title, fontsize=11)
+        ax.tick_params(labelsize=9, length=2)
+        ax.set_xlabel("x", fontsize=9, labelpad=1)
         if progress is not None:
             progress(name)
     for ax in list(axes.flat)[len(names):]:

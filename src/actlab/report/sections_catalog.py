@@ -73,7 +73,8 @@ def _catalog_render(data: dict[str, Any], opt: Options) -> Any:
         H.note(f"{len(rows)} activations in {len(families)} families: {', '.join(families)}. "
                "Formulas are typeset from each spec's LaTeX; hover over one to see its source."),
         H.table(rows, {"name": "name", "family": "family", "formula": "f(x)", "params": "parameters",
-                       "summary": "summary", "citation": "reference"}, cell=cell, cls="catalog"),
+                       "summary": "summary", "citation": "reference"}, cell=cell, cls="catalog",
+                anchor="name"),
     ])
 
 

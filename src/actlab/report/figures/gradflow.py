@@ -29,6 +29,8 @@ def plot(results: Sequence[GradFlow | dict[str, Any]], path: str | Path, quantit
     plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
+    from ..plots import color_of
+
     flows = [r if isinstance(r, GradFlow) else GradFlow.from_dict(r) for r in results]
     if quantity not in QUANTITIES:
         raise ValueError(f"quantity must be grad_norm, delta_norm or grad_norm_exact, got {quantity!r}")
@@ -42,7 +44,8 @@ def plot(results: Sequence[GradFlow | dict[str, Any]], path: str | Path, quantit
         ok = (ys > 0) & np.isfinite(ys)
         theory = "" if res.chi1 is None else f", χ₁={res.chi1:.3g}"
         label = f"{res.activation} ({res.init}, {res.dtype}): G={res.growth:.3g}{theory}"
-        line, = ax.plot(np.array(xs)[ok], ys[ok], marker="o", ms=3, label=label)
+        line, = ax.plot(np.array(xs)[ok], ys[ok], marker="o", ms=3, label=label,
+                        color=color_of(res.activation), ls="--" if res.dtype == "float16" else "-")
         if (~ok).any():
             ax.plot(np.array(xs)[~ok], np.full((~ok).sum(), floor), "x", color=line.get_color(), ms=7)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -53,7 +56,7 @@ def plot(results: Sequence[GradFlow | dict[str, Any]], path: str | Path, quantit
         r0 = flows[0]
         ax.set_title(title or f"Gradient flow: depth {r0.depth}, width {r0.width}, batch {r0.batch}")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=9, loc="best")
     return save(fig, path, formats)
 
 

@@ -18,16 +18,19 @@ def plot(result: SelfNormResult | dict[str, Any], path: str | Path,
     """Three panels: training loss curves; per-layer post-activation mean and variance at init."""
     if isinstance(result, dict):
         result = SelfNormResult.from_dict(result)
+    from ..plots import color_of
+
     plt = pyplot()
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     for a in result.arms:
         steps = [c["step"] for c in a.curve]
         status = "diverged" if a.diverged else f"test acc {a.test_accuracy:.2f}"
-        axes[0].plot(steps, [c["loss"] for c in a.curve], label=f"{a.arm} ({status})")
+        axes[0].plot(steps, [c["loss"] for c in a.curve], label=f"{a.arm} ({status})", color=color_of(a.arm))
         layers = [s.layer for s in a.init_stats]
-        axes[1].plot(layers, [s.post_mean for s in a.init_stats], marker=".", label=a.arm)
-        axes[2].plot(layers, [s.post_var for s in a.init_stats], marker=".", label=a.arm)
+        colour = color_of(a.arm)
+        axes[1].plot(layers, [s.post_mean for s in a.init_stats], marker=".", label=a.arm, color=colour)
+        axes[2].plot(layers, [s.post_var for s in a.init_stats], marker=".", label=a.arm, color=colour)
     axes[0].set_xlabel("step")
     axes[0].set_ylabel("training loss (cross-entropy)")
     axes[0].set_yscale("log")  # a diverging arm would flatten the others on a linear axis
@@ -43,7 +46,7 @@ def plot(result: SelfNormResult | dict[str, Any], path: str | Path,
     axes[2].set_ylabel("variance of activations (at init)")
     for ax in axes:
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=9)
     axes[1].set_title("self-normalisation: mean per layer")
     axes[2].set_title("variance per layer")
     return save(fig, path, formats)
