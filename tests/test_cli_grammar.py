@@ -284,3 +284,16 @@ def test_jobs_and_json_wherever_they_apply(monkeypatch):
     assert data["accuracy"] == fake and "relu" in {r["name"] for r in data["catalog"]}
     monkeypatch.setattr(accuracy, "accuracy_rows", lambda *a, **k: [{**fake[0], "passed": False}])
     assert runner.invoke(app, ["demo", "--json"]).exit_code == 1
+
+
+def test_every_command_refuses_a_bad_option_in_one_line():
+    for path in _all_commands():
+        if not path:
+            continue
+        result = runner.invoke(app, [*path, "--no-such-option"])
+        assert result.exit_code == 2, (path, result.output)
+        assert len(result.output.splitlines()) == 1 and "Traceback" not in result.output, path
+        assert "--no-such-option" in result.output
+    typo = runner.invoke(app, ["gradflow", "--depth", "x"])
+    assert typo.exit_code == 2 and typo.stderr.startswith("error: Invalid value for '--depth'")
+    assert "actlab gradflow --help" in typo.stderr and len(typo.stderr.splitlines()) == 1

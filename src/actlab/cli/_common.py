@@ -107,6 +107,9 @@ def _polish(command: Any) -> None:
         _polish(sub)
 
 
+_UsageError = typer.BadParameter.__mro__[1]  # Typer's own click.UsageError (it vendors click)
+
+
 class RootGroup(TyperGroup):
     """The root command: turns a :class:`UserError` from any subcommand into exit code 2, and
     makes every help text read well on a terminal (:func:`_polish`)."""
@@ -122,6 +125,10 @@ class RootGroup(TyperGroup):
             return super().invoke(ctx)
         except (UserError, StoreError) as e:
             err.error(str(e))
+            raise typer.Exit(2) from None
+        except _UsageError as e:  # a command's option that does not parse: one line too
+            where = e.ctx.command_path.replace(ctx.command_path, "actlab", 1) if e.ctx else "actlab"
+            err.error(f"{' '.join(e.format_message().split())} (see `{where} --help`)")
             raise typer.Exit(2) from None
 
 
