@@ -10,12 +10,60 @@ from .spec import Spec
 
 _Array = TypeVar("_Array", torch.Tensor, np.ndarray)
 
-__all__ = ['apply', 'arctan', 'arctid', 'bent_identity', 'bilinear', 'celu', 'cos', 'cosid', 'crelu', 'cube', 'dispatch', 'dy_relu_b', 'dyt', 'e_swish', 'elish', 'elu', 'exponential', 'frelu', 'gaussian', 'gcu', 'geglu', 'gelu', 'gelu_sigmoid', 'gelu_tanh', 'glu', 'hard_elish', 'hardshrink', 'hardsigmoid', 'hardswish', 'hardtanh', 'identity', 'isrlu', 'isru', 'leaky_relu', 'lecun_tanh', 'lisht', 'log_sigmoid', 'log_softmax', 'logish', 'maxout', 'maxsig', 'maxtanh', 'minsin', 'mish', 'pau', 'pelu', 'penalized_tanh', 'prelu', 'reglu', 'relu', 'relu6', 'rrelu', 'selu', 'serf', 'shifted_softplus', 'sigmoid', 'signature', 'silu', 'sin', 'sinc', 'sincid', 'smelu', 'smish', 'snake', 'softmax', 'softplus', 'softshrink', 'softsign', 'sparse_plus', 'sparse_sigmoid', 'sparsemax', 'square', 'squared_relu', 'squareplus', 'star_relu', 'swiglu', 'swish', 'tanh', 'tanhexp', 'tanhshrink', 'threshold', 'x_asinh2', 'xielu']
+__all__ = ['absolute', 'acon_c', 'apl', 'apply', 'arctan', 'arctid', 'asymmetric_hardshrink', 'asymmetric_softshrink', 'bent_identity', 'bilinear', 'bounded_relu', 'celu', 'clipped_gelu', 'cloglog', 'cos', 'cosid', 'coslu', 'crelu', 'cube', 'dispatch', 'dsilu', 'dy_relu_b', 'dyt', 'e_swish', 'elish', 'elliott', 'elu', 'erfact', 'exponential', 'frelu', 'fts', 'gaussian', 'gcu', 'geglu', 'gelu', 'gelu_sigmoid', 'gelu_tanh', 'general_relu', 'gish', 'glu', 'hard_elish', 'hard_mish', 'hard_sigmoid_linear', 'hardshrink', 'hardsigmoid', 'hardswish', 'hardtanh', 'identity', 'isrlu', 'isru', 'laplace', 'leaky_relu', 'lecun_tanh', 'lisht', 'log1mexp', 'log_sigmoid', 'log_softmax', 'logish', 'loglog', 'maxout', 'maxsig', 'maxtanh', 'minsin', 'mish', 'mpelu', 'ncu', 'nlrelu', 'pau', 'pelu', 'penalized_tanh', 'pflu', 'prelu', 'pserf', 'reglu', 'relu', 'relu6', 'rrelu', 'scaled_softsign', 'selu', 'serf', 'serlu', 'shifted_softplus', 'shilu', 'sigmoid', 'signature', 'silu', 'sin', 'sinc', 'sincid', 'sinerelu', 'sinlu', 'smelu', 'smish', 'smooth_step', 'snake', 'snake_beta', 'softmax', 'softplus', 'softshrink', 'softsign', 'sparse_plus', 'sparse_sigmoid', 'sparsemax', 'sqnl', 'sqrtsoftplus', 'squ', 'square', 'squared_relu', 'squareplus', 'srelu', 'srs', 'star_relu', 'swiglu', 'swish', 'tanh', 'tanhexp', 'tanhshrink', 'threshold', 'x_asinh2', 'xielu']
 
 def apply(spec: Spec | str, x: Any, params: dict[str, Any] | None = None, *, dim: int | None = None, training: bool = False) -> Any: ...
 def dispatch(spec: Spec, x: torch.Tensor, values: tuple[Any, ...], dim: int = -1, training: bool = False) -> torch.Tensor: ...
 def signature(spec: Spec) -> inspect.Signature: ...
 def __getattr__(name: str) -> Any: ...  # aliases: actlab.functional.swish1 is silu
+
+def absolute(x: _Array) -> _Array:
+    """Absolute-value rectification |x|.
+
+    .. math::
+        f(x) = |x|
+
+    At kinks: f'(0) = 0 (torch.abs's autograd: sign(0) = 0).
+
+    Reference: Jarrett, Kavukcuoglu, Ranzato & LeCun 2009, What is the best multi-stage architecture for object recognition?, ICCV
+    """
+
+def acon_c(x: _Array, *, p1: float | torch.Tensor = 1.0, p2: float | torch.Tensor = 0.0, beta: float | torch.Tensor = 1.0) -> _Array:
+    """ACON-C (p1 - p2)·x·σ(β(p1 - p2)x) + p2·x: learns between linear and non-linear.
+
+    .. math::
+        f(x) = (p_1 - p_2)\\,x\\,\\sigma\\big(\\beta (p_1 - p_2) x\\big) + p_2 x
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        p1: slope for large positive x. Domain (-inf, inf). Default: 1.0. Learnable.
+        p2: slope for large negative x. Domain (-inf, inf). Default: 0.0. Learnable.
+        beta: switching factor (Meta-ACON computes it from the input; here learned). Domain (-inf, inf). Default: 1.0. Learnable.
+
+    With p1 = 1, p2 = 0 (the defaults) it is Swish with β; Meta-ACON (β from a small network over the channel's mean) is input-conditioned, not elementwise, and not here.
+
+    Reference: Ma, Zhang, Liu, Zhang & Sun 2021, Activate or not: learning customized activation, CVPR (arXiv:2009.04759)
+    """
+
+def apl(x: _Array, *, a1: float | torch.Tensor = 0.2, b1: float | torch.Tensor = -1.0, a2: float | torch.Tensor = 0.1, b2: float | torch.Tensor = 1.0) -> _Array:
+    """Adaptive piecewise linear unit with S = 2 learned hinges: relu(x) + Σ a_s relu(b_s - x).
+
+    .. math::
+        f(x) = \\max(0, x) + \\sum_{s=1}^{2} a_s \\max(0, b_s - x)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        a1: slope of the first hinge. Domain (-inf, inf). Default: 0.2. Learnable.
+        b1: location of the first hinge. Domain (-inf, inf). Default: -1.0. Learnable.
+        a2: slope of the second hinge. Domain (-inf, inf). Default: 0.1. Learnable.
+        b2: location of the second hinge. Domain (-inf, inf). Default: 1.0. Learnable.
+
+    At kinks: Each hinge max(0, u) takes relu's convention (derivative 0 at u = 0, as torch): f'(0) = -Σ a_s [0 < b_s] and at x = b_s that hinge contributes 0.
+
+    S is fixed at 2 (parameters a_1, b_1, a_2, b_2); the paper learns them per neuron (channelwise here) with an L2 penalty on a_s.
+
+    Reference: Agostinelli, Hoffman, Sadowski & Baldi 2015, Learning activation functions to improve deep neural networks, ICLR workshop (arXiv:1412.6830)
+    """
 
 def arctan(x: _Array) -> _Array:
     """Arctangent: a sigmoid with range (-π/2, π/2) and slowly decaying (1/x²) slope.
@@ -33,6 +81,46 @@ def arctid(x: _Array) -> _Array:
         f(x) = \\arctan(x)^2 - x
 
     Reference: Ramachandran, Zoph & Le 2017, Searching for activation functions, arXiv:1710.05941 (Table 2); Eger, Youssef & Gurevych 2018, Is it time to swish? Comparing deep learning activation functions across NLP tasks, EMNLP
+    """
+
+def asymmetric_hardshrink(x: _Array, *, lower: float | torch.Tensor = -0.5, upper: float | torch.Tensor = 0.5) -> _Array:
+    """Hard shrinkage with separate thresholds: x outside [lower, upper], 0 inside.
+
+    .. math::
+        f(x) = \\begin{cases}x & x < l \\text{ or } x > u\\\\ 0 & l \\le x \\le u\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        lower: lower threshold. Domain (-inf, inf). Default: -0.5.
+        upper: upper threshold (>= lower). Domain (-inf, inf). Default: 0.5.
+
+    Parameters must satisfy lower <= upper.
+
+    At kinks: Discontinuous at lower and upper, where f = 0 and f' = 0 (as torch's hardshrink at ±λ).
+
+    With lower = -upper it is hardshrink(lambd=upper); TF Addons' defaults (-0.5, 0.5) are torch's lambd = 0.5.
+
+    Reference: TF Addons tfa.activations.hardshrink(x, lower, upper) (2019); Donoho & Johnstone 1994, Ideal spatial adaptation by wavelet shrinkage, Biometrika 81
+    """
+
+def asymmetric_softshrink(x: _Array, *, lower: float | torch.Tensor = -0.5, upper: float | torch.Tensor = 0.5) -> _Array:
+    """Soft shrinkage with separate thresholds: x - upper above, x - lower below, 0 between.
+
+    .. math::
+        f(x) = \\begin{cases}x - u & x > u\\\\ x - l & x < l\\\\ 0 & l \\le x \\le u\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        lower: lower threshold. Domain (-inf, inf). Default: -0.5.
+        upper: upper threshold (>= lower). Domain (-inf, inf). Default: 0.5.
+
+    Parameters must satisfy lower <= upper.
+
+    At kinks: f' = 0 at lower and upper (as torch's softshrink at ±λ).
+
+    With lower = -upper it is softshrink(lambd=upper); TF Addons' defaults (-0.5, 0.5) are torch's lambd = 0.5.
+
+    Reference: TF Addons tfa.activations.softshrink(x, lower, upper) (2019); Donoho 1995, De-noising by soft-thresholding, IEEE Transactions on Information Theory 41
     """
 
 def bent_identity(x: _Array) -> _Array:
@@ -53,6 +141,21 @@ def bilinear(x: _Array, *, dim: int = -1) -> _Array:
     Reference: Shazeer 2020, GLU variants improve transformer, arXiv:2002.05202
     """
 
+def bounded_relu(x: _Array, *, n: float | torch.Tensor = 1.0) -> _Array:
+    """Bounded ReLU min(max(x, 0), n): ReLU capped at a (learnable) n; relu6 is n = 6.
+
+    .. math::
+        f(x) = \\min(\\max(x, 0), n)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        n: the cap n. Domain (0, inf). Default: 1.0. Learnable.
+
+    At kinks: f'(0) = f'(n) = 0 (as torch's relu6 and hardtanh).
+
+    Reference: Liew, Khalil-Hani & Bakhteri 2016, Bounded activation functions for enhanced training stability of deep neural networks on visual pattern recognition problems, Neurocomputing 216
+    """
+
 def celu(x: _Array, *, alpha: float | torch.Tensor = 1.0) -> _Array:
     """Continuously differentiable ELU: α(e^{x/α} - 1) for x <= 0, so f'(0) = 1 for any α.
 
@@ -66,6 +169,33 @@ def celu(x: _Array, *, alpha: float | torch.Tensor = 1.0) -> _Array:
     At kinks: C1 at 0 (f'(0) = 1); f'' jumps from 1/alpha to 0.
 
     Reference: Barron 2017, Continuously differentiable exponential linear units, arXiv:1704.07483
+    """
+
+def clipped_gelu(x: _Array, *, min_val: float | torch.Tensor = -10.0, max_val: float | torch.Tensor = 10.0) -> _Array:
+    """GELU clipped to [min_val, max_val] (default ±10), for 8-bit quantisation.
+
+    .. math::
+        f(x) = \\min(\\max(x\\,\\Phi(x), a), b)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        min_val: lower clip. Domain (-inf, inf). Default: -10.0.
+        max_val: upper clip. Domain (-inf, inf). Default: 10.0.
+
+    Parameters must satisfy min_val < max_val.
+
+    At kinks: f' = gelu'(x) where gelu(x) equals min_val or max_val (torch.clip passes the gradient at its bounds, as Hugging Face's torch.clip(gelu(x), min, max)).
+
+    Reference: Wu, Judd, Zhang, Isaev & Micikevicius 2020, Integer quantization for deep learning inference: principles and empirical evaluation, arXiv:2004.09602; Hugging Face ClippedGELUActivation (gelu_10)
+    """
+
+def cloglog(x: _Array) -> _Array:
+    """Complementary log-log 1 - exp(-e^x): an asymmetric sigmoid (inverse cloglog link).
+
+    .. math::
+        f(x) = 1 - e^{-e^{x}}
+
+    Reference: Gomes, Ludermir & Lima 2011, Comparison of new activation functions in neural network for forecasting financial time series, Neural Computing and Applications 20
     """
 
 def cos(x: _Array) -> _Array:
@@ -86,6 +216,20 @@ def cosid(x: _Array) -> _Array:
     Reference: Ramachandran, Zoph & Le 2017, Searching for activation functions, arXiv:1710.05941 (Table 2); Eger, Youssef & Gurevych 2018, Is it time to swish? Comparing deep learning activation functions across NLP tasks, EMNLP
     """
 
+def coslu(x: _Array, *, alpha: float | torch.Tensor = 1.0, beta: float | torch.Tensor = 1.0) -> _Array:
+    """CosLU (x + α cos βx)·σ(x): SiLU with a learned cosine ripple.
+
+    .. math::
+        f(x) = \\big(x + \\alpha \\cos(\\beta x)\\big)\\,\\sigma(x)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: ripple amplitude α. Domain (-inf, inf). Default: 1.0. Learnable.
+        beta: ripple frequency β. Domain (-inf, inf). Default: 1.0. Learnable.
+
+    Reference: Pishchik 2023, Trainable activations for image classification, Preprints.org (doi:10.20944/preprints202301.0463.v1); torch-activation
+    """
+
 def crelu(x: _Array, *, dim: int = -1) -> _Array:
     """Concatenated ReLU [relu(x), relu(-x)]: keeps both phases, doubling the channels.
 
@@ -102,6 +246,15 @@ def cube(x: _Array) -> _Array:
         f(x) = x^3
 
     Reference: Chen & Manning 2014, A fast and accurate dependency parser using neural networks, EMNLP; Leshno, Lin, Pinkus & Schocken 1993, Multilayer feedforward networks with a nonpolynomial activation function can approximate any function, Neural Networks 6(6)
+    """
+
+def dsilu(x: _Array) -> _Array:
+    """dSiLU σ(x)(1 + x(1 - σ(x))): the derivative of SiLU, a bumped sigmoid.
+
+    .. math::
+        f(x) = \\sigma(x)\\big(1 + x(1 - \\sigma(x))\\big)
+
+    Reference: Elfwing, Uchibe & Doya 2018, Sigmoid-weighted linear units for neural network function approximation in reinforcement learning, Neural Networks 107
     """
 
 def dy_relu_b(x: _Array, *, fc1_weight: torch.Tensor | None = None, fc1_bias: torch.Tensor | None = None, fc2_weight: torch.Tensor | None = None, fc2_bias: torch.Tensor | None = None, pieces: int = 2, lambda_a: float = 1.0, lambda_b: float = 0.5, dim: int = 1) -> _Array:
@@ -166,6 +319,17 @@ def elish(x: _Array) -> _Array:
     Reference: Basirat & Roth 2018, The quest for the golden activation function, arXiv:1808.00783
     """
 
+def elliott(x: _Array) -> _Array:
+    """Elliott sigmoid ½x/(1 + |x|) + ½: a rational logistic, softsign rescaled to (0, 1).
+
+    .. math::
+        f(x) = \\frac{x}{2(1 + |x|)} + \\frac{1}{2}
+
+    At kinks: C1 at 0 (f'(0) = 1/2); f'' jumps from 1 to -1 and is taken as 0 (sign(0) = 0).
+
+    Reference: Elliott 1993, A better activation function for artificial neural networks, Institute for Systems Research technical report 93-8, University of Maryland
+    """
+
 def elu(x: _Array, *, alpha: float | torch.Tensor = 1.0) -> _Array:
     """Exponential linear unit: x for x > 0, α(e^x - 1) for x <= 0; saturates to -α.
 
@@ -179,6 +343,20 @@ def elu(x: _Array, *, alpha: float | torch.Tensor = 1.0) -> _Array:
     At kinks: f'(0) = alpha (the x <= 0 branch, as torch); C1 only for alpha = 1.
 
     Reference: Clevert, Unterthiner & Hochreiter 2016, Fast and accurate deep network learning by exponential linear units (ELUs), ICLR
+    """
+
+def erfact(x: _Array, *, alpha: float | torch.Tensor = 0.75, beta: float | torch.Tensor = 0.75) -> _Array:
+    """ErfAct x·erf(α e^{βx}): a smooth, non-monotonic self-gate with learned α, β.
+
+    .. math::
+        f(x) = x \\operatorname{erf}\\big(\\alpha e^{\\beta x}\\big)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: gate scale α. Domain (-inf, inf). Default: 0.75. Learnable.
+        beta: input scale β. Domain (-inf, inf). Default: 0.75. Learnable.
+
+    Reference: Biswas, Banerjee & Pandey 2022, ErfAct and Pserf: non-monotonic smooth trainable activation functions, AAAI (arXiv:2109.04386)
     """
 
 def exponential(x: _Array) -> _Array:
@@ -207,6 +385,21 @@ def frelu(x: _Array, *, weight: torch.Tensor | None = None, bn_weight: torch.Ten
         running_mean: batch norm's running mean, shaped (C,) (a module buffer). Optional.
         running_var: batch norm's running variance, shaped (C,) (a module buffer). Optional.
     Reference: Ma, Zhang & Sun 2020, Funnel activation for visual recognition, ECCV
+    """
+
+def fts(x: _Array, *, T: float | torch.Tensor = -0.2) -> _Array:
+    """Flatten-T Swish: x·σ(x) + T for x > 0, the flat T below (default T = -0.2).
+
+    .. math::
+        f(x) = \\begin{cases}x\\,\\sigma(x) + T & x \\ge 0\\\\ T & x < 0\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        T: the flat value T below 0. Domain (-inf, inf). Default: -0.2. Learnable.
+
+    At kinks: f'(0) = 0 (the flat branch, relu's convention in torch; the right-hand slope is 1/2).
+
+    Reference: Chieng, Wahid, Pauline & Perla 2018, Flatten-T Swish: a thresholded ReLU-Swish-like activation function for deep learning, International Journal of Advances in Intelligent Informatics 4(2)
     """
 
 def gaussian(x: _Array) -> _Array:
@@ -263,6 +456,36 @@ def gelu_tanh(x: _Array) -> _Array:
     Reference: Hendrycks & Gimpel 2016, Gaussian error linear units (GELUs), arXiv:1606.08415
     """
 
+def general_relu(x: _Array, *, negative_slope: float | torch.Tensor = 0.0, threshold: float | torch.Tensor = 0.0, max_value: float | torch.Tensor = 1.7976931348623157e+308) -> _Array:
+    """Keras's general ReLU: slope·(x - t) up to the threshold t, then x, capped at max_value.
+
+    .. math::
+        f(x) = \\begin{cases}a\\,(x - t) & x \\le t\\\\ x & t < x < m\\\\ m & x \\ge m\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        negative_slope: slope below the threshold. Domain (-inf, inf). Default: 0.0. Learnable.
+        threshold: inputs at or below it take the sloped branch. Domain (-inf, inf). Default: 0.0.
+        max_value: saturation value (Keras's None, no cap, is the largest double). Domain (-inf, inf). Default: 1.7976931348623157e+308.
+
+    Parameters must satisfy threshold < max_value.
+
+    At kinks: f(t) = 0 and f'(t) = negative_slope (the lower branch, as Keras computes x·[x > t] - a·relu(t - x) and as torch's leaky_relu at 0); discontinuous at t unless t = 0; f'(max_value) = 0 (as torch's clamp/hardtanh).
+
+    Keras's documented formula; with all defaults it is relu, with max_value=6 relu6, with a slope alone leaky_relu. Keras's implementation also clips x in (t, 0) to 0 when t < 0 and a max_value is given; this follows the documented x there.
+
+    Reference: Keras 3 keras.activations.relu(x, negative_slope, max_value, threshold) (Chollet et al. 2015-2024); Nair & Hinton 2010, Rectified linear units improve restricted Boltzmann machines, ICML
+    """
+
+def gish(x: _Array) -> _Array:
+    """Gish x·log(2 - e^{-e^x}): a smooth self-gate rising from 0 to log 2.
+
+    .. math::
+        f(x) = x \\log\\left(2 - e^{-e^{x}}\\right)
+
+    Reference: Kaytan, Aydilek & Yeroğlu 2023, Gish: a novel activation function for image classification, Neural Computing and Applications 35
+    """
+
 def glu(x: _Array, *, dim: int = -1) -> _Array:
     """Gated linear unit a ⊗ σ(b): the first half of the input gated by the sigmoid of the second.
 
@@ -281,6 +504,30 @@ def hard_elish(x: _Array) -> _Array:
     At kinks: f'(-1) = 0 and f'(1) = 1 (the outer pieces, as hardswish in PyTorch); f is C1 at 0 with f'(0) = 1/2, where f'' jumps from 3/2 to 1 and f''(0) = 1.
 
     Reference: Basirat & Roth 2018, The quest for the golden activation function, arXiv:1808.00783
+    """
+
+def hard_mish(x: _Array) -> _Array:
+    """Hard mish ½·x·clamp(x + 2, 0, 2): 0, then x(x + 2)/2 on [-2, 0], then x.
+
+    .. math::
+        f(x) = \\tfrac{1}{2}\\,x\\,\\min(\\max(x + 2, 0), 2)
+
+    At kinks: f'(-2) = -1 and f'(0) = 1: the inner piece x + 1 on [-2, 0], as autograd of timm's 0.5·x·clamp(x + 2, 0, 2) (torch's clamp passes the gradient at its bounds) and timm's own backward; f is C1 at 0, where f'' jumps from 1 to 0 and is taken as 1.
+
+    Reference: Wightman 2020, PyTorch Image Models (timm) HardMish; after Misra 2019, Mish: a self regularized non-monotonic activation function, arXiv:1908.08681
+    """
+
+def hard_sigmoid_linear(x: _Array) -> _Array:
+    """Keras 2 / tf.keras hard sigmoid clip(0.2x + 0.5, 0, 1) (Keras 3 and torch use x/6).
+
+    .. math::
+        f(x) = \\min(\\max(0.2x + 0.5, 0), 1)
+
+    At kinks: f'(±2.5) = 0 (as torch's hardsigmoid at ±3).
+
+    tf.keras 2's activations.hard_sigmoid; Keras 3's hard_sigmoid is 'hardsigmoid' (x/6).
+
+    Reference: Keras 2 keras.activations.hard_sigmoid (2015-2023); after Courbariaux, Bengio & David 2015, BinaryConnect, NeurIPS
     """
 
 def hardshrink(x: _Array, *, lambd: float | torch.Tensor = 0.5) -> _Array:
@@ -375,6 +622,22 @@ def isru(x: _Array, *, alpha: float | torch.Tensor = 1.0) -> _Array:
     Reference: Carlile, Delamarter, Kinney, Marti & Whitney 2017, Improving deep learning by inverse square root linear units (ISRLUs), arXiv:1710.09967
     """
 
+def laplace(x: _Array, *, mu: float | torch.Tensor = 0.707107, sigma: float | torch.Tensor = 0.282095) -> _Array:
+    """Laplace activation Φ((x - μ)/σ): a Gaussian CDF fitted to relu² on [0, √2] (MEGA).
+
+    .. math::
+        f(x) = \\frac{1}{2}\\left(1 + \\operatorname{erf}\\frac{x - \\mu}{\\sigma\\sqrt{2}}\\right)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        mu: location μ (√(1/2), as Hugging Face writes it). Domain (-inf, inf). Default: 0.707107.
+        sigma: scale σ (√(1/(4π)), as Hugging Face writes it). Domain (0, inf). Default: 0.282095.
+
+    Hugging Face's defaults μ = 0.707107, σ = 0.282095 (its ACT2FN['laplace']).
+
+    Reference: Ma, Zhou, Kong, He, Gui, Neubig, May & Zettlemoyer 2023, Mega: moving average equipped gated attention, ICLR (arXiv:2209.10655); Hugging Face LaplaceActivation
+    """
+
 def leaky_relu(x: _Array, *, negative_slope: float | torch.Tensor = 0.01) -> _Array:
     """Leaky ReLU: x for x > 0, a small fixed slope (default 0.01) times x otherwise.
 
@@ -408,6 +671,19 @@ def lisht(x: _Array) -> _Array:
     Reference: Roy, Manna, Dubey & Chaudhuri 2019, LiSHT: non-parametric linearly scaled hyperbolic tangent activation function for neural networks, arXiv:1901.05894
     """
 
+def log1mexp(x: _Array) -> _Array:
+    """log(1 - e^-|x|), computed without cancellation; JAX's log1mexp for x >= 0.
+
+    .. math::
+        f(x) = \\log\\left(1 - e^{-|x|}\\right)
+
+    At kinks: f(0) = -inf; f' has a pole of opposite signs there and is NaN at 0 (0·inf).
+
+    JAX defines log1mexp for x >= 0 only (NaN below); this is Mächler's log(1 - e^-|a|), equal to JAX's on x >= 0 and even, so that it is defined (and differentiable) off 0.
+
+    Reference: Mächler 2012, Accurately computing log(1 - exp(-|a|)), assessed by the Rmpfr package, CRAN vignette; JAX jax.nn.log1mexp
+    """
+
 def log_sigmoid(x: _Array) -> _Array:
     """Log of the sigmoid, log σ(x) = -softplus(-x): the log-likelihood of a logistic unit.
 
@@ -435,6 +711,15 @@ def logish(x: _Array) -> _Array:
         f(x) = x \\log\\left(1 + \\sigma(x)\\right)
 
     Reference: Zhu et al. 2021, Logish: a new nonlinear nonmonotonic activation function for convolutional neural network, Neurocomputing
+    """
+
+def loglog(x: _Array) -> _Array:
+    """Log-log exp(-e^-x): the Gumbel CDF, an asymmetric sigmoid.
+
+    .. math::
+        f(x) = e^{-e^{-x}}
+
+    Reference: Gomes, Ludermir & Lima 2011, Comparison of new activation functions in neural network for forecasting financial time series, Neural Computing and Applications 20
     """
 
 def maxout(x: _Array, *, pieces: int = 2, dim: int = -1) -> _Array:
@@ -494,6 +779,46 @@ def mish(x: _Array) -> _Array:
     Reference: Misra 2019, Mish: a self regularized non-monotonic activation function, arXiv:1908.08681 (BMVC 2020)
     """
 
+def mpelu(x: _Array, *, alpha: float | torch.Tensor = 1.0, beta: float | torch.Tensor = 1.0) -> _Array:
+    """MPELU: x for x > 0, α(e^{βx} - 1) otherwise; ELU (α), PReLU (β -> 0) in one.
+
+    .. math::
+        f(x) = \\begin{cases}x & x > 0\\\\ \\alpha\\,(e^{\\beta x} - 1) & x \\le 0\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: scale α of the negative part. Domain (-inf, inf). Default: 1.0. Learnable.
+        beta: rate β of the negative part. Domain (0, inf). Default: 1.0. Learnable.
+
+    At kinks: f'(0) = αβ (the x <= 0 branch, as torch's elu); C1 only for αβ = 1.
+
+    Reference: Li, Ding & Wang 2018, Improving deep neural network with multiple parametric exponential linear units, Neurocomputing 301 (arXiv:1606.00305)
+    """
+
+def ncu(x: _Array) -> _Array:
+    """Non-monotonic cubic unit x - x³.
+
+    .. math::
+        f(x) = x - x^3
+
+    Reference: Noel, Bharadwaj, Muthiah-Nakarajan, Dutta & Amarnath 2021, Biologically inspired oscillating activation functions can bridge the performance gap between biological and artificial neurons, arXiv:2111.04020
+    """
+
+def nlrelu(x: _Array, *, beta: float | torch.Tensor = 1.0) -> _Array:
+    """Natural-logarithm ReLU log(1 + β·max(x, 0)): a ReLU with logarithmic growth.
+
+    .. math::
+        f(x) = \\log\\big(1 + \\beta \\max(x, 0)\\big)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        beta: scale β inside the logarithm. Domain (0, inf). Default: 1.0. Learnable.
+
+    At kinks: f'(0) = 0 (relu's convention, as torch).
+
+    Reference: Liu, Liu, Zhou & Xu 2019, Natural-logarithm-rectified activation function in convolutional neural networks, arXiv:1908.03682
+    """
+
 def pau(x: _Array, *, numerator: torch.Tensor | None = None, denominator: torch.Tensor | None = None, target: str = 'leaky_relu') -> _Array:
     """Padé activation unit: a learnable rational function P(x)/Q(x) with the safe denominator 1 + |b_1 x + ... + b_n x^n|, initialised to approximate a chosen activation.
 
@@ -543,6 +868,15 @@ def penalized_tanh(x: _Array, *, a: float | torch.Tensor = 0.25) -> _Array:
     Reference: Xu, Huang & Li 2016, Revise saturated activation functions, arXiv:1602.05980; Eger, Youssef & Gurevych 2018, Is it time to swish?, EMNLP
     """
 
+def pflu(x: _Array) -> _Array:
+    """PFLU x·(1 + x/√(1 + x²))/2: a smooth, non-monotonic self-gate with a rational-root gate.
+
+    .. math::
+        f(x) = x \\cdot \\frac{1}{2}\\left(1 + \\frac{x}{\\sqrt{1 + x^2}}\\right)
+
+    Reference: Zhu, Zeng, Li, Xie & Wang 2021, PFLU and FPFLU: two novel non-monotonic activation functions in convolutional neural networks, Neurocomputing 429
+    """
+
 def prelu(x: _Array, *, slope: float | torch.Tensor = 0.25) -> _Array:
     """Parametric ReLU: a leaky ReLU whose negative slope is learned (per channel).
 
@@ -556,6 +890,22 @@ def prelu(x: _Array, *, slope: float | torch.Tensor = 0.25) -> _Array:
     At kinks: f'(0) = slope (PyTorch: the x <= 0 branch).
 
     Reference: He, Zhang, Ren & Sun 2015, Delving deep into rectifiers: Surpassing human-level performance on ImageNet classification, ICCV
+    """
+
+def pserf(x: _Array, *, gamma: float | torch.Tensor = 1.0, delta: float | torch.Tensor = 1.0) -> _Array:
+    """Parametric Serf x·erf(γ·softplus(δx)): Serf with learned input and gate scales.
+
+    .. math::
+        f(x) = x \\operatorname{erf}\\big(\\gamma \\log(1 + e^{\\delta x})\\big)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        gamma: gate scale γ. Domain (-inf, inf). Default: 1.0. Learnable.
+        delta: input scale δ. Domain (-inf, inf). Default: 1.0. Learnable.
+
+    γ = δ = 1 (the defaults) is Serf.
+
+    Reference: Biswas, Banerjee & Pandey 2022, ErfAct and Pserf: non-monotonic smooth trainable activation functions, AAAI (arXiv:2109.04386)
     """
 
 def reglu(x: _Array, *, dim: int = -1) -> _Array:
@@ -607,6 +957,22 @@ def rrelu(x: _Array, *, lower: float | torch.Tensor = 0.125, upper: float | torc
     Reference: Xu, Wang, Chen & Li 2015, Empirical evaluation of rectified activations in convolutional network, arXiv:1505.00853
     """
 
+def scaled_softsign(x: _Array, *, alpha: float | torch.Tensor = 1.0, beta: float | torch.Tensor = 1.0) -> _Array:
+    """Scaled softsign αx/(β + |x|): softsign with learned range α and knee β.
+
+    .. math::
+        f(x) = \\frac{\\alpha x}{\\beta + |x|}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: output range ±α. Domain (-inf, inf). Default: 1.0. Learnable.
+        beta: knee β. Domain (0, inf). Default: 1.0. Learnable.
+
+    At kinks: C1 at 0 (f'(0) = α/β); f'' jumps from 2α/β² to -2α/β² there and is taken as 0 (torch.sign(0) = 0).
+
+    Reference: Pishchik 2023, Trainable activations for image classification, Preprints.org (doi:10.20944/preprints202301.0463.v1); torch-activation
+    """
+
 def selu(x: _Array) -> _Array:
     """Scaled ELU, λ·elu(x, α) with the constants that make activations self-normalizing.
 
@@ -629,6 +995,19 @@ def serf(x: _Array) -> _Array:
     Reference: Nag & Bhattacharyya 2021, SERF: towards better training of deep neural networks using log-softplus error activation function, arXiv:2108.09598
     """
 
+def serlu(x: _Array) -> _Array:
+    """SERLU: λx for x >= 0, λα·x·e^x below; a self-normalising unit with a negative dip.
+
+    .. math::
+        f(x) = \\begin{cases}\\lambda x & x \\ge 0\\\\ \\lambda\\alpha\\,x e^{x} & x < 0\\end{cases}
+
+    At kinks: f'(0) = λα ≈ 3.133 (the x <= 0 branch, as torch's elu and selu take at 0).
+
+    λ = 1.07862, α = 2.90427 as the paper gives them (its self-normalising fixed point).
+
+    Reference: Zhang & Li 2018, Effectiveness of scaled exponentially-regularized linear units (SERLUs), arXiv:1807.10117
+    """
+
 def shifted_softplus(x: _Array) -> _Array:
     """Shifted softplus log(1 + e^x) - log 2: a smooth ReLU-like unit with f(0) = 0.
 
@@ -636,6 +1015,22 @@ def shifted_softplus(x: _Array) -> _Array:
         f(x) = \\log\\left(1 + e^{x}\\right) - \\log 2
 
     Reference: Schütt, Kindermans, Sauceda, Chmiela, Tkatchenko & Müller 2017, SchNet: a continuous-filter convolutional neural network for modeling quantum interactions, NeurIPS
+    """
+
+def shilu(x: _Array, *, alpha: float | torch.Tensor = 1.0, beta: float | torch.Tensor = 0.0) -> _Array:
+    """ShiLU α·relu(x) + β: a ReLU with a learned scale and shift.
+
+    .. math::
+        f(x) = \\alpha \\max(x, 0) + \\beta
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: scale α. Domain (-inf, inf). Default: 1.0. Learnable.
+        beta: shift β. Domain (-inf, inf). Default: 0.0. Learnable.
+
+    At kinks: f'(0) = 0 (relu's convention, as torch).
+
+    Reference: Pishchik 2023, Trainable activations for image classification, Preprints.org (doi:10.20944/preprints202301.0463.v1); torch-activation
     """
 
 def sigmoid(x: _Array) -> _Array:
@@ -683,6 +1078,35 @@ def sincid(x: _Array) -> _Array:
     Reference: Ramachandran, Zoph & Le 2017, Searching for activation functions, arXiv:1710.05941 (Table 2); Eger, Youssef & Gurevych 2018, Is it time to swish? Comparing deep learning activation functions across NLP tasks, EMNLP
     """
 
+def sinerelu(x: _Array, *, epsilon: float | torch.Tensor = 0.0025) -> _Array:
+    """SineReLU: x for x > 0, ε(sin x - cos x) otherwise (ε = 0.0025).
+
+    .. math::
+        f(x) = \\begin{cases}x & x > 0\\\\ \\varepsilon(\\sin x - \\cos x) & x \\le 0\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        epsilon: amplitude ε of the negative part. Domain (-inf, inf). Default: 0.0025. Learnable.
+
+    At kinks: Discontinuous at 0: f(0) = -ε and f'(0) = ε (the x <= 0 branch, relu's side).
+
+    Reference: Rodrigues 2018, SineReLU: an alternative to the ReLU activation function, Medium (Echo's SineReLU)
+    """
+
+def sinlu(x: _Array, *, a: float | torch.Tensor = 1.0, b: float | torch.Tensor = 1.0) -> _Array:
+    """SinLU (x + a sin bx)·σ(x): SiLU with a learned sine ripple.
+
+    .. math::
+        f(x) = \\big(x + a \\sin(b x)\\big)\\,\\sigma(x)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        a: ripple amplitude a. Domain (-inf, inf). Default: 1.0. Learnable.
+        b: ripple frequency b. Domain (-inf, inf). Default: 1.0. Learnable.
+
+    Reference: Paul, Bandyopadhyay, Modak, Hossain & Sarkar 2022, SinLU: sinu-sigmoidal linear unit, Mathematics 10(3)
+    """
+
 def smelu(x: _Array, *, beta: float | torch.Tensor = 2.0) -> _Array:
     """Smooth ReLU: 0, then a quadratic (x + β)²/(4β) on |x| < β, then x; C1.
 
@@ -707,6 +1131,21 @@ def smish(x: _Array) -> _Array:
     Reference: Wang, Ren & Wang 2022, Smish: a novel activation function for deep learning methods, Electronics 11(4):540
     """
 
+def smooth_step(x: _Array, *, gamma: float | torch.Tensor = 1.0) -> _Array:
+    """Smooth-step: a cubic from 0 at -γ/2 to 1 at γ/2, flat outside; C1, exactly 0 and 1.
+
+    .. math::
+        f(x) = \\begin{cases}0 & x \\le -\\gamma/2\\\\ -\\frac{2}{\\gamma^3}x^3 + \\frac{3}{2\\gamma}x + \\frac{1}{2} & |x| < \\gamma/2\\\\ 1 & x \\ge \\gamma/2\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        gamma: width γ of the transition. Domain (0, inf). Default: 1.0.
+
+    At kinks: C1 (f'(±γ/2) = 0); f'' jumps at ±γ/2 and is taken as 0 there (the outer pieces).
+
+    Reference: Hazimeh, Ponomareva, Mol, Tan & Mazumder 2020, The tree ensemble layer: differentiability meets conditional computation, ICML
+    """
+
 def snake(x: _Array, *, alpha: float | torch.Tensor = 1.0) -> _Array:
     """Snake x + sin²(αx)/α: monotone identity plus a periodic ripple; learns periodicity.
 
@@ -718,6 +1157,22 @@ def snake(x: _Array, *, alpha: float | torch.Tensor = 1.0) -> _Array:
         alpha: frequency of the ripple (period π/alpha). Domain (0, inf). Default: 1.0. Learnable.
 
     Reference: Ziyin, Hartwig & Ueda 2020, Neural networks fail to learn periodic functions and how to fix it, NeurIPS
+    """
+
+def snake_beta(x: _Array, *, alpha: float | torch.Tensor = 1.0, beta: float | torch.Tensor = 1.0) -> _Array:
+    """Snake-β x + sin²(αx)/β: Snake with separate learned frequency α and magnitude 1/β.
+
+    .. math::
+        f(x) = x + \\frac{1}{\\beta}\\sin^2(\\alpha x)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: frequency α. Domain (0, inf). Default: 1.0. Learnable.
+        beta: inverse magnitude β. Domain (0, inf). Default: 1.0. Learnable.
+
+    α = β is Snake; BigVGAN learns both per channel (optionally as logarithms).
+
+    Reference: Lee, Ping, Ginsburg, Catanzaro & Yoon 2023, BigVGAN: a universal neural vocoder with large-scale training, ICLR (arXiv:2206.04658)
     """
 
 def softmax(x: _Array, *, dim: int = -1) -> _Array:
@@ -807,6 +1262,35 @@ def sparsemax(x: _Array, *, dim: int = -1) -> _Array:
     Reference: Martins & Astudillo 2016, From softmax to sparsemax: a sparse model of attention and multi-label classification, ICML
     """
 
+def sqnl(x: _Array) -> _Array:
+    """Square nonlinearity: x ∓ x²/4 on [-2, 2], ±1 outside; a cheap C1 tanh.
+
+    .. math::
+        f(x) = \\begin{cases}1 & x > 2\\\\ x - x^2/4 & 0 \\le x \\le 2\\\\ x + x^2/4 & -2 \\le x < 0\\\\ -1 & x < -2\\end{cases}
+
+    At kinks: C1 everywhere (f'(±2) = 0, f'(0) = 1); f'' jumps at -2, 0 and 2 and is taken as 0 there.
+
+    Reference: Wuraola & Patel 2018, SQNL: a new computationally efficient activation function, IJCNN
+    """
+
+def sqrtsoftplus(x: _Array) -> _Array:
+    """Square root of softplus, √log(1 + e^x): DeepSeek-V4's MoE router score function.
+
+    .. math::
+        f(x) = \\sqrt{\\log(1 + e^{x})}
+
+    Reference: Hugging Face transformers SqrtSoftplusActivation (2026), the router scoring function (scoring_func='sqrtsoftplus') of DeepSeek-V4
+    """
+
+def squ(x: _Array) -> _Array:
+    """Shifted quadratic unit x² + x.
+
+    .. math::
+        f(x) = x^2 + x
+
+    Reference: Noel, Bharadwaj, Muthiah-Nakarajan, Dutta & Amarnath 2021, Biologically inspired oscillating activation functions can bridge the performance gap between biological and artificial neurons, arXiv:2111.04020
+    """
+
 def square(x: _Array) -> _Array:
     """Square x²: a polynomial unit (no universal approximation: Leshno et al. 1993).
 
@@ -840,6 +1324,44 @@ def squareplus(x: _Array, *, b: float | torch.Tensor = 4.0) -> _Array:
     For b = 0 (ReLU) f'(0) is 1/2.
 
     Reference: Barron 2021, Squareplus: a softplus-like algebraic rectifier, arXiv:2112.11687
+    """
+
+def srelu(x: _Array, *, t_l: float | torch.Tensor = -1.0, a_l: float | torch.Tensor = 0.1, t_r: float | torch.Tensor = 1.0, a_r: float | torch.Tensor = 0.1) -> _Array:
+    """S-shaped ReLU: x between t_l and t_r, lines of learned slopes a_l, a_r outside.
+
+    .. math::
+        f(x) = \\begin{cases}t_r + a_r (x - t_r) & x \\ge t_r\\\\ x & t_l < x < t_r\\\\ t_l + a_l (x - t_l) & x \\le t_l\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        t_l: left threshold. Domain (-inf, inf). Default: -1.0. Learnable.
+        a_l: slope left of t_l. Domain (-inf, inf). Default: 0.1. Learnable.
+        t_r: right threshold (>= t_l). Domain (-inf, inf). Default: 1.0. Learnable.
+        a_r: slope right of t_r. Domain (-inf, inf). Default: 0.1. Learnable.
+
+    Parameters must satisfy t_l <= t_r.
+
+    At kinks: f'(t_l) = a_l and f'(t_r) = a_r: the outer pieces (the paper's x <= t_l, x >= t_r; as leaky_relu's f'(0) = slope in torch).
+
+    Defaults: a symmetric S (t = ±1, slopes 0.1); the paper initialises a_r = 1 and learns all four per channel.
+
+    Reference: Jin, Xu, Feng, Wei, Xiong & Yan 2016, Deep learning with S-shaped rectified linear activation units, AAAI (arXiv:1512.07030)
+    """
+
+def srs(x: _Array, *, alpha: float | torch.Tensor = 2.0, beta: float | torch.Tensor = 3.0) -> _Array:
+    """Soft-root-sign x/(x/α + e^{-x/β}): bounded above by α, zero-mean-ish, learned α, β.
+
+    .. math::
+        f(x) = \\frac{x}{x/\\alpha + e^{-x/\\beta}}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: upper bound α. Domain (0, inf). Default: 2.0. Learnable.
+        beta: decay β. Domain (0, inf). Default: 3.0. Learnable.
+
+    Parameters must satisfy beta < e*alpha.
+
+    Reference: Zhou, Li, Liu & Wang 2020, Soft-root-sign activation function, arXiv:2003.00547
     """
 
 def star_relu(x: _Array, *, scale: float | torch.Tensor = 0.8944, bias: float | torch.Tensor = -0.4472) -> _Array:

@@ -9,7 +9,7 @@ from torch import nn as torch_nn
 
 from .spec import Spec
 
-__all__ = ['ACT2FN', 'CELU', 'ELU', 'GCU', 'GEGLU', 'GELU', 'GLU', 'ISRLU', 'ISRU', 'PAU', 'SELU', 'XIELU', 'Activation', 'Arctan', 'Arctid', 'BentIdentity', 'Bilinear', 'CReLU', 'Cos', 'Cosid', 'Cube', 'DyReLUB', 'DyT', 'ELiSH', 'ESwish', 'Exponential', 'FReLU', 'GELUSigmoid', 'GELUTanh', 'Gaussian', 'HardELiSH', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'Identity', 'LeCunTanh', 'LeakyReLU', 'LiSHT', 'LogSigmoid', 'LogSoftmax', 'Logish', 'Maxout', 'Maxsig', 'Maxtanh', 'Minsin', 'Mish', 'ModuleFactory', 'PReLU', 'Pelu', 'PenalizedTanh', 'RReLU', 'ReGLU', 'ReLU', 'ReLU6', 'Serf', 'ShiftedSoftplus', 'SiLU', 'Sigmoid', 'Sin', 'Sinc', 'Sincid', 'SmeLU', 'Smish', 'Snake', 'Softmax', 'Softplus', 'Softshrink', 'Softsign', 'SparsePlus', 'SparseSigmoid', 'Sparsemax', 'Square', 'SquaredReLU', 'Squareplus', 'StarReLU', 'SwiGLU', 'Swish', 'Tanh', 'TanhExp', 'Tanhshrink', 'Threshold', 'UnknownActivationError', 'XAsinh2', 'activation_names', 'class_name', 'from_torch', 'get_act_layer', 'init_signature', 'replace_activations']
+__all__ = ['ACT2FN', 'CELU', 'ELU', 'GCU', 'GEGLU', 'GELU', 'GLU', 'ISRLU', 'ISRU', 'PAU', 'SELU', 'XIELU', 'Absolute', 'AconC', 'Activation', 'Apl', 'Arctan', 'Arctid', 'AsymmetricHardshrink', 'AsymmetricSoftshrink', 'BentIdentity', 'Bilinear', 'BoundedReLU', 'CReLU', 'ClippedGELU', 'Cloglog', 'Cos', 'Cosid', 'Coslu', 'Cube', 'Dsilu', 'DyReLUB', 'DyT', 'ELiSH', 'ESwish', 'Elliott', 'Erfact', 'Exponential', 'FReLU', 'Fts', 'GELUSigmoid', 'GELUTanh', 'Gaussian', 'GeneralReLU', 'Gish', 'HardELiSH', 'HardMish', 'HardSigmoidLinear', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'Identity', 'Laplace', 'LeCunTanh', 'LeakyReLU', 'LiSHT', 'Log1mexp', 'LogSigmoid', 'LogSoftmax', 'Logish', 'Loglog', 'Maxout', 'Maxsig', 'Maxtanh', 'Minsin', 'Mish', 'ModuleFactory', 'Mpelu', 'Ncu', 'Nlrelu', 'PReLU', 'Pelu', 'PenalizedTanh', 'Pflu', 'Pserf', 'RReLU', 'ReGLU', 'ReLU', 'ReLU6', 'ScaledSoftsign', 'Serf', 'Serlu', 'ShiftedSoftplus', 'Shilu', 'SiLU', 'Sigmoid', 'Sin', 'Sinc', 'Sincid', 'Sinerelu', 'Sinlu', 'SmeLU', 'Smish', 'SmoothStep', 'Snake', 'SnakeBeta', 'Softmax', 'Softplus', 'Softshrink', 'Softsign', 'SparsePlus', 'SparseSigmoid', 'Sparsemax', 'Sqnl', 'Sqrtsoftplus', 'Squ', 'Square', 'SquaredReLU', 'Squareplus', 'Srelu', 'Srs', 'StarReLU', 'SwiGLU', 'Swish', 'Tanh', 'TanhExp', 'Tanhshrink', 'Threshold', 'UnknownActivationError', 'XAsinh2', 'activation_names', 'class_name', 'from_torch', 'get_act_layer', 'init_signature', 'replace_activations']
 
 class Activation(torch_nn.Module):
     spec: Spec
@@ -36,6 +36,63 @@ def init_signature(spec: Spec) -> inspect.Signature: ...
 def replace_activations(model: torch_nn.Module, old: type | str, new: ModuleFactory = None) -> int: ...
 def __getattr__(name: str) -> type[Activation]: ...  # aliases: actlab.nn.Swish1
 
+class Absolute(Activation):
+    """Absolute-value rectification |x|.
+
+    .. math::
+        f(x) = |x|
+
+    At kinks: f'(0) = 0 (torch.abs's autograd: sign(0) = 0).
+
+    Reference: Jarrett, Kavukcuoglu, Ranzato & LeCun 2009, What is the best multi-stage architecture for object recognition?, ICCV
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
+class AconC(Activation):
+    """ACON-C (p1 - p2)·x·σ(β(p1 - p2)x) + p2·x: learns between linear and non-linear.
+
+    .. math::
+        f(x) = (p_1 - p_2)\\,x\\,\\sigma\\big(\\beta (p_1 - p_2) x\\big) + p_2 x
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        p1: slope for large positive x. Domain (-inf, inf). Default: 1.0. Learnable.
+        p2: slope for large negative x. Domain (-inf, inf). Default: 0.0. Learnable.
+        beta: switching factor (Meta-ACON computes it from the input; here learned). Domain (-inf, inf). Default: 1.0. Learnable.
+
+    With p1 = 1, p2 = 0 (the defaults) it is Swish with β; Meta-ACON (β from a small network over the channel's mean) is input-conditioned, not elementwise, and not here.
+
+    Reference: Ma, Zhang, Liu, Zhang & Sun 2021, Activate or not: learning customized activation, CVPR (arXiv:2009.04759)
+
+    Module options: learnable, num_channels, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, p1: float = 1.0, p2: float = 0.0, beta: float = 1.0, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
+class Apl(Activation):
+    """Adaptive piecewise linear unit with S = 2 learned hinges: relu(x) + Σ a_s relu(b_s - x).
+
+    .. math::
+        f(x) = \\max(0, x) + \\sum_{s=1}^{2} a_s \\max(0, b_s - x)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        a1: slope of the first hinge. Domain (-inf, inf). Default: 0.2. Learnable.
+        b1: location of the first hinge. Domain (-inf, inf). Default: -1.0. Learnable.
+        a2: slope of the second hinge. Domain (-inf, inf). Default: 0.1. Learnable.
+        b2: location of the second hinge. Domain (-inf, inf). Default: 1.0. Learnable.
+
+    At kinks: Each hinge max(0, u) takes relu's convention (derivative 0 at u = 0, as torch): f'(0) = -Σ a_s [0 < b_s] and at x = b_s that hinge contributes 0.
+
+    S is fixed at 2 (parameters a_1, b_1, a_2, b_2); the paper learns them per neuron (channelwise here) with an L2 penalty on a_s.
+
+    Reference: Agostinelli, Hoffman, Sadowski & Baldi 2015, Learning activation functions to improve deep neural networks, ICLR workshop (arXiv:1412.6830)
+
+    Module options: learnable, num_channels, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, a1: float = 0.2, b1: float = -1.0, a2: float = 0.1, b2: float = 1.0, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
 class Arctan(Activation):
     """Arctangent: a sigmoid with range (-π/2, π/2) and slowly decaying (1/x²) slope.
 
@@ -59,6 +116,52 @@ class Arctid(Activation):
     Module options: inplace (see actlab.nn.Activation).
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
+
+class AsymmetricHardshrink(Activation):
+    """Hard shrinkage with separate thresholds: x outside [lower, upper], 0 inside.
+
+    .. math::
+        f(x) = \\begin{cases}x & x < l \\text{ or } x > u\\\\ 0 & l \\le x \\le u\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        lower: lower threshold. Domain (-inf, inf). Default: -0.5.
+        upper: upper threshold (>= lower). Domain (-inf, inf). Default: 0.5.
+
+    Parameters must satisfy lower <= upper.
+
+    At kinks: Discontinuous at lower and upper, where f = 0 and f' = 0 (as torch's hardshrink at ±λ).
+
+    With lower = -upper it is hardshrink(lambd=upper); TF Addons' defaults (-0.5, 0.5) are torch's lambd = 0.5.
+
+    Reference: TF Addons tfa.activations.hardshrink(x, lower, upper) (2019); Donoho & Johnstone 1994, Ideal spatial adaptation by wavelet shrinkage, Biometrika 81
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, lower: float = -0.5, upper: float = 0.5, *, inplace: bool = False) -> None: ...
+
+class AsymmetricSoftshrink(Activation):
+    """Soft shrinkage with separate thresholds: x - upper above, x - lower below, 0 between.
+
+    .. math::
+        f(x) = \\begin{cases}x - u & x > u\\\\ x - l & x < l\\\\ 0 & l \\le x \\le u\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        lower: lower threshold. Domain (-inf, inf). Default: -0.5.
+        upper: upper threshold (>= lower). Domain (-inf, inf). Default: 0.5.
+
+    Parameters must satisfy lower <= upper.
+
+    At kinks: f' = 0 at lower and upper (as torch's softshrink at ±λ).
+
+    With lower = -upper it is softshrink(lambd=upper); TF Addons' defaults (-0.5, 0.5) are torch's lambd = 0.5.
+
+    Reference: TF Addons tfa.activations.softshrink(x, lower, upper) (2019); Donoho 1995, De-noising by soft-thresholding, IEEE Transactions on Information Theory 41
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, lower: float = -0.5, upper: float = 0.5, *, inplace: bool = False) -> None: ...
 
 class BentIdentity(Activation):
     """Bent identity (sqrt(x² + 1) - 1)/2 + x: smooth, slope from 1/2 (x -> -inf) to 3/2.
@@ -84,6 +187,24 @@ class Bilinear(Activation):
     """
     def __init__(self, *, dim: int = -1) -> None: ...
 
+class BoundedReLU(Activation):
+    """Bounded ReLU min(max(x, 0), n): ReLU capped at a (learnable) n; relu6 is n = 6.
+
+    .. math::
+        f(x) = \\min(\\max(x, 0), n)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        n: the cap n. Domain (0, inf). Default: 1.0. Learnable.
+
+    At kinks: f'(0) = f'(n) = 0 (as torch's relu6 and hardtanh).
+
+    Reference: Liew, Khalil-Hani & Bakhteri 2016, Bounded activation functions for enhanced training stability of deep neural networks on visual pattern recognition problems, Neurocomputing 216
+
+    Module options: learnable, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, n: float = 1.0, *, learnable: bool | Iterable[str] | None = None, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
 class CELU(Activation):
     """Continuously differentiable ELU: α(e^{x/α} - 1) for x <= 0, so f'(0) = 1 for any α.
 
@@ -103,6 +224,39 @@ class CELU(Activation):
     Takes torch.nn.CELU's arguments with the same meaning and defaults; see actlab.compat.TORCH_SIGNATURES.
     """
     def __init__(self, alpha: float = 1.0, inplace: bool = False, *, learnable: bool | Iterable[str] | None = None, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
+class ClippedGELU(Activation):
+    """GELU clipped to [min_val, max_val] (default ±10), for 8-bit quantisation.
+
+    .. math::
+        f(x) = \\min(\\max(x\\,\\Phi(x), a), b)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        min_val: lower clip. Domain (-inf, inf). Default: -10.0.
+        max_val: upper clip. Domain (-inf, inf). Default: 10.0.
+
+    Parameters must satisfy min_val < max_val.
+
+    At kinks: f' = gelu'(x) where gelu(x) equals min_val or max_val (torch.clip passes the gradient at its bounds, as Hugging Face's torch.clip(gelu(x), min, max)).
+
+    Reference: Wu, Judd, Zhang, Isaev & Micikevicius 2020, Integer quantization for deep learning inference: principles and empirical evaluation, arXiv:2004.09602; Hugging Face ClippedGELUActivation (gelu_10)
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, min_val: float = -10.0, max_val: float = 10.0, *, inplace: bool = False) -> None: ...
+
+class Cloglog(Activation):
+    """Complementary log-log 1 - exp(-e^x): an asymmetric sigmoid (inverse cloglog link).
+
+    .. math::
+        f(x) = 1 - e^{-e^{x}}
+
+    Reference: Gomes, Ludermir & Lima 2011, Comparison of new activation functions in neural network for forecasting financial time series, Neural Computing and Applications 20
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
 
 class Cos(Activation):
     """Cosine unit cos(x): periodic, even, bounded.
@@ -128,6 +282,23 @@ class Cosid(Activation):
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
 
+class Coslu(Activation):
+    """CosLU (x + α cos βx)·σ(x): SiLU with a learned cosine ripple.
+
+    .. math::
+        f(x) = \\big(x + \\alpha \\cos(\\beta x)\\big)\\,\\sigma(x)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: ripple amplitude α. Domain (-inf, inf). Default: 1.0. Learnable.
+        beta: ripple frequency β. Domain (-inf, inf). Default: 1.0. Learnable.
+
+    Reference: Pishchik 2023, Trainable activations for image classification, Preprints.org (doi:10.20944/preprints202301.0463.v1); torch-activation
+
+    Module options: learnable, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, alpha: float = 1.0, beta: float = 1.0, *, learnable: bool | Iterable[str] | None = None, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
 class CReLU(Activation):
     """Concatenated ReLU [relu(x), relu(-x)]: keeps both phases, doubling the channels.
 
@@ -147,6 +318,18 @@ class Cube(Activation):
         f(x) = x^3
 
     Reference: Chen & Manning 2014, A fast and accurate dependency parser using neural networks, EMNLP; Leshno, Lin, Pinkus & Schocken 1993, Multilayer feedforward networks with a nonpolynomial activation function can approximate any function, Neural Networks 6(6)
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
+class Dsilu(Activation):
+    """dSiLU σ(x)(1 + x(1 - σ(x))): the derivative of SiLU, a bumped sigmoid.
+
+    .. math::
+        f(x) = \\sigma(x)\\big(1 + x(1 - \\sigma(x))\\big)
+
+    Reference: Elfwing, Uchibe & Doya 2018, Sigmoid-weighted linear units for neural network function approximation in reinforcement learning, Neural Networks 107
 
     Module options: inplace (see actlab.nn.Activation).
     """
@@ -226,6 +409,20 @@ class ELiSH(Activation):
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
 
+class Elliott(Activation):
+    """Elliott sigmoid ½x/(1 + |x|) + ½: a rational logistic, softsign rescaled to (0, 1).
+
+    .. math::
+        f(x) = \\frac{x}{2(1 + |x|)} + \\frac{1}{2}
+
+    At kinks: C1 at 0 (f'(0) = 1/2); f'' jumps from 1 to -1 and is taken as 0 (sign(0) = 0).
+
+    Reference: Elliott 1993, A better activation function for artificial neural networks, Institute for Systems Research technical report 93-8, University of Maryland
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
 class ELU(Activation):
     """Exponential linear unit: x for x > 0, α(e^x - 1) for x <= 0; saturates to -α.
 
@@ -245,6 +442,23 @@ class ELU(Activation):
     Takes torch.nn.ELU's arguments with the same meaning and defaults; see actlab.compat.TORCH_SIGNATURES.
     """
     def __init__(self, alpha: float = 1.0, inplace: bool = False, *, learnable: bool | Iterable[str] | None = None, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
+class Erfact(Activation):
+    """ErfAct x·erf(α e^{βx}): a smooth, non-monotonic self-gate with learned α, β.
+
+    .. math::
+        f(x) = x \\operatorname{erf}\\big(\\alpha e^{\\beta x}\\big)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: gate scale α. Domain (-inf, inf). Default: 0.75. Learnable.
+        beta: input scale β. Domain (-inf, inf). Default: 0.75. Learnable.
+
+    Reference: Biswas, Banerjee & Pandey 2022, ErfAct and Pserf: non-monotonic smooth trainable activation functions, AAAI (arXiv:2109.04386)
+
+    Module options: learnable, num_channels, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, alpha: float = 0.75, beta: float = 0.75, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
 class Exponential(Activation):
     """The exponential e^x (Keras' 'exponential' activation): positive, unbounded.
@@ -279,6 +493,24 @@ class FReLU(Activation):
     Module options: num_channels, device, dtype (see actlab.nn.Activation).
     """
     def __init__(self, *, num_channels: int = 1, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
+class Fts(Activation):
+    """Flatten-T Swish: x·σ(x) + T for x > 0, the flat T below (default T = -0.2).
+
+    .. math::
+        f(x) = \\begin{cases}x\\,\\sigma(x) + T & x \\ge 0\\\\ T & x < 0\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        T: the flat value T below 0. Domain (-inf, inf). Default: -0.2. Learnable.
+
+    At kinks: f'(0) = 0 (the flat branch, relu's convention in torch; the right-hand slope is 1/2).
+
+    Reference: Chieng, Wahid, Pauline & Perla 2018, Flatten-T Swish: a thresholded ReLU-Swish-like activation function for deep learning, International Journal of Advances in Intelligent Informatics 4(2)
+
+    Module options: learnable, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, T: float = -0.2, *, learnable: bool | Iterable[str] | None = None, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
 class Gaussian(Activation):
     """Gaussian radial basis unit exp(-x²): a bump of height 1 at 0, non-monotonic.
@@ -354,6 +586,42 @@ class GELUTanh(Activation):
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
 
+class GeneralReLU(Activation):
+    """Keras's general ReLU: slope·(x - t) up to the threshold t, then x, capped at max_value.
+
+    .. math::
+        f(x) = \\begin{cases}a\\,(x - t) & x \\le t\\\\ x & t < x < m\\\\ m & x \\ge m\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        negative_slope: slope below the threshold. Domain (-inf, inf). Default: 0.0. Learnable.
+        threshold: inputs at or below it take the sloped branch. Domain (-inf, inf). Default: 0.0.
+        max_value: saturation value (Keras's None, no cap, is the largest double). Domain (-inf, inf). Default: 1.7976931348623157e+308.
+
+    Parameters must satisfy threshold < max_value.
+
+    At kinks: f(t) = 0 and f'(t) = negative_slope (the lower branch, as Keras computes x·[x > t] - a·relu(t - x) and as torch's leaky_relu at 0); discontinuous at t unless t = 0; f'(max_value) = 0 (as torch's clamp/hardtanh).
+
+    Keras's documented formula; with all defaults it is relu, with max_value=6 relu6, with a slope alone leaky_relu. Keras's implementation also clips x in (t, 0) to 0 when t < 0 and a max_value is given; this follows the documented x there.
+
+    Reference: Keras 3 keras.activations.relu(x, negative_slope, max_value, threshold) (Chollet et al. 2015-2024); Nair & Hinton 2010, Rectified linear units improve restricted Boltzmann machines, ICML
+
+    Module options: learnable, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, negative_slope: float = 0.0, threshold: float = 0.0, max_value: float | None = 1.7976931348623157e+308, *, learnable: bool | Iterable[str] | None = None, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
+class Gish(Activation):
+    """Gish x·log(2 - e^{-e^x}): a smooth self-gate rising from 0 to log 2.
+
+    .. math::
+        f(x) = x \\log\\left(2 - e^{-e^{x}}\\right)
+
+    Reference: Kaytan, Aydilek & Yeroğlu 2023, Gish: a novel activation function for image classification, Neural Computing and Applications 35
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
 class GLU(Activation):
     """Gated linear unit a ⊗ σ(b): the first half of the input gated by the sigmoid of the second.
 
@@ -377,6 +645,36 @@ class HardELiSH(Activation):
     At kinks: f'(-1) = 0 and f'(1) = 1 (the outer pieces, as hardswish in PyTorch); f is C1 at 0 with f'(0) = 1/2, where f'' jumps from 3/2 to 1 and f''(0) = 1.
 
     Reference: Basirat & Roth 2018, The quest for the golden activation function, arXiv:1808.00783
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
+class HardMish(Activation):
+    """Hard mish ½·x·clamp(x + 2, 0, 2): 0, then x(x + 2)/2 on [-2, 0], then x.
+
+    .. math::
+        f(x) = \\tfrac{1}{2}\\,x\\,\\min(\\max(x + 2, 0), 2)
+
+    At kinks: f'(-2) = -1 and f'(0) = 1: the inner piece x + 1 on [-2, 0], as autograd of timm's 0.5·x·clamp(x + 2, 0, 2) (torch's clamp passes the gradient at its bounds) and timm's own backward; f is C1 at 0, where f'' jumps from 1 to 0 and is taken as 1.
+
+    Reference: Wightman 2020, PyTorch Image Models (timm) HardMish; after Misra 2019, Mish: a self regularized non-monotonic activation function, arXiv:1908.08681
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
+class HardSigmoidLinear(Activation):
+    """Keras 2 / tf.keras hard sigmoid clip(0.2x + 0.5, 0, 1) (Keras 3 and torch use x/6).
+
+    .. math::
+        f(x) = \\min(\\max(0.2x + 0.5, 0), 1)
+
+    At kinks: f'(±2.5) = 0 (as torch's hardsigmoid at ±3).
+
+    tf.keras 2's activations.hard_sigmoid; Keras 3's hard_sigmoid is 'hardsigmoid' (x/6).
+
+    Reference: Keras 2 keras.activations.hard_sigmoid (2015-2023); after Courbariaux, Bengio & David 2015, BinaryConnect, NeurIPS
 
     Module options: inplace (see actlab.nn.Activation).
     """
@@ -505,6 +803,25 @@ class ISRU(Activation):
     """
     def __init__(self, alpha: float = 1.0, *, learnable: bool | Iterable[str] | None = None, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
+class Laplace(Activation):
+    """Laplace activation Φ((x - μ)/σ): a Gaussian CDF fitted to relu² on [0, √2] (MEGA).
+
+    .. math::
+        f(x) = \\frac{1}{2}\\left(1 + \\operatorname{erf}\\frac{x - \\mu}{\\sigma\\sqrt{2}}\\right)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        mu: location μ (√(1/2), as Hugging Face writes it). Domain (-inf, inf). Default: 0.707107.
+        sigma: scale σ (√(1/(4π)), as Hugging Face writes it). Domain (0, inf). Default: 0.282095.
+
+    Hugging Face's defaults μ = 0.707107, σ = 0.282095 (its ACT2FN['laplace']).
+
+    Reference: Ma, Zhou, Kong, He, Gui, Neubig, May & Zettlemoyer 2023, Mega: moving average equipped gated attention, ICLR (arXiv:2209.10655); Hugging Face LaplaceActivation
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, mu: float = 0.707107, sigma: float = 0.282095, *, inplace: bool = False) -> None: ...
+
 class LeakyReLU(Activation):
     """Leaky ReLU: x for x > 0, a small fixed slope (default 0.01) times x otherwise.
 
@@ -549,6 +866,22 @@ class LiSHT(Activation):
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
 
+class Log1mexp(Activation):
+    """log(1 - e^-|x|), computed without cancellation; JAX's log1mexp for x >= 0.
+
+    .. math::
+        f(x) = \\log\\left(1 - e^{-|x|}\\right)
+
+    At kinks: f(0) = -inf; f' has a pole of opposite signs there and is NaN at 0 (0·inf).
+
+    JAX defines log1mexp for x >= 0 only (NaN below); this is Mächler's log(1 - e^-|a|), equal to JAX's on x >= 0 and even, so that it is defined (and differentiable) off 0.
+
+    Reference: Mächler 2012, Accurately computing log(1 - exp(-|a|)), assessed by the Rmpfr package, CRAN vignette; JAX jax.nn.log1mexp
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
 class LogSigmoid(Activation):
     """Log of the sigmoid, log σ(x) = -softplus(-x): the log-likelihood of a logistic unit.
 
@@ -584,6 +917,18 @@ class Logish(Activation):
         f(x) = x \\log\\left(1 + \\sigma(x)\\right)
 
     Reference: Zhu et al. 2021, Logish: a new nonlinear nonmonotonic activation function for convolutional neural network, Neurocomputing
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
+class Loglog(Activation):
+    """Log-log exp(-e^-x): the Gumbel CDF, an asymmetric sigmoid.
+
+    .. math::
+        f(x) = e^{-e^{-x}}
+
+    Reference: Gomes, Ludermir & Lima 2011, Comparison of new activation functions in neural network for forecasting financial time series, Neural Computing and Applications 20
 
     Module options: inplace (see actlab.nn.Activation).
     """
@@ -663,6 +1008,55 @@ class Mish(Activation):
     """
     def __init__(self, inplace: bool = False) -> None: ...
 
+class Mpelu(Activation):
+    """MPELU: x for x > 0, α(e^{βx} - 1) otherwise; ELU (α), PReLU (β -> 0) in one.
+
+    .. math::
+        f(x) = \\begin{cases}x & x > 0\\\\ \\alpha\\,(e^{\\beta x} - 1) & x \\le 0\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: scale α of the negative part. Domain (-inf, inf). Default: 1.0. Learnable.
+        beta: rate β of the negative part. Domain (0, inf). Default: 1.0. Learnable.
+
+    At kinks: f'(0) = αβ (the x <= 0 branch, as torch's elu); C1 only for αβ = 1.
+
+    Reference: Li, Ding & Wang 2018, Improving deep neural network with multiple parametric exponential linear units, Neurocomputing 301 (arXiv:1606.00305)
+
+    Module options: learnable, num_channels, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, alpha: float = 1.0, beta: float = 1.0, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
+class Ncu(Activation):
+    """Non-monotonic cubic unit x - x³.
+
+    .. math::
+        f(x) = x - x^3
+
+    Reference: Noel, Bharadwaj, Muthiah-Nakarajan, Dutta & Amarnath 2021, Biologically inspired oscillating activation functions can bridge the performance gap between biological and artificial neurons, arXiv:2111.04020
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
+class Nlrelu(Activation):
+    """Natural-logarithm ReLU log(1 + β·max(x, 0)): a ReLU with logarithmic growth.
+
+    .. math::
+        f(x) = \\log\\big(1 + \\beta \\max(x, 0)\\big)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        beta: scale β inside the logarithm. Domain (0, inf). Default: 1.0. Learnable.
+
+    At kinks: f'(0) = 0 (relu's convention, as torch).
+
+    Reference: Liu, Liu, Zhou & Xu 2019, Natural-logarithm-rectified activation function in convolutional neural networks, arXiv:1908.03682
+
+    Module options: learnable, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, beta: float = 1.0, *, learnable: bool | Iterable[str] | None = None, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
 class PAU(Activation):
     """Padé activation unit: a learnable rational function P(x)/Q(x) with the safe denominator 1 + |b_1 x + ... + b_n x^n|, initialised to approximate a chosen activation.
 
@@ -721,6 +1115,18 @@ class PenalizedTanh(Activation):
     """
     def __init__(self, a: float = 0.25, *, learnable: bool | Iterable[str] | None = None, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
+class Pflu(Activation):
+    """PFLU x·(1 + x/√(1 + x²))/2: a smooth, non-monotonic self-gate with a rational-root gate.
+
+    .. math::
+        f(x) = x \\cdot \\frac{1}{2}\\left(1 + \\frac{x}{\\sqrt{1 + x^2}}\\right)
+
+    Reference: Zhu, Zeng, Li, Xie & Wang 2021, PFLU and FPFLU: two novel non-monotonic activation functions in convolutional neural networks, Neurocomputing 429
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
 class PReLU(Activation):
     """Parametric ReLU: a leaky ReLU whose negative slope is learned (per channel).
 
@@ -740,6 +1146,25 @@ class PReLU(Activation):
     Takes torch.nn.PReLU's arguments with the same meaning and defaults; see actlab.compat.TORCH_SIGNATURES.
     """
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: torch.device | str | None = None, dtype: torch.dtype | None = None, *, learnable: bool | Iterable[str] | None = None, num_channels: int | None = None, inplace: bool = False) -> None: ...
+
+class Pserf(Activation):
+    """Parametric Serf x·erf(γ·softplus(δx)): Serf with learned input and gate scales.
+
+    .. math::
+        f(x) = x \\operatorname{erf}\\big(\\gamma \\log(1 + e^{\\delta x})\\big)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        gamma: gate scale γ. Domain (-inf, inf). Default: 1.0. Learnable.
+        delta: input scale δ. Domain (-inf, inf). Default: 1.0. Learnable.
+
+    γ = δ = 1 (the defaults) is Serf.
+
+    Reference: Biswas, Banerjee & Pandey 2022, ErfAct and Pserf: non-monotonic smooth trainable activation functions, AAAI (arXiv:2109.04386)
+
+    Module options: learnable, num_channels, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, gamma: float = 1.0, delta: float = 1.0, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
 class ReGLU(Activation):
     """ReGLU a ⊗ max(b, 0): GLU with a ReLU gate.
@@ -808,6 +1233,25 @@ class RReLU(Activation):
     """
     def __init__(self, lower: float = 0.125, upper: float = 0.3333333333333333, inplace: bool = False) -> None: ...
 
+class ScaledSoftsign(Activation):
+    """Scaled softsign αx/(β + |x|): softsign with learned range α and knee β.
+
+    .. math::
+        f(x) = \\frac{\\alpha x}{\\beta + |x|}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: output range ±α. Domain (-inf, inf). Default: 1.0. Learnable.
+        beta: knee β. Domain (0, inf). Default: 1.0. Learnable.
+
+    At kinks: C1 at 0 (f'(0) = α/β); f'' jumps from 2α/β² to -2α/β² there and is taken as 0 (torch.sign(0) = 0).
+
+    Reference: Pishchik 2023, Trainable activations for image classification, Preprints.org (doi:10.20944/preprints202301.0463.v1); torch-activation
+
+    Module options: learnable, num_channels, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, alpha: float = 1.0, beta: float = 1.0, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
 class SELU(Activation):
     """Scaled ELU, λ·elu(x, α) with the constants that make activations self-normalizing.
 
@@ -838,6 +1282,22 @@ class Serf(Activation):
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
 
+class Serlu(Activation):
+    """SERLU: λx for x >= 0, λα·x·e^x below; a self-normalising unit with a negative dip.
+
+    .. math::
+        f(x) = \\begin{cases}\\lambda x & x \\ge 0\\\\ \\lambda\\alpha\\,x e^{x} & x < 0\\end{cases}
+
+    At kinks: f'(0) = λα ≈ 3.133 (the x <= 0 branch, as torch's elu and selu take at 0).
+
+    λ = 1.07862, α = 2.90427 as the paper gives them (its self-normalising fixed point).
+
+    Reference: Zhang & Li 2018, Effectiveness of scaled exponentially-regularized linear units (SERLUs), arXiv:1807.10117
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
 class ShiftedSoftplus(Activation):
     """Shifted softplus log(1 + e^x) - log 2: a smooth ReLU-like unit with f(0) = 0.
 
@@ -849,6 +1309,25 @@ class ShiftedSoftplus(Activation):
     Module options: inplace (see actlab.nn.Activation).
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
+
+class Shilu(Activation):
+    """ShiLU α·relu(x) + β: a ReLU with a learned scale and shift.
+
+    .. math::
+        f(x) = \\alpha \\max(x, 0) + \\beta
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: scale α. Domain (-inf, inf). Default: 1.0. Learnable.
+        beta: shift β. Domain (-inf, inf). Default: 0.0. Learnable.
+
+    At kinks: f'(0) = 0 (relu's convention, as torch).
+
+    Reference: Pishchik 2023, Trainable activations for image classification, Preprints.org (doi:10.20944/preprints202301.0463.v1); torch-activation
+
+    Module options: learnable, num_channels, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, alpha: float = 1.0, beta: float = 0.0, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
 class Sigmoid(Activation):
     """Logistic sigmoid: squashes to (0, 1); max slope 1/4 at x = 0.
@@ -914,6 +1393,41 @@ class Sincid(Activation):
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
 
+class Sinerelu(Activation):
+    """SineReLU: x for x > 0, ε(sin x - cos x) otherwise (ε = 0.0025).
+
+    .. math::
+        f(x) = \\begin{cases}x & x > 0\\\\ \\varepsilon(\\sin x - \\cos x) & x \\le 0\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        epsilon: amplitude ε of the negative part. Domain (-inf, inf). Default: 0.0025. Learnable.
+
+    At kinks: Discontinuous at 0: f(0) = -ε and f'(0) = ε (the x <= 0 branch, relu's side).
+
+    Reference: Rodrigues 2018, SineReLU: an alternative to the ReLU activation function, Medium (Echo's SineReLU)
+
+    Module options: learnable, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, epsilon: float = 0.0025, *, learnable: bool | Iterable[str] | None = None, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
+class Sinlu(Activation):
+    """SinLU (x + a sin bx)·σ(x): SiLU with a learned sine ripple.
+
+    .. math::
+        f(x) = \\big(x + a \\sin(b x)\\big)\\,\\sigma(x)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        a: ripple amplitude a. Domain (-inf, inf). Default: 1.0. Learnable.
+        b: ripple frequency b. Domain (-inf, inf). Default: 1.0. Learnable.
+
+    Reference: Paul, Bandyopadhyay, Modak, Hossain & Sarkar 2022, SinLU: sinu-sigmoidal linear unit, Mathematics 10(3)
+
+    Module options: learnable, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, a: float = 1.0, b: float = 1.0, *, learnable: bool | Iterable[str] | None = None, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
 class SmeLU(Activation):
     """Smooth ReLU: 0, then a quadratic (x + β)²/(4β) on |x| < β, then x; C1.
 
@@ -944,6 +1458,24 @@ class Smish(Activation):
     """
     def __init__(self, *, inplace: bool = False) -> None: ...
 
+class SmoothStep(Activation):
+    """Smooth-step: a cubic from 0 at -γ/2 to 1 at γ/2, flat outside; C1, exactly 0 and 1.
+
+    .. math::
+        f(x) = \\begin{cases}0 & x \\le -\\gamma/2\\\\ -\\frac{2}{\\gamma^3}x^3 + \\frac{3}{2\\gamma}x + \\frac{1}{2} & |x| < \\gamma/2\\\\ 1 & x \\ge \\gamma/2\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        gamma: width γ of the transition. Domain (0, inf). Default: 1.0.
+
+    At kinks: C1 (f'(±γ/2) = 0); f'' jumps at ±γ/2 and is taken as 0 there (the outer pieces).
+
+    Reference: Hazimeh, Ponomareva, Mol, Tan & Mazumder 2020, The tree ensemble layer: differentiability meets conditional computation, ICML
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, gamma: float = 1.0, *, inplace: bool = False) -> None: ...
+
 class Snake(Activation):
     """Snake x + sin²(αx)/α: monotone identity plus a periodic ripple; learns periodicity.
 
@@ -959,6 +1491,25 @@ class Snake(Activation):
     Module options: learnable, num_channels, inplace, device, dtype (see actlab.nn.Activation).
     """
     def __init__(self, alpha: float = 1.0, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
+class SnakeBeta(Activation):
+    """Snake-β x + sin²(αx)/β: Snake with separate learned frequency α and magnitude 1/β.
+
+    .. math::
+        f(x) = x + \\frac{1}{\\beta}\\sin^2(\\alpha x)
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: frequency α. Domain (0, inf). Default: 1.0. Learnable.
+        beta: inverse magnitude β. Domain (0, inf). Default: 1.0. Learnable.
+
+    α = β is Snake; BigVGAN learns both per channel (optionally as logarithms).
+
+    Reference: Lee, Ping, Ginsburg, Catanzaro & Yoon 2023, BigVGAN: a universal neural vocoder with large-scale training, ICLR (arXiv:2206.04658)
+
+    Module options: learnable, num_channels, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, alpha: float = 1.0, beta: float = 1.0, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
 class Softmax(Activation):
     """Softmax exp(x_i) / Σ_j exp(x_j) along dim: a probability vector.
@@ -1074,6 +1625,44 @@ class Sparsemax(Activation):
     """
     def __init__(self, *, dim: int = -1) -> None: ...
 
+class Sqnl(Activation):
+    """Square nonlinearity: x ∓ x²/4 on [-2, 2], ±1 outside; a cheap C1 tanh.
+
+    .. math::
+        f(x) = \\begin{cases}1 & x > 2\\\\ x - x^2/4 & 0 \\le x \\le 2\\\\ x + x^2/4 & -2 \\le x < 0\\\\ -1 & x < -2\\end{cases}
+
+    At kinks: C1 everywhere (f'(±2) = 0, f'(0) = 1); f'' jumps at -2, 0 and 2 and is taken as 0 there.
+
+    Reference: Wuraola & Patel 2018, SQNL: a new computationally efficient activation function, IJCNN
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
+class Sqrtsoftplus(Activation):
+    """Square root of softplus, √log(1 + e^x): DeepSeek-V4's MoE router score function.
+
+    .. math::
+        f(x) = \\sqrt{\\log(1 + e^{x})}
+
+    Reference: Hugging Face transformers SqrtSoftplusActivation (2026), the router scoring function (scoring_func='sqrtsoftplus') of DeepSeek-V4
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
+class Squ(Activation):
+    """Shifted quadratic unit x² + x.
+
+    .. math::
+        f(x) = x^2 + x
+
+    Reference: Noel, Bharadwaj, Muthiah-Nakarajan, Dutta & Amarnath 2021, Biologically inspired oscillating activation functions can bridge the performance gap between biological and artificial neurons, arXiv:2111.04020
+
+    Module options: inplace (see actlab.nn.Activation).
+    """
+    def __init__(self, *, inplace: bool = False) -> None: ...
+
 class Square(Activation):
     """Square x²: a polynomial unit (no universal approximation: Leshno et al. 1993).
 
@@ -1117,6 +1706,50 @@ class Squareplus(Activation):
     Module options: inplace (see actlab.nn.Activation).
     """
     def __init__(self, b: float = 4.0, *, inplace: bool = False) -> None: ...
+
+class Srelu(Activation):
+    """S-shaped ReLU: x between t_l and t_r, lines of learned slopes a_l, a_r outside.
+
+    .. math::
+        f(x) = \\begin{cases}t_r + a_r (x - t_r) & x \\ge t_r\\\\ x & t_l < x < t_r\\\\ t_l + a_l (x - t_l) & x \\le t_l\\end{cases}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        t_l: left threshold. Domain (-inf, inf). Default: -1.0. Learnable.
+        a_l: slope left of t_l. Domain (-inf, inf). Default: 0.1. Learnable.
+        t_r: right threshold (>= t_l). Domain (-inf, inf). Default: 1.0. Learnable.
+        a_r: slope right of t_r. Domain (-inf, inf). Default: 0.1. Learnable.
+
+    Parameters must satisfy t_l <= t_r.
+
+    At kinks: f'(t_l) = a_l and f'(t_r) = a_r: the outer pieces (the paper's x <= t_l, x >= t_r; as leaky_relu's f'(0) = slope in torch).
+
+    Defaults: a symmetric S (t = ±1, slopes 0.1); the paper initialises a_r = 1 and learns all four per channel.
+
+    Reference: Jin, Xu, Feng, Wei, Xiong & Yan 2016, Deep learning with S-shaped rectified linear activation units, AAAI (arXiv:1512.07030)
+
+    Module options: learnable, num_channels, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, t_l: float = -1.0, a_l: float = 0.1, t_r: float = 1.0, a_r: float = 0.1, *, learnable: bool | Iterable[str] | None = None, num_channels: int = 1, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+
+class Srs(Activation):
+    """Soft-root-sign x/(x/α + e^{-x/β}): bounded above by α, zero-mean-ish, learned α, β.
+
+    .. math::
+        f(x) = \\frac{x}{x/\\alpha + e^{-x/\\beta}}
+
+    Args:
+        x: input tensor (any shape) or NumPy array.
+        alpha: upper bound α. Domain (0, inf). Default: 2.0. Learnable.
+        beta: decay β. Domain (0, inf). Default: 3.0. Learnable.
+
+    Parameters must satisfy beta < e*alpha.
+
+    Reference: Zhou, Li, Liu & Wang 2020, Soft-root-sign activation function, arXiv:2003.00547
+
+    Module options: learnable, inplace, device, dtype (see actlab.nn.Activation).
+    """
+    def __init__(self, alpha: float = 2.0, beta: float = 3.0, *, learnable: bool | Iterable[str] | None = None, inplace: bool = False, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
 class StarReLU(Activation):
     """StarReLU s·relu(x)² + b: a squared ReLU rescaled to unit variance and zero mean.

@@ -16,5 +16,7 @@ from . import (  # noqa: F401, I001  (order: gates before gated)
     adaptive,
     gated,
     peers,
+    learnable,
+    classic,
 )
 from . import learnable_kinds, normalizing  # noqa: F401  (kinds of their own: actlab.kinds, .conditioned)

@@ -1,0 +1,590 @@
+"""Elementwise activations with learnable parameters that papers and the learnable-activation
+libraries (torch-activation, Echo, BigVGAN) ship: ACON-C, APL, SReLU, PSerf and ErfAct, Snake-β,
+ShiLU, scaled softsign, bounded ReLU, MPELU and soft-root-sign. Every parameter may be a scalar
+or (``channelwise``) one value per channel; ∂f/∂θ is analytic for each.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..numerics.stable import finite as _fin
+from ..numerics.stable import keep_nan, neg_abs, select, step, zero
+from ..numerics.stable import sigmoid as _sigmoid
+from ..numerics.stable import sigmoid_grad as _dsig
+from ..numerics.stable import softplus as _softplus
+from ..spec import POSITIVE
+from ._define import Bound, Param, Relation, define, sp, sp_log1p, torch
+
+FAMILY = "adaptive"
+SAT = 1e4  # |x| beyond which the x·g'(x) terms below are 0 in float64 (default parameters)
+TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+def _f64(x):
+    # x clamped to ±(the largest double): in float64 ±inf becomes ±max, in float32 it stays inf
+    return _fin(x) if x.dtype == torch.float64 else x
+
+
+def _t(v, x):
+    return torch.as_tensor(v, dtype=x.dtype, device=x.device)
+
+
+def _times(x, g):
+    # x·g with 0 where g = 0 (inf·0 at x = ±inf is the limit 0 here, not NaN)
+    return torch.where(g == 0, g * _fin(x), x * g)
+
+
+def _pmul(p, v):
+    # p·v, with 0 where p = 0 meets v = ±inf (a zero coefficient removes its term); elsewhere the
+    # plain product, so that autograd of the forward still gives ∂(p·v)/∂p = v at p = 0
+    return torch.where((_t(p, v) == 0) & torch.isinf(v), torch.zeros_like(v), p * v)
+
+
+def _sd(t):
+    # σ(t)(1 + tσ(-t)) (Swish's derivative), stable: for t < 0 e((1 + t) + e)/(1 + e)², e = e^t
+    t = _fin(t)
+    e = torch.exp(neg_abs(t))
+    return torch.where(t >= 0, (1 + t * e / (1 + e)) / (1 + e), e * ((1 + t) + e) / (1 + e) ** 2)
+
+
+def _tdsig(t):
+    # t·σ'(t), 0 at t = ±inf
+    ts = t.clamp(-1e4, 1e4)
+    return ts * _dsig(ts)
+
+
+# ------------------------------------------------------------------------------- ACON-C
+def _acon_z(x, p1, p2, beta):
+    return beta * ((p1 - p2) * _fin(x))
+
+
+def _acon(x, p1, p2, beta):
+    # p1·x·σ(z) + p2·x·σ(-z) (= (p1 - p2)x σ(z) + p2 x): two terms of one sign when p1, p2 are,
+    # so nothing cancels; x itself where its sigmoid is >= 1/2, else x clamped finite.
+    z = _acon_z(x, p1, p2, beta)
+    a = torch.where(z >= 0, x, _fin(x)) * _sigmoid(z)
+    b = torch.where(z <= 0, x, _fin(x)) * _sigmoid(-z)
+    return _pmul(p1, a) + _pmul(p2, b)
+
+
+def _acon_d(x, p1, p2, beta):
+    z = _acon_z(x, p1, p2, beta)
+    return p1 * _sigmoid(z) + p2 * _sigmoid(-z) + (p1 - p2) * _tdsig(z)
+
+
+def _acon_d2(x, p1, p2, beta):
+    # β(p1 - p2)² σ'(z)(2 - z tanh(z/2)), even in z
+    u = neg_abs(_acon_z(x, p1, p2, beta))
+    d = p1 - p2
+    return beta * d * d * _dsig(u) * (2 - u * torch.tanh(u / 2))
+
+
+def _deep(v, t):
+    # v·e^t for t <= 0, also where e^t is subnormal (t < -708 in float64, -87 in float32) but
+    # v·e^t is not: there as sign(v)·(√|v|·e^{t/2})², which rounds once, at the end.
+    v = _fin(v)
+    e = torch.exp(t)
+    deep = e < torch.finfo(v.dtype).tiny
+    root = torch.sqrt(torch.where(deep, v.abs(), torch.ones_like(v))) * torch.exp(t / 2)
+    return torch.where(deep, torch.sign(v) * root * root, v * e)
+
+
+def _x_sd(x, t):
+    # x σ(t)(1 + tσ(-t)) (x times Swish's derivative at t), exact to the subnormals: for t < 0
+    # it is x e ((1 + t) + e)/(1 + e)², e = e^t, and where e is subnormal x(1 + t)·e.
+    t = _fin(t)
+    xf = _fin(x)
+    e = torch.exp(neg_abs(t))
+    neg = torch.where(e < torch.finfo(x.dtype).tiny, _deep(xf * (1 + t), neg_abs(t)),
+                      xf * (e * ((1 + t) + e) / (1 + e) ** 2))
+    pos = x * ((1 + t * e / (1 + e)) / (1 + e))
+    return torch.where(t >= 0, pos, neg)
+
+
+def _acon_dbeta(x, p1, p2, beta):
+    # u² σ'(βu), u = (p1 - p2)x: σ'(w) = e/(1 + e)², e = e^{-|w|}; u²e where e is subnormal
+    u = (p1 - p2) * _fin(x)
+    w = neg_abs(beta * u)
+    e = torch.exp(w)
+    return torch.where(e < torch.finfo(x.dtype).tiny, _deep(u * u, w), u * (u * _dsig(w)))
+
+
+define(
+    "acon_c", family=FAMILY, aliases=("aconc", "acon"),
+    summary="ACON-C (p1 - p2)·x·σ(β(p1 - p2)x) + p2·x: learns between linear and non-linear.",
+    formula=r"(p_1 - p_2)\,x\,\sigma\big(\beta (p_1 - p_2) x\big) + p_2 x",
+    citation="Ma, Zhang, Liu, Zhang & Sun 2021, Activate or not: learning customized activation, "
+    "CVPR (arXiv:2009.04759)",
+    params=[Param("p1", 1.0, learnable=True, channelwise=True, doc="slope for large positive x."),
+            Param("p2", 0.0, learnable=True, channelwise=True, doc="slope for large negative x."),
+            Param("beta", 1.0, learnable=True, channelwise=True,
+                  doc="switching factor (Meta-ACON computes it from the input; here learned).")],
+    learn_by_default=True,
+    forward=_acon,
+    derivative=_acon_d,
+    second_derivative=_acon_d2,
+    param_grads={
+        # ∂/∂p1 = x σ(z)(1 + zσ(-z)), ∂/∂p2 = x σ(-z)(1 - zσ(z)): Swish's derivative at ±z
+        "p1": lambda x, p1, p2, beta: _x_sd(x, _acon_z(x, p1, p2, beta)),
+        "p2": lambda x, p1, p2, beta: _x_sd(x, -_acon_z(x, p1, p2, beta)),
+        "beta": _acon_dbeta,
+    },
+    reference=lambda x, p1, p2, beta: (p1 - p2) * x / (1 + sp.exp(-beta * (p1 - p2) * x)) + p2 * x,
+    notes="With p1 = 1, p2 = 0 (the defaults) it is Swish with β; Meta-ACON (β from a small "
+    "network over the channel's mean) is input-conditioned, not elementwise, and not here.",
+    naive=lambda x, p1, p2, beta: (p1 - p2) * x * torch.sigmoid(beta * (p1 - p2) * x) + p2 * x,
+)
+
+
+# ---------------------------------------------------------------------------------- APL
+def _hinge(x, b):
+    return torch.relu(b - x)
+
+
+def _apl(x, a1, b1, a2, b2):
+    return torch.relu(x) + _pmul(a1, _hinge(x, b1)) + _pmul(a2, _hinge(x, b2))
+
+
+def _apl_d(x, a1, b1, a2, b2):
+    out = select(x > 0, 1.0, 0.0, like=x)
+    out = out - torch.where(x < b1, _t(a1, x), _t(0.0, x)) - torch.where(x < b2, _t(a2, x), _t(0.0, x))
+    return keep_nan(x, out)
+
+
+_APL = "a_1, b_1, a_2, b_2"
+define(
+    "apl", family=FAMILY, aliases=("adaptive_piecewise_linear",),
+    summary="Adaptive piecewise linear unit with S = 2 learned hinges: relu(x) + Σ a_s relu(b_s - x).",
+    formula=r"\max(0, x) + \sum_{s=1}^{2} a_s \max(0, b_s - x)",
+    citation="Agostinelli, Hoffman, Sadowski & Baldi 2015, Learning activation functions to improve "
+    "deep neural networks, ICLR workshop (arXiv:1412.6830)",
+    params=[Param("a1", 0.2, learnable=True, channelwise=True, doc="slope of the first hinge."),
+            Param("b1", -1.0, learnable=True, channelwise=True, doc="location of the first hinge."),
+            Param("a2", 0.1, learnable=True, channelwise=True, doc="slope of the second hinge."),
+            Param("b2", 1.0, learnable=True, channelwise=True, doc="location of the second hinge.")],
+    learn_by_default=True,
+    forward=_apl,
+    derivative=_apl_d,
+    second_derivative=lambda x, a1, b1, a2, b2: zero(x),
+    param_grads={
+        "a1": lambda x, a1, b1, a2, b2: _hinge(x, b1),
+        "b1": lambda x, a1, b1, a2, b2: keep_nan(x, torch.where(x < b1, _t(a1, x), _t(0.0, x))),
+        "a2": lambda x, a1, b1, a2, b2: _hinge(x, b2),
+        "b2": lambda x, a1, b1, a2, b2: keep_nan(x, torch.where(x < b2, _t(a2, x), _t(0.0, x))),
+    },
+    reference=lambda x, a1, b1, a2, b2: (
+        sp.Piecewise((x, x > 0), (0, True)) + a1 * sp.Piecewise((b1 - x, x < b1), (0, True))
+        + a2 * sp.Piecewise((b2 - x, x < b2), (0, True))),
+    kinks=lambda a1, b1, a2, b2: tuple(sorted({0.0, b1, b2})),
+    kink_note="Each hinge max(0, u) takes relu's convention (derivative 0 at u = 0, as torch): "
+    "f'(0) = -Σ a_s [0 < b_s] and at x = b_s that hinge contributes 0.",
+    notes=f"S is fixed at 2 (parameters {_APL}); the paper learns them per neuron (channelwise "
+    "here) with an L2 penalty on a_s.",
+    naive=lambda x, a1, b1, a2, b2: torch.relu(x) + a1 * torch.relu(b1 - x) + a2 * torch.relu(b2 - x),
+)
+
+
+# -------------------------------------------------------------------------------- SReLU
+def _srelu(x, t_l, a_l, t_r, a_r):
+    right = t_r + _pmul(a_r, x - t_r)
+    left = t_l + _pmul(a_l, x - t_l)
+    return torch.where(x >= t_r, right, torch.where(x <= t_l, left, x))
+
+
+def _srelu_d(x, t_l, a_l, t_r, a_r):
+    out = torch.where(x >= t_r, _t(a_r, x).expand_as(x),
+                      torch.where(x <= t_l, _t(a_l, x).expand_as(x), torch.ones_like(x)))
+    return keep_nan(x, out)
+
+
+def _tl_le_tr(t_l: float, a_l: float, t_r: float, a_r: float) -> bool:
+    return t_l <= t_r
+
+
+define(
+    "srelu", family=FAMILY, aliases=("s_shaped_relu",),
+    summary="S-shaped ReLU: x between t_l and t_r, lines of learned slopes a_l, a_r outside.",
+    formula=r"\begin{cases}t_r + a_r (x - t_r) & x \ge t_r\\ x & t_l < x < t_r\\ "
+    r"t_l + a_l (x - t_l) & x \le t_l\end{cases}",
+    citation="Jin, Xu, Feng, Wei, Xiong & Yan 2016, Deep learning with S-shaped rectified linear "
+    "activation units, AAAI (arXiv:1512.07030)",
+    params=[Param("t_l", -1.0, learnable=True, channelwise=True, doc="left threshold."),
+            Param("a_l", 0.1, learnable=True, channelwise=True, doc="slope left of t_l."),
+            Param("t_r", 1.0, learnable=True, channelwise=True, doc="right threshold (>= t_l)."),
+            Param("a_r", 0.1, learnable=True, channelwise=True, doc="slope right of t_r.")],
+    relations=[Relation(_tl_le_tr, "t_l <= t_r", "pass a left threshold at or below the right one")],
+    learn_by_default=True,
+    forward=_srelu,
+    derivative=_srelu_d,
+    second_derivative=lambda x, t_l, a_l, t_r, a_r: zero(x),
+    param_grads={
+        "t_l": lambda x, t_l, a_l, t_r, a_r: keep_nan(x, torch.where(
+            (x <= t_l) & (x < t_r), 1 - _t(a_l, x), _t(0.0, x))),
+        "a_l": lambda x, t_l, a_l, t_r, a_r: keep_nan(x, torch.where(
+            (x <= t_l) & (x < t_r), x - t_l, _t(0.0, x))),
+        "t_r": lambda x, t_l, a_l, t_r, a_r: keep_nan(x, torch.where(x >= t_r, 1 - _t(a_r, x), _t(0.0, x))),
+        "a_r": lambda x, t_l, a_l, t_r, a_r: keep_nan(x, torch.where(x >= t_r, x - t_r, _t(0.0, x))),
+    },
+    reference=lambda x, t_l, a_l, t_r, a_r: sp.Piecewise(
+        (t_r + a_r * (x - t_r), x >= t_r), (t_l + a_l * (x - t_l), x <= t_l), (x, True)),
+    kinks=lambda t_l, a_l, t_r, a_r: (t_l, t_r),
+    kink_note="f'(t_l) = a_l and f'(t_r) = a_r: the outer pieces (the paper's x <= t_l, x >= t_r; "
+    "as leaky_relu's f'(0) = slope in torch).",
+    notes="Defaults: a symmetric S (t = ±1, slopes 0.1); the paper initialises a_r = 1 and learns "
+    "all four per channel.",
+    naive=lambda x, t_l, a_l, t_r, a_r: torch.where(
+        x >= t_r, t_r + a_r * (x - t_r), torch.where(x <= t_l, t_l + a_l * (x - t_l), x)),
+)
+
+
+# ------------------------------------------------------------------------ PSerf / ErfAct
+def _pserf_w(x, gamma, delta):
+    return gamma * _softplus(delta * _fin(x))
+
+
+def _pserf_d(x, gamma, delta):
+    # erf(w) + x w' (2/√π) e^{-w²}, w = γ softplus(δx), w' = γδσ(δx)
+    xs = x.clamp(-SAT, SAT)
+    w = _pserf_w(xs, gamma, delta)
+    return torch.erf(w) + xs * (gamma * delta * TWO_OVER_SQRT_PI) * torch.exp(-w * w) * _sigmoid(delta * xs)
+
+
+def _pserf_d2(x, gamma, delta):
+    # (2/√π) e^{-w²} (2w' + x(w'' - 2w w'²)), w'' = γδ²σ'(δx)
+    xs = x.clamp(-SAT, SAT)
+    w = _pserf_w(xs, gamma, delta)
+    dw = gamma * delta * _sigmoid(delta * xs)
+    d2w = gamma * delta * delta * _dsig(delta * xs)
+    return TWO_OVER_SQRT_PI * torch.exp(-w * w) * (2 * dw + xs * (d2w - 2 * w * dw * dw))
+
+
+def _pserf_dgamma(x, gamma, delta):
+    # x (2/√π) e^{-w²} softplus(δx)
+    xs = x.clamp(-SAT, SAT)
+    return xs * TWO_OVER_SQRT_PI * torch.exp(-_pserf_w(xs, gamma, delta) ** 2) * _softplus(delta * xs)
+
+
+def _pserf_ddelta(x, gamma, delta):
+    # x² γ (2/√π) e^{-w²} σ(δx)
+    xs = x.clamp(-SAT, SAT)
+    # where σ(δx) is subnormal (≈ e^{δx}, δx < -708 in float64) as v·e^{δx}, v = x²γ(2/√π)e^{-w²}
+    t = delta * xs
+    v = xs * xs * (gamma * TWO_OVER_SQRT_PI) * torch.exp(-_pserf_w(xs, gamma, delta) ** 2)
+    deep = torch.exp(neg_abs(t)) < torch.finfo(x.dtype).tiny
+    return torch.where(deep & (t < 0), _deep(v, t.clamp(max=0.0)), v * _sigmoid(t))
+
+
+_SERF_BOUND = ("f' = erf(w) + x(2/√π)e^(-w²)w' (Serf's at γ = δ = 1): for x < -1 both terms are "
+               "∝ e^x and cancel ~|x|:(|x| - 1) with κ ≈ 1, each carrying erf∘log1p∘exp's "
+               "rounding (Serf needs the same 12 ULP)")
+
+define(
+    "pserf", family=FAMILY, aliases=("parametric_serf",),
+    summary="Parametric Serf x·erf(γ·softplus(δx)): Serf with learned input and gate scales.",
+    formula=r"x \operatorname{erf}\big(\gamma \log(1 + e^{\delta x})\big)",
+    citation="Biswas, Banerjee & Pandey 2022, ErfAct and Pserf: non-monotonic smooth trainable "
+    "activation functions, AAAI (arXiv:2109.04386)",
+    params=[Param("gamma", 1.0, learnable=True, channelwise=True, doc="gate scale γ."),
+            Param("delta", 1.0, learnable=True, channelwise=True, doc="input scale δ.")],
+    learn_by_default=True,
+    forward=lambda x, gamma, delta: _times(x, torch.erf(_pserf_w(x, gamma, delta))),
+    derivative=_pserf_d,
+    second_derivative=_pserf_d2,
+    param_grads={"gamma": _pserf_dgamma, "delta": _pserf_ddelta},
+    bounds={"df:float32": Bound(12, _SERF_BOUND), "df:float64": Bound(12, _SERF_BOUND)},
+    reference=lambda x, gamma, delta: x * sp.erf(gamma * sp_log1p(sp.exp(delta * x))),
+    notes="γ = δ = 1 (the defaults) is Serf.",
+    naive=lambda x, gamma, delta: x * torch.erf(gamma * torch.nn.functional.softplus(delta * x)),
+)
+
+
+def _erfact_w(x, alpha, beta):
+    # α e^{βx}, kept <= 1e10 (and its exponent below exp's overflow): past it e^{-w²} is 0 and
+    # erf(w) is 1 in every dtype, and w² stays finite, so w·e^{-w²} is 0, not inf·0
+    top = 700.0 if x.dtype == torch.float64 else 80.0
+    return torch.clamp(alpha * torch.exp(torch.clamp(beta * _fin(x), max=top)), max=1e10)
+
+
+def _erfact_r(x, alpha, beta):
+    # (2/√π) w e^{-w²}
+    w = _erfact_w(x, alpha, beta)
+    return TWO_OVER_SQRT_PI * w * torch.exp(-w * w)
+
+
+def _erfact_q(x, alpha, beta):
+    return beta * _erfact_r(x, alpha, beta)
+
+
+define(
+    "erfact", family=FAMILY, aliases=("erf_act",),
+    summary="ErfAct x·erf(α e^{βx}): a smooth, non-monotonic self-gate with learned α, β.",
+    formula=r"x \operatorname{erf}\big(\alpha e^{\beta x}\big)",
+    citation="Biswas, Banerjee & Pandey 2022, ErfAct and Pserf: non-monotonic smooth trainable "
+    "activation functions, AAAI (arXiv:2109.04386)",
+    params=[Param("alpha", 0.75, learnable=True, channelwise=True, doc="gate scale α."),
+            Param("beta", 0.75, learnable=True, channelwise=True, doc="input scale β.")],
+    learn_by_default=True,
+    forward=lambda x, alpha, beta: _times(x, torch.erf(_erfact_w(x, alpha, beta))),
+    derivative=lambda x, alpha, beta: (
+        torch.erf(_erfact_w(x, alpha, beta)) + _times(x.clamp(-SAT, SAT), _erfact_q(x, alpha, beta))),
+    second_derivative=lambda x, alpha, beta: _erfact_q(x, alpha, beta) * (
+        2 + x.clamp(-SAT, SAT) * beta * (1 - 2 * _erfact_w(x, alpha, beta) ** 2)),
+    param_grads={
+        # x (2/√π) e^{-w²} e^{βx} and x² (2/√π) w e^{-w²}
+        "alpha": lambda x, alpha, beta: _times(x.clamp(-SAT, SAT), TWO_OVER_SQRT_PI * torch.exp(
+            torch.clamp(beta * x.clamp(-SAT, SAT), max=80.0)) * torch.exp(-_erfact_w(x, alpha, beta) ** 2)),
+        "beta": lambda x, alpha, beta: x.clamp(-SAT, SAT) ** 2 * _erfact_r(x, alpha, beta),
+    },
+    # x where αe^(βx) > 30 (erf(30) = 1 - 1e-393), so that the oracle never evaluates
+    # erf(e^7500) and e^(-w²) at w = e^7500 (as tanhexp's reference)
+    bounds={"df:float32": Bound(8, "f' = erf(w) + x(2/√π)βw e^(-w²), w = αe^(βx): for x < 0 the terms "
+                                "cancel ~4:1 near x = -2.3 with κ < 1, each with ~1.5 ULP from "
+                                "erf/exp of the rounded w; the float32 grid peaks at 5.3 ULP"),
+            "d_alpha:float32": Bound(6, "∂f/∂α = x(2/√π)e^(-w²)e^(βx): e^(-w²) multiplies w²'s "
+                                     "rounding by w² (≈ 2 near x = 1); the float32 grid peaks at "
+                                     "4.5 ULP")},
+    reference=lambda x, alpha, beta: sp.Piecewise((x, alpha * sp.exp(beta * x) > 30),
+                                                  (x * sp.erf(alpha * sp.exp(beta * x)), True)),
+    naive=lambda x, alpha, beta: x * torch.erf(alpha * torch.exp(beta * x)),
+)
+
+
+# ----------------------------------------------------------------------------- Snake-β
+def _snake_arg(x, alpha):
+    # αx, 0 where it overflows for a finite x (the phase is lost; see periodic.snake)
+    a = alpha * x
+    return torch.where(torch.isinf(a) & torch.isfinite(x), torch.zeros_like(a), a)
+
+
+def _snake_beta(x, alpha, beta):
+    s = torch.sin(_snake_arg(x, alpha))
+    return torch.where(torch.isinf(x), x, x + s * s / beta)
+
+
+def _snake_beta_d(x, alpha, beta):
+    # 1 + (α/β) sin 2a = (1 - r) + r (sin a + cos a)², r = α/β: exact through the double roots of
+    # 1 + sin 2a when α = β (Snake), where the textbook form cancels.
+    a = _snake_arg(x, alpha)
+    r = alpha / beta
+    return (1 - r) + r * (torch.sin(a) + torch.cos(a)) ** 2
+
+
+define(
+    "snake_beta", family="periodic", aliases=("snakebeta",),
+    summary="Snake-β x + sin²(αx)/β: Snake with separate learned frequency α and magnitude 1/β.",
+    formula=r"x + \frac{1}{\beta}\sin^2(\alpha x)",
+    citation="Lee, Ping, Ginsburg, Catanzaro & Yoon 2023, BigVGAN: a universal neural vocoder with "
+    "large-scale training, ICLR (arXiv:2206.04658)",
+    params=[Param("alpha", 1.0, POSITIVE, learnable=True, channelwise=True, doc="frequency α."),
+            Param("beta", 1.0, POSITIVE, learnable=True, channelwise=True, doc="inverse magnitude β.")],
+    learn_by_default=True,
+    forward=_snake_beta,
+    derivative=_snake_beta_d,
+    second_derivative=lambda x, alpha, beta: (2 * alpha * alpha / beta) * (
+        (torch.cos(_snake_arg(x, alpha)) - torch.sin(_snake_arg(x, alpha)))
+        * (torch.cos(_snake_arg(x, alpha)) + torch.sin(_snake_arg(x, alpha)))),
+    param_grads={
+        # x·(2 sin a cos a)/β: 2x overflows at the largest floats, where x sin 2a does not
+        "alpha": lambda x, alpha, beta: x * (2 * torch.sin(_snake_arg(x, alpha)) * torch.cos(
+            _snake_arg(x, alpha))) / beta,
+        "beta": lambda x, alpha, beta: -(torch.sin(_snake_arg(x, alpha)) ** 2) / (beta * beta),
+    },
+    reference=lambda x, alpha, beta: x + sp.sin(alpha * x) ** 2 / beta,
+    notes="α = β is Snake; BigVGAN learns both per channel (optionally as logarithms).",
+    naive=lambda x, alpha, beta: x + torch.sin(alpha * x) ** 2 / beta,
+)
+
+
+# --------------------------------------------------------------------- torch-activation
+_PISHCHIK = ("Pishchik 2023, Trainable activations for image classification, Preprints.org "
+             "(doi:10.20944/preprints202301.0463.v1); torch-activation")
+
+define(
+    "shilu", family=FAMILY, aliases=("shifted_relu_learnable",),
+    summary="ShiLU α·relu(x) + β: a ReLU with a learned scale and shift.",
+    formula=r"\alpha \max(x, 0) + \beta",
+    citation=_PISHCHIK,
+    params=[Param("alpha", 1.0, learnable=True, channelwise=True, doc="scale α."),
+            Param("beta", 0.0, learnable=True, channelwise=True, doc="shift β.")],
+    learn_by_default=True,
+    forward=lambda x, alpha, beta: _pmul(alpha, torch.relu(x)) + beta,
+    derivative=lambda x, alpha, beta: keep_nan(x, torch.where(x > 0, _t(alpha, x), _t(0.0, x))),
+    second_derivative=lambda x, alpha, beta: zero(x),
+    param_grads={"alpha": lambda x, alpha, beta: torch.relu(x),
+                 "beta": lambda x, alpha, beta: keep_nan(x, torch.ones_like(x))},
+    reference=lambda x, alpha, beta: sp.Piecewise((beta, x <= 0), (alpha * x + beta, True)),
+    kinks=(0.0,),
+    kink_note="f'(0) = 0 (relu's convention, as torch).",
+    naive=lambda x, alpha, beta: alpha * torch.relu(x) + beta,
+)
+
+
+def _ssoftsign_d(x, alpha, beta):
+    # αβ/(β + |x|)², as (α/(β + |x|))·(β/(β + |x|)): no overflow of the square
+    d = beta + x.abs()
+    return (alpha / d) * (beta / d)
+
+
+def _ssoftsign_dbeta(x, alpha, beta):
+    # -αx/(β + |x|)², x clamped to the largest double: at ±inf the value there (~1/max in
+    # float64, 0 in float32), which the oracle takes as the truth at ±inf
+    xd = _f64(x)
+    d = beta + xd.abs()
+    out = -alpha * ((xd / d) / d)
+    return torch.where(torch.isinf(xd), torch.zeros_like(out), out)
+
+
+define(
+    "scaled_softsign", family=FAMILY, aliases=("scaledsoftsign",),
+    summary="Scaled softsign αx/(β + |x|): softsign with learned range α and knee β.",
+    formula=r"\frac{\alpha x}{\beta + |x|}",
+    citation=_PISHCHIK,
+    params=[Param("alpha", 1.0, learnable=True, channelwise=True, doc="output range ±α."),
+            Param("beta", 1.0, POSITIVE, learnable=True, channelwise=True, doc="knee β.")],
+    learn_by_default=True,
+    # α·(x/(β + |x|)): at x = ±inf, x/(β + |x|) is inf/inf; its limit ±1 is taken explicitly
+    forward=lambda x, alpha, beta: alpha * torch.where(
+        torch.isinf(x), torch.sign(x), x / (beta + x.abs())),
+    derivative=_ssoftsign_d,
+    second_derivative=lambda x, alpha, beta: (
+        -2 * torch.sign(x) * _ssoftsign_d(x, alpha, beta) / (beta + x.abs())),
+    param_grads={
+        "alpha": lambda x, alpha, beta: torch.where(torch.isinf(x), torch.sign(x), x / (beta + x.abs())),
+        "beta": _ssoftsign_dbeta,
+    },
+    reference=lambda x, alpha, beta: sp.Piecewise((alpha * x / (beta - x), x < 0),
+                                                  (alpha * x / (beta + x), True)),
+    kinks=(0.0,),
+    kink_note="C1 at 0 (f'(0) = α/β); f'' jumps from 2α/β² to -2α/β² there and is taken as 0 "
+    "(torch.sign(0) = 0).",
+    naive=lambda x, alpha, beta: alpha * x / (beta + x.abs()),
+)
+
+
+# ------------------------------------------------------------------------------- bounded ReLU
+define(
+    "bounded_relu", family=FAMILY, aliases=("brelu", "relu_n", "relun"),
+    summary="Bounded ReLU min(max(x, 0), n): ReLU capped at a (learnable) n; relu6 is n = 6.",
+    formula=r"\min(\max(x, 0), n)",
+    citation="Liew, Khalil-Hani & Bakhteri 2016, Bounded activation functions for enhanced "
+    "training stability of deep neural networks on visual pattern recognition problems, "
+    "Neurocomputing 216",
+    params=[Param("n", 1.0, POSITIVE, learnable=True, doc="the cap n.")],
+    forward=lambda x, n: torch.where(x <= 0, torch.zeros_like(x),
+                                     torch.where(x >= n, _t(n, x).expand_as(x), x)),
+    derivative=lambda x, n: step((x > 0) & (x < n), 1.0, 0.0, x),
+    second_derivative=lambda x, n: zero(x),
+    param_grads={"n": lambda x, n: step(x >= n, 1.0, 0.0, x)},
+    reference=lambda x, n: sp.Piecewise((0, x <= 0), (n, x >= n), (x, True)),
+    kinks=lambda n: (0.0, n),
+    kink_note="f'(0) = f'(n) = 0 (as torch's relu6 and hardtanh).",
+    naive=lambda x, n: torch.clamp(torch.clamp(x, min=0), max=n),
+)
+
+
+# ------------------------------------------------------------------------------------ MPELU
+def _mpelu_neg(x, alpha, beta):
+    xn = torch.clamp(x, max=0.0)
+    return _pmul(alpha, torch.expm1(beta * xn))
+
+
+define(
+    "mpelu", family=FAMILY, aliases=("multiple_parametric_elu",),
+    summary="MPELU: x for x > 0, α(e^{βx} - 1) otherwise; ELU (α), PReLU (β -> 0) in one.",
+    formula=r"\begin{cases}x & x > 0\\ \alpha\,(e^{\beta x} - 1) & x \le 0\end{cases}",
+    citation="Li, Ding & Wang 2018, Improving deep neural network with multiple parametric "
+    "exponential linear units, Neurocomputing 301 (arXiv:1606.00305)",
+    params=[Param("alpha", 1.0, learnable=True, channelwise=True, doc="scale α of the negative part."),
+            Param("beta", 1.0, POSITIVE, learnable=True, channelwise=True,
+                  doc="rate β of the negative part.")],
+    learn_by_default=True,
+    forward=lambda x, alpha, beta: torch.where(x > 0, x, _mpelu_neg(x, alpha, beta)),
+    derivative=lambda x, alpha, beta: torch.where(
+        x > 0, torch.ones_like(x), alpha * beta * torch.exp(beta * torch.clamp(x, max=0.0))),
+    second_derivative=lambda x, alpha, beta: torch.where(
+        x > 0, torch.zeros_like(x), alpha * beta * beta * torch.exp(beta * torch.clamp(x, max=0.0))),
+    param_grads={
+        "alpha": lambda x, alpha, beta: torch.where(x > 0, torch.zeros_like(x), torch.expm1(
+            beta * torch.clamp(x, max=0.0))),
+        "beta": lambda x, alpha, beta: torch.where(
+            x > 0, torch.zeros_like(x),
+            _times(torch.clamp(x, max=0.0), alpha * torch.exp(beta * torch.clamp(x, max=0.0)))),
+    },
+    reference=lambda x, alpha, beta: sp.Piecewise((x, x > 0), (alpha * (sp.exp(beta * x) - 1), True)),
+    kinks=(0.0,),
+    kink_note="f'(0) = αβ (the x <= 0 branch, as torch's elu); C1 only for αβ = 1.",
+    naive=lambda x, alpha, beta: torch.where(x > 0, x, alpha * (torch.exp(beta * x) - 1)),
+)
+
+
+# ----------------------------------------------------------------------- soft-root-sign
+def _srs_parts(x, alpha, beta):
+    # f = x/(x/α + e^{-x/β}); for x < 0 multiplied through by e = e^{x/β} (which underflows
+    # gracefully) as x e/(1 + (x/α) e), since e^{-x/β} overflows there.
+    xn = torch.clamp(_fin(x), max=0.0)
+    e = torch.exp(xn / beta)
+    xp = torch.clamp(_fin(x), min=0.0)
+    E = torch.exp(-xp / beta)
+    return xn, e, xp, E
+
+
+def _srs(x, alpha, beta):
+    xn, e, xp, E = _srs_parts(x, alpha, beta)
+    neg = _times(xn, e) / (1 + (xn / alpha) * e)
+    pos = torch.where(torch.isinf(x), _t(alpha, x).expand_as(x), xp / (xp / alpha + E))
+    return torch.where(x < 0, neg, pos)
+
+
+def _srs_d(x, alpha, beta):
+    # E(1 + x/β)/D², D = x/α + E; x < 0: e(1 + x/β)/(1 + (x/α)e)²
+    xn, e, xp, E = _srs_parts(x, alpha, beta)
+    neg = e * (1 + xn / beta) / (1 + (xn / alpha) * e) ** 2
+    d = xp / alpha + E
+    pos = (E / d) * ((1 + xp / beta) / d)
+    out = torch.where(x < 0, neg, torch.where(torch.isinf(x), torch.zeros_like(x), pos))
+    return torch.where(torch.isnan(x), x * out, out)  # NaN, and NaN under autograd (f'') too
+
+
+def _srs_dalpha(x, alpha, beta):
+    return (_srs(x, alpha, beta) / alpha) ** 2
+
+
+def _srs_dbeta(x, alpha, beta):
+    # -(x/β)² E/D²; x < 0: -(x/β)² e/(1 + (x/α)e)²
+    xn, e, xp, E = _srs_parts(x, alpha, beta)
+    # (x/β)²e = (|x/β| e^{x/(2β)})²: e alone is subnormal from x/β < -87 (float32)
+    xb = xn / beta
+    root = xb.abs() * torch.exp(xb / 2)
+    neg = -(root * root) / (1 + (xn / alpha) * e) ** 2
+    d = xp / alpha + E
+    pos = -((xp / beta) / d) ** 2 * E
+    return keep_nan(x, torch.where(x < 0, neg, torch.where(torch.isinf(x), torch.zeros_like(x), pos)))
+
+
+def _srs_ok(alpha: float, beta: float) -> bool:
+    return beta < math.e * alpha
+
+
+define(
+    "srs", family=FAMILY, aliases=("soft_root_sign", "softrootsign"),
+    summary="Soft-root-sign x/(x/α + e^{-x/β}): bounded above by α, zero-mean-ish, learned α, β.",
+    formula=r"\frac{x}{x/\alpha + e^{-x/\beta}}",
+    citation="Zhou, Li, Liu & Wang 2020, Soft-root-sign activation function, arXiv:2003.00547",
+    params=[Param("alpha", 2.0, POSITIVE, learnable=True, doc="upper bound α."),
+            Param("beta", 3.0, POSITIVE, learnable=True, doc="decay β.")],
+    relations=[Relation(_srs_ok, "beta < e*alpha", "keep β/α below e: otherwise x/α + e^(-x/β) "
+                        "has a root and f a pole")],
+    learn_by_default=True,
+    forward=_srs,
+    derivative=_srs_d,
+    param_grads={"alpha": _srs_dalpha, "beta": _srs_dbeta},
+    bounds={"d_alpha:float32": Bound(8, "∂f/∂α = (f/α)² carries twice f's relative error, and f's "
+                                     "denominator 1 + (x/α)e^(x/β) cancels 2.2:1 near x = -3 (the "
+                                     "float32 grid peaks at 5.0 ULP there)"),
+            "d_beta:float32": Bound(8, "∂f/∂β = -(x/β)²e^(x/β)/(1 + (x/α)e^(x/β))² divides by the "
+                                    "square of that denominator, which cancels 2.2:1 near x = -3 "
+                                    "(the float32 grid peaks at 4.9 ULP there)")},
+    reference=lambda x, alpha, beta: x / (x / alpha + sp.exp(-x / beta)),
+    naive=lambda x, alpha, beta: x / (x / alpha + torch.exp(-x / beta)),
+)
