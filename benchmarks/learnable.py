@@ -2,7 +2,10 @@
 (after ``actlab.compile_kernels(model)``) against actlab's eager path and ``torch.compile`` of
 the naive formula, measured side by side (interleaved rounds, minimum), one thread.
 
-    python benchmarks/learnable.py [activations ...] [--sizes 256K,16M]
+    python benchmarks/learnable.py [activations ...] [--sizes 256K,16M] [--channels 64]
+
+``--channels C``: per-channel parameters, x shaped (size / C, C) (PReLU-style, one value per
+channel), against the naive formula with a (1, C) parameter.
 """
 
 from __future__ import annotations
@@ -38,16 +41,19 @@ def main() -> None:
     ap.add_argument("names", nargs="*", default=list(NAIVE))
     ap.add_argument("--sizes", default="256K,16M")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--channels", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(1)
     for name in args.names:
-        m = actlab.nn.Activation(name, learnable=True)
+        c = args.channels
+        m = actlab.nn.Activation(name, learnable=True, num_channels=c)
         actlab.compile_kernels(m)
-        p = torch.nn.Parameter(torch.tensor(float(next(iter(m.parameters())))))
+        first = next(iter(m.parameters())).detach()
+        p = torch.nn.Parameter(first.reshape(1, -1).clone() if first.numel() > 1 else first.clone())
         naive = torch.compile(lambda x, p=p, f=NAIVE[name]: f(x, p), dynamic=False)
         for n in parse_sizes(args.sizes):
-            x = torch.randn(n, requires_grad=True)
-            g = torch.randn(n)
+            x = torch.randn(n // c, c, requires_grad=True) if c > 1 else torch.randn(n, requires_grad=True)
+            g = torch.randn_like(x)
             runs = {"actlab fused": step(m, x, g, list(m.parameters())),
                     "compiled naive": step(naive, x, g, [p])}
 
@@ -65,7 +71,7 @@ def main() -> None:
                     r()
                     best[k] = min(best[k], time.perf_counter() - t0)
             ref = best["actlab fused"]
-            print(f"{name:6} {size_label(n):>5} fwd+bwd: " + ", ".join(
+            print(f"{name:6} {size_label(n):>5} C={c} fwd+bwd: " + ", ".join(
                 f"{k} {v * 1e3:.2f} ms ({v / ref:.2f}x)" for k, v in best.items()))
 
 

@@ -513,14 +513,39 @@ def test_learned_scalars_take_the_kernels_and_match_the_eager_path(name):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
 
-def test_learned_scalars_double_backward_and_per_channel_take_the_eager_path():
-    m = actlab.nn.PReLU(num_parameters=3, dtype=torch.float64)
-    assert m.slope.shape == (3,)
+@pytest.mark.parametrize("name, shape", [("prelu", (4, 3, 5, 6)), ("snake", (2, 8, 7)), ("prelu", (16, 3))])
+def test_per_channel_learned_parameters_take_channel_kernels(name, shape):
+    m = actlab.nn.Activation(name, learnable=True, num_channels=shape[1], dtype=torch.float64)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.rand(p.shape, generator=torch.Generator().manual_seed(1), dtype=p.dtype) + 0.3)
+    x = torch.randn(*shape, dtype=torch.float64, generator=torch.Generator().manual_seed(3)) * 3
+    g = torch.randn_like(x)
+
+    def run():
+        xr = x.clone().requires_grad_(True)
+        m.zero_grad()
+        y = m(xr)
+        y.backward(g)
+        return [y.detach(), xr.grad] + [p.grad.clone() for p in m.parameters()]
+
+    with fused.disabled():
+        expected = run()
+    fused.reset()
+    with fused.forced():
+        got = run()
+    assert fused.stats()[(name, "backward", "fused")] == 1
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_double_backward_and_per_element_parameters_take_the_eager_path():
     x = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
     fused.reset()
     with fused.forced():
-        m(x).sum().backward()
-    assert not any(k[2] == "fused" for k in fused.stats())  # per-channel: eager
+        slope = torch.rand(4, 3, dtype=torch.float64, requires_grad=True)
+        actlab.functional.prelu(x, slope=slope).sum().backward()
+    assert not any(k[2] == "fused" for k in fused.stats())  # per element: eager
     scalar = actlab.nn.Activation("swish", learnable=True, dtype=torch.float64)
     with fused.forced():
         (gx,) = torch.autograd.grad(scalar(x).sum(), x, create_graph=True)
@@ -534,8 +559,12 @@ def test_compile_kernels_builds_the_learned_backward_for_a_model_that_learns():
     spec = get_spec("swish")
     learning = torch.nn.Sequential(actlab.nn.Activation("swish", learnable=True))
     fixed = torch.nn.Sequential(actlab.nn.Activation("swish"))
-    assert dispatch._learned_in(learning) == {"swish"} and dispatch._learned_in(fixed) == set()
-    wanted = [d for _, d in dispatch._kernels_for(spec, "cpu", learned=True)]
+    channels = torch.nn.Sequential(actlab.nn.PReLU(num_parameters=8))
+    assert dispatch._learned_in(learning) == {"swish": {""}} and dispatch._learned_in(fixed) == {}
+    assert dispatch._learned_in(channels) == {"prelu": {"1"}}
+    wanted = [d for _, d in dispatch._kernels_for(spec, "cpu", learned={""})]
     if fused.route("swish").backward == "fused":
         assert "learn_backward" in wanted
+    if fused.route("prelu").backward == "fused":
+        assert "channel_backward:1" in [d for _, d in dispatch._kernels_for(get_spec("prelu"), "cpu", {"1"})]
     assert "learn_backward" not in [d for _, d in dispatch._kernels_for(spec, "cpu")]

@@ -60,7 +60,7 @@ def forward_value(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]
                   view_ok: bool = True) -> torch.Tensor:
     """f(x): a ready compiled kernel or torch's native op where routed, else the eager composite."""
     y = fused.forward(spec, x, values)
-    if y is None and learnable.scalar_tensors(values):
+    if y is None and any(isinstance(v, torch.Tensor) for v in values):
         y = learnable.forward(spec, x, values)
     y = eager_forward(spec, x, values) if y is None else y
     if y is not x:
@@ -127,7 +127,7 @@ def _save(ctx: Any, spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ..
 def _backward(spec: ActivationSpec, ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
     saved, *tensors = ctx.saved_tensors  # saved is the output y when ctx.from_output
     values = _join(ctx, tuple(tensors))
-    if tensors and not ctx.from_output:  # learned scalars: f' and every Σ g ∂f/∂θ in one pass
+    if tensors and not ctx.from_output:  # learned parameters: f' and every Σ g ∂f/∂θ in one pass
         both = learnable.backward(spec, saved, grad, values)
         if both is not None:
             gx, grads = both

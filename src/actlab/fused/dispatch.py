@@ -201,12 +201,19 @@ def gated_backward(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor, 
 
 
 # ------------------------------------------------------------------------------------- warm-up
-def _learned_in(what: Any) -> set[str]:
-    """Activations of the model ``what`` that hold learned parameters."""
+def _learned_in(what: Any) -> dict[str, set[str]]:
+    """Activations of the model ``what`` that hold learned parameters, with the kernel layouts
+    they need: "" for single values, else a mask with "1" for each per-channel parameter."""
+    found: dict[str, set[str]] = {}
     if not isinstance(what, torch.nn.Module):
-        return set()
-    return {s.name for m in what.modules()
-            if isinstance(s := getattr(m, "spec", None), Spec) and len(getattr(m, "learned", ()))}
+        return found
+    for m in what.modules():
+        spec, learned = getattr(m, "spec", None), getattr(m, "learned", ())
+        if isinstance(spec, Spec) and len(learned):
+            wide = {n for n in learned if getattr(m, n).numel() > 1}
+            found.setdefault(spec.name, set()).add(
+                "".join("1" if n in wide else "0" for n in spec.param_names) if wide else "")
+    return found
 
 
 def _specs_in(what: Any) -> list[Spec]:
@@ -222,7 +229,8 @@ def _specs_in(what: Any) -> list[Spec]:
     return [registry.get_spec(w) for w in what]
 
 
-def _kernels_for(spec: Spec, device: str, learned: bool = False) -> list[tuple[ActivationSpec, str]]:
+def _kernels_for(spec: Spec, device: str,
+                 learned: set[str] | None = None) -> list[tuple[ActivationSpec, str]]:
     from ..composite import ConcatenatedSpec, GatedSpec
 
     if isinstance(spec, GatedSpec):
@@ -234,8 +242,11 @@ def _kernels_for(spec: Spec, device: str, learned: bool = False) -> list[tuple[A
     if type(spec) is not ActivationSpec:
         return []  # RReLU: torch's leaky_relu (eval) or a random per-element slope (train)
     r = route(spec.name, None, device)
-    wanted = {"forward": "fused" in (r.small, r.forward), "backward": r.backward == "fused",
-              "learn_backward": learned and r.backward == "fused"}
+    forward, backward = "fused" in (r.small, r.forward), r.backward == "fused"
+    wanted = {"forward": forward, "backward": backward}
+    for mask in learned or ():  # "": single learned values; else per-channel ones
+        wanted |= ({"learn_backward": backward} if not mask else
+                   {f"channel_forward:{mask}": forward, f"channel_backward:{mask}": backward})
     return [(spec, d) for d, want in wanted.items() if want]
 
 
@@ -267,7 +278,7 @@ def compile_kernels(what: Any = None, dtypes: Iterable[torch.dtype] = (torch.flo
     learned = _learned_in(what)
     for spec in _specs_in(what):
         ready = done.setdefault(spec.name, [])
-        for target, direction in _kernels_for(spec, dev.type, spec.name in learned):
+        for target, direction in _kernels_for(spec, dev.type, learned.get(spec.name)):
             for dtype in dtypes:
                 label = f"{direction} {str(dtype).removeprefix('torch.')}"
                 if progress:

@@ -8,6 +8,12 @@
     learn_backward:  (x, g, *θ)  ->  (g * f'(x), Σ g ∂f/∂θ₁(x), ...)   (one pass, sums in the
                                                                        compute dtype)
 
+per-channel learned parameters (``x`` viewed as ``(outer, C, inner)``, each parameter 0-d or
+``(1, C, 1)`` as ``mask`` says, "1" per channel):
+
+    channel_forward:<mask>:   (x, *θ)     ->  f(x)
+    channel_backward:<mask>:  (x, g, *θ)  ->  (g * f'(x), Σ g ∂f/∂θ₁ over all but C, ...)
+
 and for a gated activation with gate
 g, on ``x`` viewed as ``(outer, 2, inner)`` (``[a, b]`` split along any dim of any rank):
 
@@ -74,7 +80,7 @@ def compiled(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: t
 def get(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: torch.device) -> Kernel | None:
     """The kernel, compiling it now if needed; ``None`` if it cannot be compiled here (no C++
     compiler, an op inductor cannot lower, ...: logged once, the eager path serves)."""
-    if direction not in DIRECTIONS:
+    if direction not in DIRECTIONS and not direction.startswith(("channel_forward:", "channel_backward:")):
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     key = (spec.name, direction, dtype, device.type)
     if key in _KERNELS:
@@ -113,11 +119,13 @@ def _build(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: tor
         fn = _forward if direction == "forward" else _backward
         example = (x,) if direction == "forward" else (x, torch.rand(8, dtype=dtype, device=device))
 
+    if direction.startswith("channel_"):
+        return _build_channel(spec, direction, dtype, device)
     if direction == "learn_backward":
         example = (x, torch.rand(8, dtype=dtype, device=device))
 
         def sums_fn(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
-            return _learn_backward(spec, cdt, dict(zip(names, tensors[2:])), *tensors[:2])
+            return _learn_backward(spec, cdt, dict(zip(names, tensors[2:])), tensors[0], tensors[1])
 
         many = compile_many(sums_fn, (*example, *example_params), name)
         return many  # type: ignore[return-value]  # a tuple: (grad_x, *sums)
@@ -128,6 +136,25 @@ def _build(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: tor
         return fn(spec, cdt, params, *xs)
 
     return compile_kernel(kernel_fn, (*example, *example_params), name)
+
+
+def _build_channel(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: torch.device) -> Kernel:
+    kind, mask = direction.split(":")
+    names, cdt = spec.param_names, compute_dtype(dtype)
+    x = torch.rand(3, 4, 5, dtype=dtype, device=device)  # (outer, C, inner): three symbols
+    example_params = [torch.full((1, 4, 1), float(spec.defaults[n]), dtype=cdt, device=device) if m == "1"
+                      else param_tensors((spec.defaults[n],), dtype, device)[0] for n, m in zip(names, mask)]
+    if kind == "channel_forward":
+        def forward_fn(x: torch.Tensor, *theta: torch.Tensor) -> torch.Tensor:
+            return _forward(spec, cdt, dict(zip(names, theta)), x)
+
+        return compile_kernel(forward_fn, (x, *example_params), f"{spec.name}_{kind}")
+
+    def backward_fn(x: torch.Tensor, g: torch.Tensor, *theta: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return _learn_backward(spec, cdt, dict(zip(names, theta)), x, g, mask)
+
+    many = compile_many(backward_fn, (x, torch.rand_like(x), *example_params), f"{spec.name}_{kind}")
+    return many  # type: ignore[return-value]  # a tuple: (grad_x, *sums)
 
 
 def batch(specs: Sequence[ActivationSpec], direction: str, dtype: torch.dtype,
@@ -171,9 +198,13 @@ def _backward(spec: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Ten
 
 
 def _learn_backward(spec: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Tensor,
-                    g: torch.Tensor) -> tuple[torch.Tensor, ...]:
+                    g: torch.Tensor, mask: str = "") -> tuple[torch.Tensor, ...]:
+    """``mask[i] == "1"``: parameter i is per channel of ``x`` viewed ``(outer, C, inner)``."""
     xc, gc = x.to(cdt), g.to(cdt)
-    sums = [(gc * spec.param_grads[n](xc, **params)).sum() for n in spec.param_names]
+    sums = []
+    for i, n in enumerate(spec.param_names):
+        terms = gc * spec.param_grads[n](xc, **params)
+        sums.append(terms.sum(dim=(0, 2)) if mask[i:i + 1] == "1" else terms.sum())
     return ((gc * spec.derivative(xc, **params)).to(x.dtype), *sums)
 
 
