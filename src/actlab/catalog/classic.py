@@ -141,6 +141,13 @@ _GOMES = ("Gomes, Ludermir & Lima 2011, Comparison of new activation functions i
           "for forecasting financial time series, Neural Computing and Applications 20")
 
 
+def _one_minus_exp_neg(u):
+    # 1 - e^(-u) for u >= 0 as 2T/(1 + T), T = tanh(u/2): no cancellation as u -> 0, and no
+    # expm1 (which inductor lowers as exp - 1 in a user's compiled graph)
+    T = torch.tanh(u / 2)
+    return 2 * T / (1 + T)
+
+
 def _cloglog_d(x):
     xs = x.clamp(max=40.0)  # beyond, e^(x - e^x) is 0 in every dtype
     return torch.exp(xs - torch.exp(xs))
@@ -151,7 +158,7 @@ define(
     summary="Complementary log-log 1 - exp(-e^x): an asymmetric sigmoid (inverse cloglog link).",
     formula=r"1 - e^{-e^{x}}",
     citation=_GOMES,
-    forward=lambda x: -torch.expm1(-torch.exp(x)),  # 1 - e^(-u) loses u -> 0 to rounding
+    forward=lambda x: _one_minus_exp_neg(torch.exp(x)),
     derivative=_cloglog_d,
     second_derivative=lambda x: -_cloglog_d(x) * torch.expm1(x.clamp(max=40.0)),
     # 1 - e^(-e^x) (as -expm1, without its cancellation); 1 where e^x > 1000, where it is 1 to
@@ -544,13 +551,13 @@ define(
 # -------------------------------------------------------------------------------------- Gish
 def _gish_g(x):
     # log(2 - e^{-e^x}) = log1p(-expm1(-e^x)): ~e^x (not 0) far left, log 2 far right
-    return torch.log1p(-torch.expm1(-torch.exp(x)))
+    return torch.log1p(_one_minus_exp_neg(torch.exp(x)))
 
 
 def _gish_d(x):
     # g + x g', g' = e^{x - e^x}/(2 - e^{-e^x}); x clamped where both are constant to the last bit
     xs = x.clamp(-SAT, 40.0)
-    return _gish_g(xs) + xs * torch.exp(xs - torch.exp(xs)) / (1 - torch.expm1(-torch.exp(xs)))
+    return _gish_g(xs) + xs * torch.exp(xs - torch.exp(xs)) / (1 + _one_minus_exp_neg(torch.exp(xs)))
 
 
 def _gish_d2(x):

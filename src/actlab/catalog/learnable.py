@@ -484,9 +484,16 @@ define(
 
 
 # ------------------------------------------------------------------------------------ MPELU
+def _expm1_neg(u):
+    # e^u - 1 for u <= 0 as 2t/(1 - t), t = tanh(u/2): exact to the last bits near 0 without
+    # expm1 (which inductor lowers as exp - 1 in a user's compiled graph)
+    t = torch.tanh(u / 2)
+    return 2 * t / (1 - t)
+
+
 def _mpelu_neg(x, alpha, beta):
     xn = torch.clamp(x, max=0.0)
-    return _pmul(alpha, torch.expm1(beta * xn))
+    return _pmul(alpha, _expm1_neg(beta * xn))
 
 
 define(
