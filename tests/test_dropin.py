@@ -247,8 +247,8 @@ def test_replace_refuses_what_has_no_exact_equivalent_and_leaves_the_model_uncha
     with pytest.raises(ValueError, match="threshold=5 is not supported"):
         replace_activations(model, nn.Module)
     assert type(model[0]) is nn.ReLU  # nothing replaced
-    with pytest.raises(ValueError, match="Softmax has no exact actlab equivalent"):
-        replace_activations(nn.Sequential(nn.Softmax(dim=-1)), nn.Softmax)
+    with pytest.raises(ValueError, match="Softmin has no exact actlab equivalent"):
+        replace_activations(nn.Sequential(nn.Softmin(dim=-1)), nn.Softmin)
 
     class MyReLU(nn.ReLU):
         def forward(self, x: torch.Tensor) -> torch.Tensor:

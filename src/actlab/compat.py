@@ -92,6 +92,9 @@ _SIGNATURES = (
     TorchSignature("Softsign", "softsign"),
     TorchSignature("Threshold", "threshold", ("threshold", "value", "inplace")),
     TorchSignature("GLU", "glu", ("dim",)),
+    # dim=None: not given, actlab's -1 (torch's implicit-dim rule for None is deprecated)
+    TorchSignature("Softmax", "softmax", ("dim",), defaults={"dim": None}),
+    TorchSignature("LogSoftmax", "log_softmax", ("dim",), defaults={"dim": None}),
     TorchSignature("Identity", "identity", ignore_args=True),
 )
 
