@@ -62,8 +62,8 @@ def test_every_section_is_there_and_ok(built):
 def test_page_is_self_contained(built):
     page = built.html_path.read_text(encoding="utf-8")
     refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", page)
-    assert refs and all(r.startswith(("#", "data:image/png;base64,")) for r in refs), \
-        [r[:40] for r in refs if not r.startswith(("#", "data:"))]
+    local = ("#", "data:image/png;base64,", "activations/")  # the activation pages lie next to it
+    assert refs and all(r.startswith(local) for r in refs), [r[:40] for r in refs if not r.startswith(local)]
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
     assert page.count("<script") == 1 and "<script>" in page  # one inline script, no src
     assert "@import" not in page and "url(" not in page
@@ -164,3 +164,19 @@ def test_tables_sort_and_filter_and_search_finds_an_activation(built):
     if shutil.which("node"):  # the script at least parses
         check = subprocess.run(["node", "--check", "-"], input=script, text=True, capture_output=True)
         assert check.returncode == 0, check.stderr
+
+
+def test_a_page_per_activation(built):
+    folder = built.html_path.parent / "activations"
+    page = built.html_path.read_text(encoding="utf-8")
+    for name in NAMES:
+        assert f'href="activations/{name}.html"' in page and (folder / f"{name}.html").exists()
+    import html
+
+    relu = html.unescape((folder / "relu.html").read_text(encoding="utf-8"))
+    for heading in ("Formula", "f, f′ and f″", "Parameters", "Measured properties", "Accuracy against",
+                    "Mean field", "Use it", "Reference"):
+        assert f"<h2>{heading}" in relu, heading
+    assert "actlab.functional.relu(x)" in relu and "actlab.nn.ReLU()" in relu and 'actlab.get("relu")' in relu
+    assert 'href="../report.html#act-relu"' in relu and "data:image/png;base64," in relu
+    assert "https://" not in relu and "http://" not in relu.replace("http://www.w3.org", "")

@@ -186,6 +186,9 @@ def build(out_dir: str | Path = "actlab-report", *, quick: bool = False, names: 
     meta = _meta(options, jobs, seconds)
     page = H.page("actlab report", _header(meta, outcomes, options), nav, H.Raw("".join(pieces)),
                   _footer(meta, outcomes))
+    from .pages import write_pages
+
+    write_pages(out, list(options.names or actlab.names()), {k: o.data for k, o in outcomes.items()})
     _atomic_write(report.html_path, page)
     _atomic_write(report.json_path, json.dumps(_json(meta, outcomes), indent=1, ensure_ascii=False,
                                                 allow_nan=False, default=str) + "\n")

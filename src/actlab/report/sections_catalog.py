@@ -53,7 +53,7 @@ def _catalog_render(data: dict[str, Any], opt: Options) -> Any:
     def cell(k: str, v: Any, r: Mapping[str, Any]) -> Any:
         if k == "name":
             alias = f'<br><span class="small">{H.esc(", ".join(r["aliases"]))}</span>' if r["aliases"] else ""
-            return H.Raw(f"<b>{H.esc(v)}</b>{alias}")
+            return H.Raw(f'<a href="activations/{H.esc(v)}.html"><b>{H.esc(v)}</b></a>{alias}')
         if k == "family":
             kind = "" if r["kind"] in ("elementwise", v) else f'<br>{H.badge(r["kind"], "info")}'
             return H.Raw(f"{H.esc(v)}{kind}")
