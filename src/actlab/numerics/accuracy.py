@@ -16,7 +16,7 @@ checked number is ``err / max(1, κ)``: plain ULPs wherever the problem is well 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
@@ -28,7 +28,7 @@ import torch
 from .. import registry
 from ..activation import Activation
 from ..functional import apply
-from ..spec import ActivationSpec
+from ..spec import ActivationSpec, Bound, Domain, Param
 from . import reference
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32,
@@ -43,11 +43,107 @@ def default_bound(quantity: str, dtype: str) -> float | None:
     return DEFAULT_BOUNDS["d_" if quantity.startswith("d_") else quantity][col]
 
 
-def bound_for(spec: ActivationSpec, quantity: str, dtype: str) -> tuple[float | None, str]:
-    for key in (f"{quantity}:{dtype}", quantity):
+def bound_for(spec: ActivationSpec, quantity: str, dtype: str,
+              params: Mapping[str, float] | None = None) -> tuple[float | None, str]:
+    """The ULP bound of ``quantity`` in ``dtype`` and its reason: a :data:`RANGE_BOUNDS` entry
+    whose parameter range holds ``params``, else the spec's own, else the default."""
+    keys = (f"{quantity}:{dtype}", quantity)
+    if params is not None:
+        for rb in RANGE_BOUNDS.get(spec.name, ()):
+            if rb.key in keys and rb.holds(params):
+                return rb.bound.ulps, f"{rb.where}: {rb.bound.reason}"
+    for key in keys:
         if key in spec.bounds:
             return spec.bounds[key].ulps, spec.bounds[key].reason
     return default_bound(quantity, dtype), ""
+
+
+# ------------------------------------------------------------------ parameters across domains
+@dataclass(frozen=True)
+class RangeBound:
+    """A bound that holds only over part of a parameter's domain (``where``, e.g. "beta > 1e3"),
+    for one quantity key as in ``spec.bounds`` ("f", "df:float32"), with the reason in ``bound``."""
+
+    where: str
+    holds: Callable[[Mapping[str, float]], bool]
+    key: str
+    bound: Bound
+
+
+# Per activation: bounds that must differ over part of a parameter's domain. Each says why.
+RANGE_BOUNDS: dict[str, tuple[RangeBound, ...]] = {}
+
+# Magnitudes a parameter is swept over: log-spaced across 1e-3..1e3 (none a power of two but 1,
+# so parameters that no float holds exactly are the rule), plus the extremes 1e±30 (beyond the
+# half types' range) and 1e±300 (beyond float32's: 0 or inf there, which must still give a
+# finite f wherever the truth is finite).
+MID_MAGNITUDES = tuple(float(f"{v:.3g}") for v in np.logspace(-3, 3, 7))
+EXTREME_MAGNITUDES = (1e-300, 1e-30, 1e30, 1e300)
+
+
+def domain_values(domain: Domain, extremes: bool = True) -> list[float]:
+    """Values across ``domain``: the magnitudes above with both signs (where inside), 0 and
+    the closed finite ends; sorted."""
+    mags = [*MID_MAGNITUDES, *(EXTREME_MAGNITUDES if extremes else ())]
+    cands = {0.0, *mags, *(-m for m in mags)}
+    for end, closed in ((domain.low, domain.low_closed), (domain.high, domain.high_closed)):
+        if math.isfinite(end):
+            cands |= {end, *(end + m for m in mags), *(end - m for m in mags)}
+            if closed:
+                cands.add(end)
+    return sorted(v for v in cands if math.isfinite(v) and v in domain)
+
+
+def param_points(spec: ActivationSpec, values: Callable[[Param], Sequence[float]] | None = None
+                 ) -> list[dict[str, float]]:
+    """Parameter sets of ``spec`` for a sweep: its defaults, then each parameter in turn over
+    ``values(param)`` (default :func:`domain_values` of its domain) with the others at their
+    defaults; sets breaking one of the spec's relations (min_val < max_val) are left out."""
+    values = values or (lambda p: domain_values(p.domain))
+    out = [dict(spec.defaults)]
+    for p in spec.params:
+        for v in values(p):
+            point = {**spec.defaults, p.name: float(v)}
+            if point not in out and all(r.holds(**point) for r in spec.relations):
+                out.append(point)
+    return out
+
+
+@dataclass
+class SweepFailure:
+    name: str
+    params: dict[str, float]
+    dtype: str
+    quantity: str
+    max_ulp: float
+    at: float
+    bound: float | None
+    nonfinite_at: list[float]
+
+    def __str__(self) -> str:
+        ps = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        bad = f", non-finite at x={self.nonfinite_at[:3]}" if self.nonfinite_at else ""
+        return (f"{self.name}({ps}) {self.dtype} {self.quantity}: {self.max_ulp:.3g} ULP at "
+                f"x={self.at:.6g} (bound {self.bound}){bad}")
+
+
+def sweep(name: str, points: Sequence[Mapping[str, float]] | None = None,
+          dtypes: Sequence[str] = ("float64", "float32", "bfloat16", "float16"),
+          size: str = "small") -> tuple[int, list[SweepFailure]]:
+    """:func:`measure` of ``name`` at each of ``points`` (default :func:`param_points`): the
+    number of measurements made and the failures (over the bound, or non-finite where the
+    truth is finite), each with its parameters."""
+    spec = registry.get_spec(name)
+    if spec.kind != "elementwise":
+        return 0, []
+    n, failures = 0, []
+    for point in param_points(spec) if points is None else points:
+        for m in measure(name, dtypes, size, dict(point)):
+            n += 1
+            if not m.passed:
+                failures.append(SweepFailure(name, dict(m.params), m.dtype, m.quantity,
+                                             m.actlab.max_ulp, m.actlab.at, m.bound, m.actlab.bad_at))
+    return n, failures
 
 
 # ---------------------------------------------------------------------------------------- grid
@@ -180,6 +276,7 @@ class Measurement:
     reason: str
     actlab: Score
     native: Score | None
+    params: dict[str, float] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -189,9 +286,10 @@ class Measurement:
         return {**asdict(self), "passed": self.passed}
 
 
-def plan(spec: ActivationSpec, dtypes: Sequence[str], size: str = "full"):
-    """(dtype, quantity, xs, value key, derivative key) for every measurement of ``spec``."""
-    kinks = spec.kinks(**spec.defaults)
+def plan(spec: ActivationSpec, dtypes: Sequence[str], size: str = "full", params: dict | None = None):
+    """(dtype, quantity, xs, value key, derivative key) for every measurement of ``spec`` (at
+    ``params``, default its defaults: the kinks, and so the grid, depend on them)."""
+    kinks = spec.kinks(**(spec.defaults if params is None else params))
     for dname in dtypes:
         dtype = DTYPES[dname]
         xs = grid(dtype, kinks, size if dname in ("float64", "float32") else "small")
@@ -200,34 +298,95 @@ def plan(spec: ActivationSpec, dtypes: Sequence[str], size: str = "full"):
                 yield dname, q, xs, key, dkey
 
 
-def references(spec: ActivationSpec, dtypes: Sequence[str], size: str = "full") -> None:
+def measured_params(spec: ActivationSpec, quantity: str, dtype: str, params: Mapping[str, float]
+                    ) -> dict[str, float] | None:
+    """The parameters ``quantity`` is measured (and its reference evaluated) at in ``dtype``.
+
+    df/dθ is measured with θ a tensor of the dtype, as a learnable parameter is: θ as that
+    dtype holds it (0.149 in float32 is 0.14900000393...), so the reference is evaluated there;
+    ``None`` (not measured) where the dtype cannot hold θ inside its domain (1e-300 -> 0 for a
+    positive θ, 1e300 -> inf). Everything else takes the parameters as given."""
+    params = dict(params)
+    if not quantity.startswith("d_"):
+        return params
+    name = quantity[2:]
+    held = float(round_to(np.array([params[name]]), DTYPES[dtype])[0])
+    param = next(p for p in spec.params if p.name == name)
+    if not math.isfinite(held) or held not in param.domain:
+        return None
+    point = {**params, name: held}
+    return point if all(r.holds(**point) for r in spec.relations) else None
+
+
+_F64_MAX = float(np.finfo(np.float64).max)
+
+
+def _checked_limits(name: str, key: str, xs: np.ndarray, ref: np.ndarray, params: Mapping[str, float]
+                    ) -> np.ndarray:
+    """``ref`` with its values at ±inf checked against the reference at ±(the largest double).
+
+    The oracle finds a limit by probing at 1e400 and, where that does not converge, at 1000 to
+    3700; a parameter that moves the function's scale beyond those (isru with α = 1e-30
+    saturates only past 1e15) gives a wrong "limit" there (f' -> 1). Where the value at the
+    largest double disagrees with such a limit (by more than 0.1 %), that value is the truth at
+    ±inf instead."""
+    inf = np.isinf(xs)
+    if not inf.any():
+        return ref
+    far = reference.evaluate(name, key, np.array([-_F64_MAX, _F64_MAX]), dict(params))
+    out = ref.copy()
+    for i in np.flatnonzero(inf & np.isfinite(ref[:, 0])):  # a finite limit only
+        v = far[int(xs[i] > 0)]
+        gap = abs(v[0] - ref[i, 0])
+        # a real disagreement, not the last subnormal digits of a decaying quantity at ±max
+        if np.isfinite(v[0]) and gap > 1e-300 and gap > 1e-3 * max(abs(v[0]), abs(ref[i, 0])):
+            out[i] = v
+    return out
+
+
+def references(spec: ActivationSpec, dtypes: Sequence[str], size: str = "full",
+               params: Mapping[str, float] | None = None) -> None:
     """Fill the reference cache for ``spec`` (the slow part; safe to run in a worker)."""
-    for _, _, xs, key, dkey in plan(spec, dtypes, size):
-        reference.evaluate(spec.name, key, xs, spec.defaults)
-        reference.evaluate(spec.name, dkey, xs, spec.defaults)
+    params = spec.defaults if params is None else params
+    for dname, q, xs, key, dkey in plan(spec, dtypes, size, dict(params)):
+        at = measured_params(spec, q, dname, params)
+        if at is not None:
+            reference.evaluate(spec.name, key, xs, at)
+            reference.evaluate(spec.name, dkey, xs, at)
 
 
 def measure(name: str, dtypes: Sequence[str] = ("float64", "float32", "bfloat16", "float16"),
-            size: str = "full") -> list[Measurement]:
-    """Every (dtype, quantity) measurement of activation ``name`` at its default parameters."""
+            size: str = "full", params: Mapping[str, float] | None = None) -> list[Measurement]:
+    """Every (dtype, quantity) measurement of activation ``name`` at ``params`` (completed with
+    the defaults; default: the defaults)."""
     spec = registry.get_spec(name)
     if spec.kind != "elementwise":
         return []  # gated / concatenated / stochastic reuse an elementwise spec, measured there
-    params = spec.defaults
+    params = spec.resolve(dict(params or {}))
     out = []
-    kinks = np.array(spec.kinks(**params), dtype=np.float64)
-    for dname, q, xs, key, dkey in plan(spec, dtypes, size):
+    for dname, q, xs, key, dkey in plan(spec, dtypes, size, params):
         dtype = DTYPES[dname]
-        ref = reference.evaluate(spec.name, key, xs, params)
-        dref = reference.evaluate(spec.name, dkey, xs, params)
+        at = measured_params(spec, q, dname, params)
+        if at is None:
+            continue
+        ref = _checked_limits(spec.name, key, xs, reference.evaluate(spec.name, key, xs, at), at)
+        dref = reference.evaluate(spec.name, dkey, xs, at)
+        kinks = np.array(spec.kinks(**at), dtype=np.float64)
         if q != "f":  # a derivative exactly at a kink is a convention, tested on its own
             keep = ~np.isin(xs, kinks)
             xs, ref, dref = xs[keep], ref[keep], dref[keep]
-        mine = score(xs, computed(spec, q, xs, dtype, params), ref, dref, dtype)
-        nat = computed(spec, q, xs, dtype, params, native=True)
+        # A kink the dtype cannot hold (a threshold of 0.0316 in float32) is compared in the dtype
+        # as it rounds: on which side of it the float next to it lies is the parameter's
+        # rounding, not the implementation's (a jump there is off by its whole height).
+        inexact = kinks[np.isfinite(kinks) & (round_to(kinks, dtype) != kinks)]
+        if inexact.size:
+            near = (np.abs(xs[:, None] - inexact[None, :]) <= 2 * ulp(inexact, dtype)[None, :]).any(1)
+            xs, ref, dref = xs[~near], ref[~near], dref[~near]
+        mine = score(xs, computed(spec, q, xs, dtype, at), ref, dref, dtype)
+        nat = computed(spec, q, xs, dtype, at, native=True)
         theirs = None if nat is None else score(xs, nat, ref, dref, dtype)
-        bound, reason = bound_for(spec, q, dname)
-        out.append(Measurement(spec.name, dname, q, bound, reason, mine, theirs))
+        bound, reason = bound_for(spec, q, dname, params)
+        out.append(Measurement(spec.name, dname, q, bound, reason, mine, theirs, dict(params)))
     return out
 
 

@@ -1,0 +1,140 @@
+"""Accuracy across each parameter's domain, not only at the defaults (issue 16, item 5).
+
+The sweep (:func:`actlab.numerics.accuracy.sweep`) measures f, f', f'' and df/dθ against the
+oracle at each parameter point, on the small grids; a non-finite value where the truth is finite
+fails at any parameter value. CI runs it at a few points per activation: the ones issue 16 found
+broken, and per parameter one value inside its domain that no float holds exactly. The full
+sweep (:func:`accuracy.param_points`: log-spaced 1e-3..1e3 and the extremes 1e±30, 1e±300) is
+``python -m actlab.numerics.accuracy --domains NAME``; it takes minutes per activation.
+References come from the on-disk cache (~/.cache/actlab or $ACTLAB_CACHE) after the first run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import actlab
+from actlab.numerics import accuracy
+
+# The cases issue 16 found: NaN, inf or an exception where the truth is finite, and errors over
+# the README bounds, each at a parameter value inside the domain.
+REGRESSIONS = {
+    "snake": [{"alpha": 2.0}, {"alpha": 1e-300}, {"alpha": 0.149}],
+    "isru": [{"alpha": 1e-300}],
+    "isrlu": [{"alpha": 1e-300}],
+    "pelu": [{"b": 1e-300}, {"b": 0.149}],
+    "prelu": [{"slope": 0.0}, {"slope": 1e6}, {"slope": 0.149}],
+    "leaky_relu": [{"negative_slope": 0.0}],
+    "dyt": [{"alpha": 0.0}, {"gamma": 0.0}],
+    "e_swish": [{"beta": 0.0}],
+    "xielu": [{"alpha_n": 5.99, "beta": 0.43}],
+}
+
+MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction
+
+
+def _mid(p: actlab.Param) -> float:
+    return MID if MID in p.domain else next(v for v in accuracy.domain_values(p.domain, extremes=False))
+
+
+def ci_points(name: str) -> list[dict[str, float]]:
+    spec = actlab.get_spec(name)
+    points = [{**spec.defaults, **r} for r in REGRESSIONS.get(name, [])]
+    for p in spec.params:
+        point = {**spec.defaults, p.name: _mid(p)}
+        if point not in points and all(r.holds(**point) for r in spec.relations):
+            points.append(point)
+    return points
+
+
+SWEPT = [s.name for s in actlab.specs() if s.kind == "elementwise" and s.params]
+
+# Failures the sweep finds at these points and that are not fixed yet, each with its cause:
+# (activation, parameter, value, dtype, quantity). A failure not listed fails the test.
+KNOWN = {
+    ("snake", "alpha", 2.0, "float64", "d_alpha"): "the oracle's limit at ±inf is -inf (its probes "
+        "at 1e400.. all land on one sign of x sin(2αx)/α, which has no limit); f64 gives NaN",
+    ("snake", "alpha", 2.0, "float32", "d_alpha"): "as float64: no limit at ±inf, oracle says -inf",
+    ("snake", "alpha", 0.149, "float64", "d_alpha"): "overflows at ±max with a sign set by the "
+        "phase of αx, which float64 cannot hold there (κ ≈ 1e307); and the ±inf limit as above",
+    ("snake", "alpha", 0.149, "float32", "d_alpha"): "overflow sign at ±max, as float64",
+    ("snake", "alpha", 0.0316, "float64", "d_alpha"): "overflow sign at ±max, as above",
+    ("snake", "alpha", 0.0316, "float32", "d_alpha"): "overflow sign at ±max, as above",
+    ("snake", "alpha", 1e-300, "float64", "d2f"): "4.6e8 ULP at x = -max: not analysed",
+    ("pelu", "b", 1e-300, "float64", "d2f"): "(a/b²)e^{x/b} with a/b² = 1e600 at x ~ -1e-297: "
+        "e^{x/b} is subnormal there; needs a split exponential",
+    ("pelu", "b", 0.0316, "float64", "d_b"): "-(x/b)f' where f' is subnormal (x ~ -1e-316)",
+    ("pelu", "b", 0.0316, "float32", "d_b"): "as float64, x ~ -1e-42",
+    ("laplace", "sigma", 0.0316, "float64", "f"): "1.1e3 ULP near x = 0 (not analysed; peers' "
+        "activation, issue 15)",
+    ("laplace", "sigma", 0.0316, "float64", "df"): "as f",
+    ("laplace", "sigma", 0.0316, "float64", "d2f"): "as f",
+    ("laplace", "sigma", 0.0316, "float64", "d_mu"): "as f",
+    ("laplace", "sigma", 0.0316, "float64", "d_sigma"): "as f",
+    ("mpelu", "beta", 0.0316, "float32", "d_beta"): "15 ULP at x = -3162 (not analysed)",
+    ("snake_beta", "alpha", 0.0316, "float64", "d_alpha"): "NaN at x = -max (not analysed)",
+    ("snake_beta", "beta", 0.0316, "float64", "df"): "81 ULP near 0 (not analysed)",
+    ("snake_beta", "beta", 0.0316, "float64", "d_beta"): "232 ULP, subnormal x (not analysed)",
+    ("snake_beta", "beta", 0.0316, "float32", "df"): "62 ULP near 0 (not analysed)",
+    ("snake_beta", "beta", 0.0316, "float32", "d_alpha"): "4.8 ULP, subnormal x (not analysed)",
+    ("snake_beta", "beta", 0.0316, "float32", "d_beta"): "227 ULP, subnormal x (not analysed)",
+    ("softplus", "beta", 0.0316, "float32", "d_beta"): "470 ULP at x = -3162 (not analysed)",
+    ("squareplus", "b", 0.0316, "float64", "f"): "at x = -inf (not analysed: the oracle's limit?)",
+    ("squareplus", "b", 0.0316, "float64", "d_b"): "as f",
+    ("swish", "beta", 0.0316, "float32", "f"): "15 ULP at x = -3162 (not analysed)",
+}
+
+
+def _key(f: accuracy.SweepFailure) -> tuple:
+    spec = actlab.get_spec(f.name)
+    moved = [(k, v) for k, v in f.params.items() if v != spec.defaults[k]] or [("", 0.0)]
+    return (f.name, *moved[0], f.dtype, f.quantity)
+
+
+# Activations added for issue 15 (peers' catalogs) that fail at 0.0316 and are not analysed
+# yet: f32 errors of 5-5000 ULP at x = ±3162 or near subnormals, NaN at ±max/±inf (srs,
+# coslu), and the oracle's limit at -inf (erfact, pserf). Listed failures, not hidden ones.
+PENDING = {"acon_c", "coslu", "erfact", "nlrelu", "pserf", "scaled_softsign", "sinlu", "smooth_step", "srs"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(reason="issue 15 activation, not analysed at "
+                                                   "non-default parameters", strict=False))
+    if n in PENDING else n for n in SWEPT])
+def test_accuracy_holds_across_parameter_domains(name):
+    n, failures = accuracy.sweep(name, ci_points(name))
+    assert n > 0
+    new = [f for f in failures if _key(f) not in KNOWN]
+    assert not new, "\n".join(map(str, new))
+
+
+def test_domain_values_span_each_domain():
+    pos = accuracy.domain_values(actlab.get_spec("snake").params[0].domain)
+    assert min(pos) == 1e-300 and max(pos) == 1e300 and all(v > 0 for v in pos)
+    real = accuracy.domain_values(actlab.get_spec("prelu").params[0].domain)
+    assert 0.0 in real and -1e300 in real and 1e300 in real
+    nonzero = accuracy.domain_values(actlab.get_spec("celu").params[0].domain)
+    assert 0.0 not in nonzero
+    closed = accuracy.domain_values(actlab.get_spec("hardshrink").params[0].domain)
+    assert min(closed) == 0.0
+
+
+def test_param_points_vary_one_parameter_and_keep_relations():
+    spec = actlab.get_spec("hardtanh")
+    points = accuracy.param_points(spec)
+    assert points[0] == spec.defaults
+    assert all(p["min_val"] < p["max_val"] for p in points)
+    assert all(sum(p[k] != spec.defaults[k] for k in p) <= 1 for p in points)
+
+
+def test_nonfinite_where_the_truth_is_finite_fails_at_any_parameter():
+    # a float32 tensor cannot hold θ = 1e300: df/dθ is not measured there (it is at 0.0316)
+    spec = actlab.get_spec("snake")
+    assert accuracy.measured_params(spec, "d_alpha", "float32", {"alpha": 1e300}) is None
+    held = accuracy.measured_params(spec, "d_alpha", "float32", {"alpha": 0.0316})
+    assert held["alpha"] != 0.0316 and math.isclose(held["alpha"], 0.0316, rel_tol=1e-7)
+    ms = accuracy.measure("snake", ("float32",), "small", {"alpha": 1e-300})
+    assert ms and all(m.params == {"alpha": 1e-300} for m in ms)
+    assert all(m.actlab.bad == 0 for m in ms)
