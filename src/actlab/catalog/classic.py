@@ -79,9 +79,8 @@ define(
 
 def _elliott(x):
     # ½x/(1 + |x|) + ½ cancels for x -> -inf: ½/(1 - x) there; 1 - ½/(1 + x) for x >= 0.
-    # x clamped to the largest double: at -inf the value there (the oracle's truth at -inf)
-    xd = _fin(x) if x.dtype == torch.float64 else x
-    return torch.where(x < 0, 0.5 / (1 - xd), 1 - 0.5 / (1 + x.clamp(min=0.0)))
+    # at ±inf these give the limits 0 and 1 exactly
+    return torch.where(x < 0, 0.5 / (1 - x), 1 - 0.5 / (1 + x.clamp(min=0.0)))
 
 
 def _elliott_d(x):
@@ -203,9 +202,9 @@ define(
     "convolutional neural networks, arXiv:1908.03682",
     params=[Param("beta", 1.0, POSITIVE, learnable=True, doc="scale β inside the logarithm.")],
     forward=lambda x, beta: torch.log1p(beta * torch.relu(x)),
-    # x clamped to the largest double: at +inf the value there, the oracle's truth at +inf
+    # at +inf the limit 0
     derivative=lambda x, beta: keep_nan(x, torch.where(
-        x > 0, beta / (1 + beta * _f64(x).clamp(min=0.0)), torch.zeros_like(x))),
+        x > 0, beta / (1 + beta * x.clamp(min=0.0)), torch.zeros_like(x))),
     second_derivative=lambda x, beta: keep_nan(x, torch.where(
         x > 0, -(beta / (1 + beta * x.clamp(min=0.0))) ** 2, torch.zeros_like(x))),
     param_grads={"beta": lambda x, beta: keep_nan(x, torch.where(x > 0, _x_over_1px(x, beta),
@@ -266,7 +265,7 @@ def _pflu(x):
     xn = _f64(x).clamp(max=0.0)
     hn = torch.hypot(torch.ones_like(xn), xn)
     neg = ((xn / hn) / 4) / (hn / 2 - xn / 2)
-    neg = torch.where(torch.isinf(xn), torch.zeros_like(x), neg)
+    neg = torch.where(torch.isinf(x), torch.zeros_like(x), neg)  # the limit 0 at -inf
     return torch.where(x < 0, neg, x * ((1 + t) / 2))
 
 

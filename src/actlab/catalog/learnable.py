@@ -427,12 +427,11 @@ def _ssoftsign_d(x, alpha, beta):
 
 
 def _ssoftsign_dbeta(x, alpha, beta):
-    # -αx/(β + |x|)², x clamped to the largest double: at ±inf the value there (~1/max in
-    # float64, 0 in float32), which the oracle takes as the truth at ±inf
+    # -αx/(β + |x|)², x clamped to the largest double (no inf/inf), and the limit 0 at ±inf
     xd = _f64(x)
     d = beta + xd.abs()
     out = -alpha * ((xd / d) / d)
-    return torch.where(torch.isinf(xd), torch.zeros_like(out), out)
+    return torch.where(torch.isinf(x), torch.zeros_like(out), out)
 
 
 define(
