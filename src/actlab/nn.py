@@ -257,7 +257,10 @@ def _argument(spec: Spec, torch_sig: TorchSignature | None, name: str) -> tuple[
         default = _OPTIONS[target][0]
     if name in _TORCH_ANNOTATIONS:
         return default, _TORCH_ANNOTATIONS[name]
-    return default, "float" if target in spec.param_names else _OPTIONS[target][1]
+    annotation = "float" if target in spec.param_names else _OPTIONS[target][1]
+    if default is None and "None" not in annotation:  # torch's "not given" (Softmax's dim)
+        annotation += " | None"
+    return default, annotation
 
 
 def init_signature(spec: Spec) -> inspect.Signature:

@@ -907,8 +907,10 @@ class LogSoftmax(Activation):
     Reference: Bridle 1990, Probabilistic interpretation of feedforward classification network outputs, with relationships to statistical pattern recognition, Neurocomputing (NATO ASI F68)
 
     Module options: dim (see actlab.nn.Activation).
+
+    Takes torch.nn.LogSoftmax's arguments with the same meaning and defaults; see actlab.compat.TORCH_SIGNATURES.
     """
-    def __init__(self, *, dim: int = -1) -> None: ...
+    def __init__(self, dim: int | None = None) -> None: ...
 
 class Logish(Activation):
     """Logish x·log(1 + σ(x)): a self-gated unit with a log-sigmoid gate in [0, log 2].
@@ -1522,8 +1524,10 @@ class Softmax(Activation):
     Reference: Bridle 1990, Probabilistic interpretation of feedforward classification network outputs, with relationships to statistical pattern recognition, Neurocomputing (NATO ASI F68)
 
     Module options: dim (see actlab.nn.Activation).
+
+    Takes torch.nn.Softmax's arguments with the same meaning and defaults; see actlab.compat.TORCH_SIGNATURES.
     """
-    def __init__(self, *, dim: int = -1) -> None: ...
+    def __init__(self, dim: int | None = None) -> None: ...
 
 class Softplus(Activation):
     """Softplus (1/β)·log(1 + e^{βx}): a smooth ReLU, the antiderivative of the sigmoid.

@@ -140,9 +140,9 @@ def test_a_claim_must_be_a_string():
 
 # --- the command --------------------------------------------------------------------------------
 
-def test_cli_verify_one_claim_exits_0_either_way():
+def test_cli_verify_one_claim_exits_1_when_it_fails_0_when_it_holds():
     res = runner.invoke(app, ["verify", "tanh(x) == 2*sigmoid(2*x - 1)"])
-    assert res.exit_code == 0 and "FAILS" in res.stdout and "counterexample" in res.stdout
+    assert res.exit_code == 1 and "FAILS" in res.stdout and "counterexample" in res.stdout
     res = runner.invoke(app, ["verify", "swish(x, beta=0) == x/2", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["holds"] is True
     res = runner.invoke(app, ["verify", "tanh(x) = 1"])

@@ -109,7 +109,7 @@ def test_activation_of_torch_and_actlab_modules():
     act = actlab.nn.Activation("prelu", learnable=True, num_channels=4, slope=0.1)
     assert init.activation_of(act)[1] == {"slope": pytest.approx(0.1)}
     assert init.activation_of(nn.Linear(2, 2)) is None
-    assert init.activation_of(nn.Softmax(dim=-1)) is None
+    assert init.activation_of(nn.Softmin(dim=-1)) is None
     assert init.activation_of(nn.Sequential(nn.ReLU())) is None
 
 

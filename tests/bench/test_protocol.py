@@ -71,7 +71,7 @@ def test_a_diverged_run_is_a_counted_failure(tmp_path):
         assert math.isfinite(r["metric"]) and r["metric"] < 0.2
     (row,) = protocol.analyze(prof, runs)["summary"]
     assert row["n"] == 2 and row["n_missing"] == 0 and row["failures"] == 2 and row["mean"] < 0.2
-    with pytest.raises(ValueError, match="lr must be a positive"):
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
         train.run(RunSpec.make("digits", "relu", 0, {**TINY, "lr": -1.0}))
 
 

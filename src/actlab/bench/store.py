@@ -275,9 +275,10 @@ class Store:
             tables = self._tables()
             if tables:  # another process may have created it meanwhile: check again, in the lock
                 self._schema_version(tables)
-            else:
-                for stmt in filter(str.strip, SCHEMA.split(";")):
-                    c.execute(stmt)
+            # ours (checked) or new: tables an older store lacks (a schema-1 store has no claims)
+            for stmt in filter(str.strip, SCHEMA.split(";")):
+                c.execute(stmt)
+            if not tables:
                 c.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             version = int(c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
             if version in MIGRATIONS:  # an older store: add the new columns, keep its rows
