@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from actlab.mathtext import drop_size_switches
+
 
 class Raw(str):
     """An HTML fragment that is inserted as is (built by this module, or escaped already)."""
@@ -130,9 +132,6 @@ def badge(text: str, kind: str) -> Raw:
 _CASES = re.compile(r"\\begin\{cases\}(.*?)\\end\{cases\}", re.S)
 
 
-_SIZING = re.compile(r"\\(?:[bB]igg?[lrm]?|textstyle|displaystyle)(?![a-zA-Z])")
-
-
 def formula(tex: str, render: Callable[[str], bytes | None] | None = None) -> Raw:
     """A spec's LaTeX formula typeset with mathtext; a ``cases`` environment is laid out as an
     HTML table behind a curved bracket, one row per branch ("value   if condition"). Any piece
@@ -142,7 +141,7 @@ def formula(tex: str, render: Callable[[str], bytes | None] | None = None) -> Ra
     assert render is not None
 
     def piece(t: str) -> str:
-        t = _SIZING.sub("", t)  # \big(, \textstyle: size switches mathtext cannot parse
+        t = drop_size_switches(t)
         t = t.strip().strip(",").strip()
         t = re.sub(r"^(\\[,;: ]|\\quad|\\qquad|\s)+|(\\[,;: ]|\\quad|\\qquad|\s)+$", "", t)
         if not t:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 
+from actlab.mathtext import drop_size_switches
+
 __all__ = ["SIZE", "Box", "svg", "typeset"]
 
 SIZE = 18.0  # px per em: the SVG is this big at 100% (the page scales it with CSS)
@@ -113,12 +115,11 @@ _SYNONYMS = {"frac": "dfrac", "tfrac": "frac", "le": "leq", "ge": "geq", "ne": "
 
 
 # Size and style switches mathtext does not know: dropped (the delimiter keeps its normal size).
-_DROPPED = re.compile(r"\\(?:[bB]igg?[lrm]?|textstyle|displaystyle)(?![a-zA-Z])")
 
 
 def _run(tex: str, size: float) -> Box:
     tex = re.sub(r"\\(frac|tfrac|le|ge|ne)(?![a-zA-Z])", lambda m: "\\" + _SYNONYMS[m.group(1)], tex)
-    tex = _DROPPED.sub("", tex)
+    tex = drop_size_switches(tex)
     try:
         return _outline(tex, size)
     except ValueError:
