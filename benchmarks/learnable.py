@@ -43,6 +43,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--channels", type=int, default=1)
     args = ap.parse_args()
+    unknown = [n for n in args.names if n not in NAIVE]
+    if unknown:
+        ap.error(f"no naive formula for {', '.join(unknown)}; choose from {', '.join(NAIVE)}")
+    if args.channels < 1:
+        ap.error("--channels must be >= 1")
     torch.set_num_threads(1)
     for name in args.names:
         c = args.channels
