@@ -3,3 +3,5 @@
 
 Nothing here is imported by ``import actlab``; each module imports what it needs when used.
 """
+
+__all__: list[str] = []  # the package is its submodules

@@ -20,3 +20,5 @@ from . import (  # noqa: F401, I001  (order: gates before gated)
     classic,
 )
 from . import learnable_kinds, normalizing  # noqa: F401  (kinds of their own: actlab.kinds, .conditioned)
+
+__all__: list[str] = []  # importing the package registers every activation; use actlab.get(name)

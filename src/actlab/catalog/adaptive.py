@@ -5,6 +5,8 @@ from __future__ import annotations
 from ..numerics.stable import scaled, sech2
 from ._define import Param, define, sp, torch
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 FAMILY = "adaptive"
 
 

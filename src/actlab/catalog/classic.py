@@ -12,6 +12,8 @@ from ..numerics.stable import sigmoid_grad as _dsig
 from ..spec import POSITIVE
 from ._define import Bound, Param, define, sp, sp_log1p, torch
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 SAT = 1e4
 
 

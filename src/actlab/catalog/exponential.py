@@ -12,6 +12,8 @@ from ..numerics.stable import softplus as _softplus
 from ..registry import get_spec
 from ._define import Domain, Param, define, sp, sp_log1p, torch
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 FAMILY = "exponential"
 POSITIVE = Domain(low=0.0)
 NONNEGATIVE = Domain(low=0.0, low_closed=True)

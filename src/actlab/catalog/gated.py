@@ -8,6 +8,8 @@ import torch.nn.functional as F
 
 from ._define import gated
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 SHAZEER = "Shazeer 2020, GLU variants improve transformer, arXiv:2002.05202"
 
 gated(

@@ -11,6 +11,8 @@ from ..numerics.stable import clip_grad, keep_nan, sech2, select, step, zero
 from ._define import Domain, Param, Relation, define, sp, torch
 from .rectifiers import _smelu, _smelu_d, _smelu_d2
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 FAMILY = "hard"
 NONNEGATIVE = Domain(low=0.0, low_closed=True)
 

@@ -16,6 +16,8 @@ from ..numerics.stable import softplus as _softplus
 from ..spec import POSITIVE
 from ._define import Bound, Param, Relation, define, sp, sp_log1p, torch
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 FAMILY = "adaptive"
 SAT = 1e4  # |x| beyond which the x·g'(x) terms below are 0 in float64 (default parameters)
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)

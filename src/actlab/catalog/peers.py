@@ -17,6 +17,8 @@ from ..registry import get_spec
 from ..spec import POSITIVE
 from ._define import Bound, Param, Relation, define, sp, sp_log1p, torch
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 FMAX = sys.float_info.max  # "no cap": Keras's max_value=None
 
 

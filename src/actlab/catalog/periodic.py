@@ -10,6 +10,8 @@ import math
 from ..spec import POSITIVE
 from ._define import Param, define, sp, torch
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 FAMILY = "periodic"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ..numerics.stable import recip
 from ._define import define, sp, torch
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 FAMILY = "polynomial"
 
 

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from ..numerics.stable import clip_grad, keep_nan, scaled, select, step, zero
 from ._define import Domain, Param, Relation, concatenated, define, randomized, sp, torch
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 FAMILY = "rectifier"
 POSITIVE = Domain(low=0.0)
 UNIT = Domain(low=0.0, high=1.0, low_closed=True, high_closed=True)

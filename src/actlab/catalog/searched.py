@@ -15,6 +15,8 @@ from ..numerics.stable import x_over_1p_sq as _x_over_1p_sq
 from ._define import define, sp, torch
 from .periodic import sinc, sinc_d, sinc_d2, sinc_reference
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 FAMILY = "searched"
 _SEARCH = "Ramachandran, Zoph & Le 2017, Searching for activation functions, arXiv:1710.05941"
 _EGER = ("Eger, Youssef & Gurevych 2018, Is it time to swish? Comparing deep learning activation "

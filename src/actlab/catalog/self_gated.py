@@ -19,6 +19,8 @@ from ..numerics.stable import sigmoid_grad as _dsig
 from ..numerics.stable import softplus as _softplus
 from ._define import Bound, Param, define, sp, sp_log1p, torch
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 FAMILY = "self_gated"
 SAT = 1e4  # |x| beyond which every x·g'(x) term below is 0 in float64 (and f' is 0 or 1)
 

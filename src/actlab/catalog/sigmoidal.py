@@ -10,6 +10,8 @@ from ..numerics.stable import sigmoid_grad as _sigmoid_d
 from ..numerics.stable import softplus as _softplus
 from ._define import Domain, Param, define, sp, torch
 
+__all__: list[str] = []  # importing this module registers its activations; nothing else is public
+
 FAMILY = "sigmoidal"
 POSITIVE = Domain(low=0.0)
 

@@ -3,3 +3,5 @@
 ``stable`` is imported by the catalog; ``reference`` and ``accuracy`` load SymPy/mpmath and are
 imported only when used.
 """
+
+__all__: list[str] = []  # the package is its submodules

@@ -31,6 +31,13 @@ from ..functional import apply
 from ..spec import ActivationSpec, Bound, Domain, Param
 from . import reference
 
+__all__ = [
+    "DEFAULT_BOUNDS", "DTYPES", "EXTREME_MAGNITUDES", "MID_MAGNITUDES", "Measurement", "RangeBound",
+    "Score", "SweepFailure", "accuracy_rows", "bound_for", "check", "check_dtypes", "checked_names",
+    "computed", "default_bound", "domain_values", "grid", "measure", "measured_params",
+    "param_points", "plan", "references", "round_to", "score", "summary_rows", "sweep", "ulp",
+]
+
 DTYPES = {"float64": torch.float64, "float32": torch.float32,
           "bfloat16": torch.bfloat16, "float16": torch.float16}
 DEFAULT_BOUNDS = {  # (float64, float32, half types)

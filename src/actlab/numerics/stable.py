@@ -13,6 +13,12 @@ import math
 import torch
 from torch import Tensor
 
+__all__ = [
+    "INV_SQRT_2PI", "SQRT_2", "SQRT_2_OVER_PI", "clip_grad", "finite", "inv_1p_sq", "keep_nan",
+    "neg_abs", "normal_cdf", "normal_pdf", "pos_part", "recip", "scaled", "sech2", "select",
+    "sigmoid", "sigmoid_grad", "softplus", "step", "x_over_1p_sq", "zero",
+]
+
 SQRT_2 = math.sqrt(2.0)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -5,3 +5,5 @@ A small Starlette app (:mod:`actlab.web.server`) serves a JSON API computed by t
 that draws them with Plotly.js, taken from the installed ``plotly`` package so the page works
 offline. No activation's math is written again in JavaScript.
 """
+
+__all__: list[str] = []  # the package is its submodules
