@@ -17,6 +17,9 @@ from typing import Any
 
 from actlab.mathtext import drop_size_switches
 
+__all__ = ["CSS", "SCRIPT", "Raw", "badge", "error_box", "esc", "figure", "formula", "img", "join", "note",
+           "num", "page", "section", "table", "tag"]
+
 
 class Raw(str):
     """An HTML fragment that is inserted as is (built by this module, or escaped already)."""

@@ -26,6 +26,9 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["DEFAULT_RANGE", "FORMATS", "ORDER_LABELS", "ORDER_STYLES", "PALETTE", "Curves", "color_of",
+           "curves", "gallery", "math_png", "mathtext", "parse_orders", "plot", "png_bytes", "save"]
+
 ORDER_LABELS = {0: "f(x)", 1: "f′(x)", 2: "f″(x)"}
 # One colour per activation across the whole report (Okabe-Ito, then tab10's others): an
 # activation's colour is fixed by its place in the catalog, not by its place in one figure.
@@ -179,7 +182,7 @@ def _ylim(arrays: Sequence[np.ndarray]) -> tuple[float, float] | None:
 def _draw(ax: Any, c: Curves, orders: Sequence[int], *, small: bool = False, color: str | None = None,
           label_prefix: str = "", kink_label: bool = True) -> None:
     for o in orders:
-        style = dict(ORDER_STYLES[o])
+        style: dict[str, Any] = dict(ORDER_STYLES[o])
         if color is not None:  # one colour per activation, one panel per order: solid lines
             style.update(color=color, ls="-", lw=1.8)
         if small:
