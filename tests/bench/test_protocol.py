@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from actlab.bench import compare, protocol, train
+from actlab.bench import compare, protocol, stats, train
 from actlab.bench.protocol import Experiment, Profile
 from actlab.bench.store import Store
 from actlab.bench.tasks import carve, get_task, models
@@ -222,11 +222,69 @@ def test_cli_profile_train_results_recommend_and_estimate(tmp_path, monkeypatch)
         assert res.exit_code == 2 and why in res.output, (bad, res.output)
 
 
-def test_known_answer_reads_the_depth_rows():
-    row = lambda init, mean, lo: {"task": "depth", "activation": "sigmoid", "mean": mean, "boot_lo": lo,
-                                  "config": {"init": init, "depth": 12}, "boot_hi": mean + 0.05}
-    ok = protocol.known_answer([row("lecun", 0.11, 0.1), row("critical", 0.8, 0.75)])
-    assert ok["passed"] and ok["depth"] == 12
-    bad = protocol.known_answer([row("lecun", 0.11, 0.1), row("critical", 0.3, 0.2)])
-    assert bad["sigmoid_fails"] and not bad["critical_rescues"] and not bad["passed"]
-    assert protocol.known_answer([row("lecun", 0.11, 0.1)]) is None
+def _depth_row(act, init, depth, mean, half=0.02):
+    return {"task": "depth", "activation": act, "mean": mean, "lo": mean - half, "hi": mean + half,
+            "config": {"init": init, "depth": depth}}
+
+
+def _depth_rows(depth, relu, lecun, critical):
+    return [_depth_row("relu", "lecun", depth, relu), _depth_row("sigmoid", "lecun", depth, lecun),
+            _depth_row("sigmoid", "critical", depth, critical)]
+
+
+def _stored(act, init, depth, metrics):
+    """Test-stage rows as the store holds them (one per seed) for the depth task."""
+    cfg = {"init": init, "depth": depth, "dataset": "digits", "stage": "test", "protocol": "tune-test/x"}
+    return [{"task": "depth", "activation": act, "seed": seed, "config_hash": f"{init}-{depth}",
+             "config": cfg, "metric_name": "accuracy", "metric": m, "status": "done", "seconds": 1.0,
+             "n_params": 100}
+            for seed, m in enumerate(metrics)]
+
+
+def test_known_answer_passes_on_the_stored_profiles():
+    # full profile, depth 8, the stored per-seed test accuracies: sigmoid/LeCun is broken but
+    # above chance (0.238, one seed at 0.397); critical init 0.924; the control ReLU/LeCun 0.941
+    runs = (_stored("relu", "lecun", 8, [0.958, 0.903, 0.931, 0.953, 0.958])
+            + _stored("sigmoid", "lecun", 8, [0.2, 0.206, 0.397, 0.189, 0.197])
+            + _stored("sigmoid", "critical", 8, [0.922, 0.931, 0.928, 0.917, 0.925])
+            + _stored("relu", "critical", 8, [0.958, 0.95, 0.969, 0.956, 0.964]))
+    full = protocol.known_answer(stats.summarize(runs))
+    assert full["passed"] and full["verdict"] == "passed" and full["depth"] == 8
+    assert full["lecun_mean"] == pytest.approx(0.2378) and full["control_mean"] == pytest.approx(0.9406)
+    assert full["kept"] == pytest.approx(0.1378 / 0.8406)  # at most 1/4
+    assert full["recovered"] == pytest.approx((0.9246 - 0.2378) / (0.9406 - 0.2378))  # at least 3/4
+    assert full["lecun_hi"] > 0.3  # the t interval is reported, the verdict is on the means
+    # ci profile, depth 12: sigmoid/LeCun at chance, critical 0.861, ReLU/LeCun 0.953
+    ci = protocol.known_answer(_depth_rows(12, 0.953, 0.101, 0.861))
+    assert ci["passed"] and ci["kept"] == pytest.approx(0.001 / 0.853)
+    assert "PASSED" in protocol.describe_known_answer(ci) and "depth 12" in protocol.describe_known_answer(ci)
+
+
+def test_known_answer_fails_when_either_half_of_the_claim_fails():
+    runs = (_stored("relu", "lecun", 12, [0.95, 0.94, 0.96])
+            + _stored("sigmoid", "lecun", 12, [0.1, 0.12, 0.11])
+            + _stored("sigmoid", "critical", 12, [0.45, 0.55, 0.5]))
+    not_rescued = protocol.known_answer(stats.summarize(runs))  # critical closes 46% of the gap
+    assert not_rescued["sigmoid_fails"] and not not_rescued["critical_rescues"]
+    assert not not_rescued["passed"] and not_rescued["verdict"] == "failed"
+    assert "NOT rescued" in protocol.describe_known_answer(not_rescued)
+    trains = protocol.known_answer(_depth_rows(8, 0.95, 0.40, 0.93))  # keeps 35% of ReLU's accuracy
+    assert not trains["sigmoid_fails"] and not trains["passed"] and trains["verdict"] == "failed"
+    # the thresholds are inclusive: exactly a quarter kept and three quarters recovered pass
+    edge = protocol.known_answer(_depth_rows(8, 0.9, 0.3, 0.75))
+    assert edge["kept"] == pytest.approx(0.25) and edge["recovered"] == pytest.approx(0.75)
+
+
+def test_known_answer_needs_a_control_that_trains():
+    # depth 32 with LeCun init: ReLU fails too, so sigmoid's failure says nothing; the verdict is
+    # taken at the deepest depth where ReLU trains
+    rows = _depth_rows(8, 0.94, 0.24, 0.92) + _depth_rows(32, 0.10, 0.10, 0.85)
+    ka = protocol.known_answer(rows)
+    assert ka["depth"] == 8 and ka["passed"] and [d["depth"] for d in ka["depths"]] == [8, 32]
+    assert [d["verdict"] for d in ka["depths"]] == ["passed", "inconclusive"]
+    only_deep = protocol.known_answer(_depth_rows(32, 0.10, 0.10, 0.85))
+    assert only_deep["verdict"] == "inconclusive" and not only_deep["passed"]
+    assert "INCONCLUSIVE" in protocol.describe_known_answer(only_deep)
+    # any of the three rows missing: no check
+    assert protocol.known_answer(_depth_rows(12, 0.95, 0.1, 0.86)[:2]) is None
+    assert protocol.known_answer(_depth_rows(12, 0.95, 0.1, 0.86)[1:]) is None

@@ -358,7 +358,7 @@ def report_section(db: str | Path, out_dir: str | Path, properties: bool = True)
 def _protocol_section(section: dict[str, Any], runs: Sequence[Mapping[str, Any]], protocols: Sequence[str],
                       out_dir: Path, properties: bool) -> dict[str, Any]:
     """The report section from tune-then-test results: each stored profile's analysis."""
-    from .protocol import PROFILES, analyze
+    from .protocol import PROFILES, analyze, describe_known_answer
 
     section["intro"] = (
         "Tune, then test: each activation's learning rate tuned on a validation split, then fresh seeds "
@@ -391,8 +391,6 @@ def _protocol_section(section: dict[str, Any], runs: Sequence[Mapping[str, Any]]
                 "separated).")})
         ka = res["known_answer"]
         if ka:
-            section["notes"].append(
-                f"Known answer at depth {ka['depth']}: sigmoid {ka['lecun_mean']:.3f} with LeCun init, "
-                f"{ka['critical_mean']:.3f} with critical init: {'passed' if ka['passed'] else 'FAILED'}.")
+            section["notes"].append(describe_known_answer(ka) + ".")
     section["recommendations"] = recommend(runs=runs, properties=properties)
     return section

@@ -208,7 +208,7 @@ def _train_profile(name: str, only: str | None, estimate: bool, figures: Path | 
 def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
                  extra: dict[str, Any] | None = None, only: str | None = None) -> dict[str, Any]:
     """Print (or write as JSON) what a profile's stored results support."""
-    from ..bench.protocol import analyze, get_profile
+    from ..bench.protocol import analyze, describe_known_answer, get_profile
     from ..bench.store import Store
 
     with user_errors():
@@ -251,11 +251,7 @@ def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
               title="seeds needed to detect a difference of one margin (power 0.8, α/(k−1))")
     ka = res["known_answer"]
     if ka:
-        out.print(f"Known answer at depth {ka['depth']}: sigmoid with LeCun init {ka['lecun_mean']:.3f} "
-                  f"({'fails' if ka['sigmoid_fails'] else 'does NOT fail'}), with critical init "
-                  f"{ka['critical_mean']:.3f} [{ka['critical_lo']:.3f}, {ka['critical_hi']:.3f}] "
-                  f"({'rescued' if ka['critical_rescues'] else 'NOT rescued'}): "
-                  f"{'PASSED' if ka['passed'] else 'FAILED'}")
+        out.print(describe_known_answer(ka), markup=False)
     if "wall_seconds" in res:
         err.print(f"profile {name}: {res['wall_seconds']:.0f} s wall")
     return res
