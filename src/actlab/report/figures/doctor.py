@@ -17,7 +17,10 @@ def plot(report: Diagnosis | dict[str, Any], path: str | Path, formats: Sequence
     """Two panels: ‖∇W‖ per weight layer (log scale) and dead/saturated fractions per activation.
     ``report``: a :class:`~actlab.analysis.doctor.Diagnosis` or its ``to_dict()``."""
     plt = pyplot()
+    from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
+
+    from ..plots import color_of
 
     layers = report.rows() if isinstance(report, Diagnosis) else report["layers"]
     weights = [r for r in layers if r["role"] == "weight" and r["grad_norm"] is not None]
@@ -35,15 +38,20 @@ def plot(report: Diagnosis | dict[str, Any], path: str | Path, formats: Sequence
     a1.set_ylabel("‖∇W‖")
     a1.set_title("gradient norm per layer")
     pos = list(range(len(acts)))
-    a2.bar([p - 0.2 for p in pos], [r["dead"] or 0 for r in acts], width=0.4, label="dead units")
-    a2.bar([p + 0.2 for p in pos], [r["saturated"] or 0 for r in acts], width=0.4, label="saturated")
+    # each activation layer in the report's colour of its activation: dead solid, saturated hatched
+    colours = [color_of(str(r["activation"])) for r in acts]
+    a2.bar([p - 0.2 for p in pos], [r["dead"] or 0 for r in acts], width=0.4, color=colours)
+    a2.bar([p + 0.2 for p in pos], [r["saturated"] or 0 for r in acts], width=0.4, color="white",
+           edgecolor=colours, hatch="///")
     a2.set_xticks(pos, [f"{r['name']}\n{r['activation']}" for r in acts], fontsize=7)
     a2.set_ylim(0, 1)
     a2.set_ylabel("fraction")
     a2.set_title("activations: dead and saturated")
+    a2.legend(handles=[Patch(color="0.4", label="dead units"),
+                       Patch(facecolor="white", edgecolor="0.4", hatch="///", label="saturated")], fontsize=8)
+    a1.legend(fontsize=8)
     for ax in (a1, a2):
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
     name = report.model if isinstance(report, Diagnosis) else report["model"]
     fig.suptitle(title or f"actlab doctor: {name}")
     return save(fig, path, formats)

@@ -9,10 +9,13 @@ from typing import Any
 
 from . import pyplot
 
-__all__ = ["LABELS", "STYLE", "plot"]
+__all__ = ["LABELS", "MARKERS", "STYLE", "plot"]
 
-STYLE = {"native": ("C0", "-"), "naive": ("C3", "-"), "compiled": ("C2", "-"), "actlab": ("C1", "-"),
-         "copy": ("0.3", "--"), "alloc": ("0.6", ":")}
+# actlab's own line takes the activation's colour in the report (``plots.color_of``, None here);
+# the comparisons are greys told apart by dash and marker, so no colour means two things
+STYLE = {"native": ("0.15", "--"), "naive": ("0.45", "-."), "compiled": ("0.6", "-"), "actlab": (None, "-"),
+         "copy": ("0.3", ":"), "alloc": ("0.75", ":")}
+MARKERS = {"native": "s", "naive": "^", "compiled": "v", "actlab": "o"}
 LABELS = {"naive": "naive eager", "compiled": "torch.compile(naive)", "copy": "floor: copy",
           "alloc": "floor: alloc+copy"}
 
@@ -21,6 +24,7 @@ def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str], direction
     """Time per call vs size, log-log, one panel per (activation, dtype) of the rows of
     :func:`actlab.bench.kernels.run`; saved to ``path``, which is returned."""
     plt = pyplot()
+    from ..plots import color_of
 
     panels: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
@@ -36,11 +40,12 @@ def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str], direction
             pts = sorted((r["size"], r["time_s"]) for r in rs if r["impl"] == impl)
             if not pts:
                 continue
-            ax.plot([p[0] for p in pts], [p[1] * 1e3 for p in pts], ls, color=color, marker="o",
-                    markersize=3, label=LABELS.get(impl, impl), linewidth=2.2 if impl == "actlab" else 1.2)
+            ax.plot([p[0] for p in pts], [p[1] * 1e3 for p in pts], ls, color=color or color_of(name),
+                    marker=MARKERS.get(impl), markersize=3, label=LABELS.get(impl, impl),
+                    linewidth=2.2 if impl == "actlab" else 1.2)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.set_title(f"{name} ({dtype}, {direction})", fontsize=10)
+        ax.set_title(f"{name} ({dtype}, {direction})", fontsize=10, color=color_of(name))
         ax.set_xlabel("elements")
         ax.set_ylabel("time per call (ms)")
         ax.grid(True, which="both", alpha=0.3)

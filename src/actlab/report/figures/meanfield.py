@@ -19,7 +19,10 @@ def plot_phase_diagram(data: dict[str, Any], path: str | Path,
     the first activation as a colour map (ordered: χ₁ < 1, chaotic: χ₁ > 1) and every
     activation's edge-of-chaos curve."""
     plt = pyplot()
+    from matplotlib import patheffects
     from matplotlib.colors import TwoSlopeNorm
+
+    from ..plots import color_of
 
     sw, sb = np.array(data["sigma_w2"]), np.array(data["sigma_b2"])
     acts = data["activations"]
@@ -33,7 +36,8 @@ def plot_phase_diagram(data: dict[str, Any], path: str | Path,
     for name, d in acts.items():
         if d["edge"]:
             ax.plot([e["sigma_w2"] for e in d["edge"]], [e["sigma_b2"] for e in d["edge"]], lw=2,
-                    label=f"edge of chaos: {name}")
+                    color=color_of(name), label=f"edge of chaos: {name}",  # the report's colour
+                    path_effects=[patheffects.withStroke(linewidth=3.5, foreground="white")])
     ax.text(0.03, 0.93, "ordered (χ₁ < 1)", transform=ax.transAxes, fontsize=10)
     ax.text(0.68, 0.05, "chaotic (χ₁ > 1)", transform=ax.transAxes, fontsize=10)
     ax.set_xlim(sw[0], sw[-1])
