@@ -221,8 +221,12 @@ def score(xs: np.ndarray, computed: np.ndarray, ref: np.ndarray, dref: np.ndarra
         bad |= overflow & (computed != true_r)
         ok = normal & np.isfinite(computed)
         err = np.zeros_like(hi)
-        err[ok] = np.abs((computed[ok] - hi[ok]) - lo[ok]) / ulp(true_r[ok], dtype)
+        # in units of the ULP first (a power of two: exact), so that computed - hi cannot
+        # overflow (-1.797e308 against 8.8e307 was inf, and inf/κ with κ = inf NaN)
+        u = ulp(true_r[ok], dtype)
+        err[ok] = np.abs((computed[ok] / u - hi[ok] / u) - lo[ok] / u)
         kappa = np.abs(xs * dref[:, 0]) / np.abs(hi)
+        kappa = np.where(np.isinf(kappa), np.abs(xs) * (np.abs(dref[:, 0]) / np.abs(hi)), kappa)
         kappa = np.where(np.isnan(kappa) | np.isinf(xs), 1.0, kappa)
         cond = err / np.maximum(1.0, kappa)
     s = Score(bad=int(bad.sum()), bad_at=[float(v) for v in xs[bad][:5]])
