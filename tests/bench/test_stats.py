@@ -109,6 +109,32 @@ def test_recommend_never_claims_what_the_tests_do_not_support():
     assert not recommend_kind(runs, "nlp", properties=False)["available"]
 
 
+
+def _tuned(means, task, protocol, metric="accuracy", rng=0):
+    """Test-stage runs of a tune-then-test ``protocol`` (what ``bench train --profile`` stores)."""
+    cfg = {"stage": "test", "protocol": protocol, "lr": 1e-3}
+    return fake_runs(means, task=task, metric=metric, rng=rng, config=cfg)
+
+
+def test_recommend_names_the_profile_that_has_the_language_model():
+    from actlab.bench.recommend import recommend
+
+    ci = _tuned({"relu": 0.95, "gelu": 0.96, "tanh": 0.90}, "digits", "tune-test/ci")
+    ci += _tuned({"relu": 0.94, "gelu": 0.95, "tanh": 0.91}, "digits", "tune-test/ci", rng=1)
+    # after the ci profile alone (make demo): vision is answered, nlp says why not and what to run
+    vision, nlp, deep = recommend(runs=ci, properties=False)
+    assert vision["available"] and "tune-test/ci" in vision["protocol"]
+    assert not nlp["available"] and "\n" not in nlp["statement"]
+    assert "full and paper profiles only, not in ci" in nlp["statement"]
+    assert "actlab bench train --profile full --only text" in nlp["statement"]
+    assert not deep["available"] and "--profile ci" in deep["statement"]
+    # the full profile's text experiment added to the same store: nlp comes from it, although ci
+    # has more test runs in all, and vision still comes from ci
+    text = _tuned({"relu": 1.60, "swiglu": 1.55, "gelu": 1.58}, "text", "tune-test/full", metric="bpc")
+    vision, nlp = recommend(runs=ci + text, properties=False)[:2]
+    assert nlp["available"] and "tune-test/full" in nlp["protocol"] and nlp["best"] == "swiglu"
+    assert "tune-test/ci" in vision["protocol"]
+
 def test_plots_write_pngs(tmp_path):
     runs = fake_runs({"relu": 0.95, "tanh": 0.9}, seeds=3)
     for r in runs:

@@ -142,10 +142,14 @@ def test_cli_train_results_and_recommend(tmp_path):
     res = runner.invoke(app, ["bench", "results", "--db", db, "--json", "--plots", str(tmp_path / "fig")])
     assert res.exit_code == 0, res.output
     assert len(json.loads(res.stdout)["summary"]) == 2 and (tmp_path / "fig" / "ranks.png").exists()
+    # untuned runs are never used: the store cannot answer, so exit 2 with one line naming the run
     res = runner.invoke(app, ["recommend", "--db", db, "--task-kind", "vision", "--no-properties", "--json"])
-    assert res.exit_code == 0, res.output
-    (rec,) = json.loads(res.stdout)
-    assert not rec["available"] and "--profile ci" in rec["statement"]  # untuned runs are never used
+    assert res.exit_code == 2 and "4 untuned run(s)" in res.output and "--profile ci" in res.output
+    assert res.output.count("\n") == 1 and res.output.startswith("error:")
+    res = runner.invoke(app, ["recommend", "--db", db, "--task-kind", "nlp", "--no-properties"])
+    assert res.exit_code == 2 and "actlab bench train --profile full --only text" in res.output
+    res = runner.invoke(app, ["recommend", "--db", db, "--no-properties"])
+    assert res.exit_code == 2 and "--profile ci (vision and deep" in res.output
     res = runner.invoke(app, ["bench", "train", "--task", "digits", "--acts", "rleu", "--db", db])
     assert res.exit_code == 2 and "rleu" in res.output
     res = runner.invoke(app, ["recommend", "--db", str(tmp_path / "none.sqlite")])

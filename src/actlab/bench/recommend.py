@@ -4,8 +4,11 @@ Only **tuned test-stage runs** count (``actlab bench train --profile ...``, see
 :mod:`actlab.bench.protocol`): each activation at its own learning rate, tuned on a validation
 split, scored on test with fresh seeds; diverged runs count as failures. Untuned runs (plain
 ``actlab bench train``) are never used: one shared lr decides rankings by itself. When the
-store holds several protocols, the one with the most test runs is used, and the statement
-names it.
+store holds several protocols, each task kind uses the one with the most test runs of that
+kind (``make demo``'s ci runs and a later ``--profile full --only text`` share a store: vision
+and deep come from ci, nlp from full), and the statement names it. The language model is in
+the full and paper profiles only (a few hundred steps of a model small enough for ci would rank
+untrained models), so after the ci profile alone ``nlp`` says so and names the command.
 
 For a task kind (``vision``: the image-like classification tasks; ``nlp``: the language model;
 ``deep``: the depth test), from the experiments of that kind (every experiment of the protocol;
@@ -43,17 +46,34 @@ from . import stats
 from .store import DEFAULT_DB, Store
 
 __all__ = [
-    "COST_TOLERANCE", "HINTS", "KINDS", "choose_experiments", "quick_sweep", "recommend", "recommend_kind",
-    "report_section"
+    "COST_TOLERANCE", "HINTS", "KINDS", "WHY_MISSING", "choose_experiments", "missing", "quick_sweep",
+    "recommend", "recommend_kind", "report_section"
 ]
 
 KINDS = ("vision", "nlp", "deep")
 COST_TOLERANCE = 1.25  # training times within 25 % of the cheapest count as equal
 HINTS = {
     "vision": "actlab bench train --profile ci",
-    "nlp": "actlab bench train --profile full (its text experiment)",
+    "nlp": "actlab bench train --profile full --only text",
     "deep": "actlab bench train --profile ci",
 }
+WHY_MISSING = {  # why a kind can be missing after the ci profile (make demo), when it can
+    "nlp": ": the language model (task text) is in the full and paper profiles only, not in ci (what "
+           "make demo runs)",
+}
+
+
+def missing(kind: str | None, untuned: int = 0) -> str:
+    """The statement when the store has no tuned results of ``kind`` (None: of any kind): why, and
+    the command that produces them (one line)."""
+    note = (f" ({untuned} untuned run(s) are not used: one shared learning rate decides rankings by "
+            f"itself)") if untuned else ""
+    if kind is None:
+        return ("No tuned results in the store (untuned runs are never used: one shared learning rate "
+                f"decides rankings by itself). Produce them with: {HINTS['vision']} (vision and deep; the "
+                f"language model, nlp, is in the full and paper profiles only: {HINTS['nlp']})")
+    return (f"No tuned {kind} results in the store{note}{WHY_MISSING.get(kind, '')}. Produce them with: "
+            f"{HINTS[kind]}" + (" (add --estimate to see its CPU-hours first)" if kind == "nlp" else ""))
 
 
 def _task_kind(task: str) -> str | None:
@@ -136,8 +156,7 @@ def recommend_kind(runs: Sequence[Mapping[str, Any]], kind: str, properties: boo
         raise ValueError(f"--task-kind must be one of {', '.join(KINDS)}, got '{kind}'")
     exps = choose_experiments(runs, kind)
     if not exps:
-        return {"kind": kind, "available": False, "protocol": protocol,
-                "statement": f"No tuned {kind} results in the store yet. Run for example: {HINTS[kind]}"}
+        return {"kind": kind, "available": False, "protocol": protocol, "statement": missing(kind)}
     groups = stats.experiments(runs)
     chosen = [r for e in exps for r in groups[e]]
     ranks = stats.average_ranks(chosen, exps)
@@ -250,20 +269,22 @@ def recommend(db: str | Path | None = None, task_kind: str | None = None, proper
         raise ValueError(f"--task-kind must be one of {', '.join(KINDS)}, got '{task_kind}'")
     kinds = [task_kind] if task_kind else list(KINDS)
     tested = tested_runs(runs)
-    if not tested:
-        why = (f"No tuned test-stage results in the store ({len(runs)} untuned run(s) are not used: one "
-               f"shared learning rate decides rankings by itself). Run the tune-then-test protocol: "
-               f"actlab bench train --profile ci")
-        return [{"kind": k, "available": False, "protocol": "", "statement": why} for k in kinds]
-    counts: dict[str, int] = defaultdict(int)
-    for r in tested:
-        counts[r["config"]["protocol"]] += 1
-    chosen = max(counts, key=lambda p: (counts[p], p))
-    tested = [r for r in tested if r["config"]["protocol"] == chosen]
-    return [recommend_kind(tested, k, properties, describe_protocol(chosen)) for k in kinds]
+    out = []
+    for k in kinds:
+        mine = [r for r in tested if _task_kind(r["task"]) == k]
+        if not mine:
+            out.append({"kind": k, "available": False, "protocol": "",
+                        "statement": missing(k, 0 if tested else len(runs))})
+            continue
+        counts: dict[str, int] = defaultdict(int)
+        for r in mine:
+            counts[r["config"]["protocol"]] += 1
+        chosen = max(counts, key=lambda p: (counts[p], p))
+        out.append(recommend_kind([r for r in mine if r["config"]["protocol"] == chosen], k, properties,
+                                  describe_protocol(chosen)))
+    return out
 
 
-# ----------------------------------------------------------------------- quick sweep, report
 def quick_sweep(db: str | Path, *, seeds: int | None = None, workers: int | None = None,
                 progress: bool = True) -> dict[str, Any]:
     """``actlab bench quick``: the ``ci`` profile of the tune-then-test protocol (what

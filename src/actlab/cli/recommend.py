@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..bench.store import DEFAULT_DB
-from ._common import user_errors
+from ._common import UserError, user_errors
 from ._output import out
 from .bench import DbOpt, JsonOpt, table
 
@@ -25,11 +25,18 @@ def recommend(
                                              "(actlab properties).")] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Which activation to choose, from stored training results, and how sure that is."""
+    """Which activation to choose, from stored training results, and how sure that is.
+
+    Exits 2 with one line naming the command that produces them when the store holds no tuned
+    results of the kind asked (of any kind, without --task-kind)."""
     from ..bench.recommend import recommend as rec
 
     with user_errors():  # no store at --db, or an unknown --task-kind
         recs = rec(db, task_kind, properties=properties)
+    if not any(r["available"] for r in recs):  # the store cannot answer what was asked: say which run can
+        from ..bench.recommend import missing
+
+        raise UserError(recs[0]["statement"] if len(recs) == 1 else missing(None))
     if as_json:
         out.json(recs)
         return
