@@ -200,7 +200,10 @@ def report_cmd(
     output_dir(out_dir, "--out")
     # build checks the names and --sections; a failing section is an error box
     with user_errors(), writing(out_dir):
-        result = B.build(out_dir, quick=quick, names=name or None, keys=keys, jobs=jobs, progress=True)
+        # progress on stderr, only on a terminal: a line per finished section under a bar
+        # naming the sections being computed
+        result = B.build(out_dir, quick=quick, names=name or None, keys=keys, jobs=jobs, progress=True,
+                         console=err.console)
     summary: dict[str, Any] = {
         "html": str(result.html_path), "json": str(result.json_path), "seconds": round(result.seconds, 1),
         "sections": {o.key: ("skipped" if o.skipped else "failed: " + o.error if o.error else "ok")

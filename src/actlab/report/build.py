@@ -138,11 +138,19 @@ def build(out_dir: str | Path = "actlab-report", *, quick: bool = False, names: 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = console or Console(stderr=True)
+    # only on a terminal: a log file or a pipe gets neither the bar nor the per-section lines
+    shown = progress and console.is_terminal
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=not progress) as bar:
+                  console=console, transient=True, disable=not shown) as bar:
         total = len(tasks) + len(todo)
         task = bar.add_task("building the report", total=total)
         remaining = {k: len(v) for k, v in parts_of.items()}
+        started = time.perf_counter()
+
+        def describe(running: Sequence[str]) -> None:
+            finished = sum(1 for v in remaining.values() if v == 0)
+            now = ", ".join(dict.fromkeys(running)) or "…"
+            bar.update(task, description=f"computing {now} ({finished}/{len(todo)} sections done)")
 
         def done(key: str, i: int, result: tuple[bool, Any, float]) -> None:
             ok, value, seconds = result
@@ -155,18 +163,22 @@ def build(out_dir: str | Path = "actlab-report", *, quick: bool = False, names: 
             remaining[key] -= 1
             if remaining[key] == 0 and o.error is None:
                 o.data = S.merge(parts_of[key])
-            finished = sum(1 for v in remaining.values() if v == 0)
-            bar.update(task, advance=1, description=f"computed {key} ({finished}/{len(todo)} sections done)")
+            if remaining[key] == 0 and shown:
+                mark = "[red]✗[/]" if o.error else "[green]✓[/]"
+                what = "failed" if o.error else f"{o.seconds:.0f} s of work"
+                console.print(f"{mark} {key:<12} {S.REGISTRY[key].title} — {what} "
+                              f"(at {time.perf_counter() - started:.0f} s)", highlight=False, markup=True)
+            bar.advance(task)
 
         if jobs == 1 or len(tasks) <= 1:
             from ..analysis.approx import one_thread
 
             with one_thread():  # as in the workers: many small problems, threads only contend
                 for _, key, i, p in tasks:
-                    bar.update(task, description=f"computing {key}")
+                    describe([key])
                     done(key, i, _run_part(key, options, p))
         else:
-            _pool_run(tasks, options, jobs, done)
+            _pool_run(tasks, options, jobs, done, describe)
 
         from .summary import summary
 
@@ -196,8 +208,10 @@ def build(out_dir: str | Path = "actlab-report", *, quick: bool = False, names: 
 
 
 def _pool_run(tasks: list[tuple[float, str, int, Any]], options: S.Options, jobs: int,
-              done: Callable[[str, int, tuple[bool, Any, float]], None]) -> None:
-    """Run ``tasks`` on ``jobs`` spawned workers, calling ``done`` as each finishes."""
+              done: Callable[[str, int, tuple[bool, Any, float]], None],
+              running: Callable[[list[str]], None] | None = None) -> None:
+    """Run ``tasks`` on ``jobs`` spawned workers, calling ``done`` as each finishes and
+    ``running`` with the sections of the parts in progress whenever that may have changed."""
     pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_init_worker)
     futures: dict[Future, tuple[str, int]] = {}
     try:
@@ -205,7 +219,9 @@ def _pool_run(tasks: list[tuple[float, str, int, Any]], options: S.Options, jobs
             futures[pool.submit(_run_part, key, options, p)] = (key, i)
         pending = set(futures)
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            if running is not None:
+                running([futures[f][0] for f in pending if f.running()])
+            finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
             for f in finished:
                 key, i = futures[f]
                 try:
