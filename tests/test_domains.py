@@ -63,10 +63,6 @@ KNOWN = {
     ("snake", "alpha", 0.0316, "float64", "d_alpha"): "overflow sign at ±max, as above",
     ("snake", "alpha", 0.0316, "float32", "d_alpha"): "overflow sign at ±max, as above",
     ("snake", "alpha", 1e-300, "float64", "d2f"): "4.6e8 ULP at x = -max: not analysed",
-    ("pelu", "b", 1e-300, "float64", "d2f"): "(a/b²)e^{x/b} with a/b² = 1e600 at x ~ -1e-297: "
-        "e^{x/b} is subnormal there; needs a split exponential",
-    ("pelu", "b", 0.0316, "float64", "d_b"): "-(x/b)f' where f' is subnormal (x ~ -1e-316)",
-    ("pelu", "b", 0.0316, "float32", "d_b"): "as float64, x ~ -1e-42",
     ("laplace", "sigma", 0.0316, "float64", "f"): "1.1e3 ULP near x = 0 (not analysed; peers' "
         "activation, issue 15)",
     ("laplace", "sigma", 0.0316, "float64", "df"): "as f",

@@ -331,12 +331,28 @@ def _pelu_slope(x, a, b):
     return torch.tensor(ab, dtype=x.dtype, device=x.device)
 
 
-def _pelu_d(x, a, b):
-    # (a/b)e^{x/b} for x < 0; where e^{x/b} underflows to 0 the product is 0 (not inf·0 = NaN
-    # for a b that is 0 in the dtype).
-    e = torch.exp(_nonpos(x) / b)
+def _log_param(p, x):
+    return torch.log(p.to(x.dtype)) if isinstance(p, torch.Tensor) else math.log(p)
+
+
+def _pelu_exp(x, a, b, k):
+    # (a/b^k)e^{x/b} for x <= 0 (k = 1: f', k = 2: f''). Where e^{x/b} is below the normal range
+    # a/b^k may still lift it back (b = 1e-300: f'' = 1e600·e^{x/b}, 1e-193 at x = -1.8e-297,
+    # where e^{x/b} is 0): there e^{x/b + log a - k log b}, whose argument's rounding is within
+    # the condition number |x/b| > 708 of the result. 0 where x/b = -inf (x = -inf, or a b that
+    # is 0 in the dtype), not inf·0 = NaN.
+    v = _nonpos(x) / b
+    e = torch.exp(v)
     ab = _pelu_slope(x, a, b)
-    return torch.where(x >= 0, ab, torch.where(e == 0, e, ab * e))
+    near = ab * e if k == 1 else (ab * e) / b
+    far = torch.exp(v + (_log_param(a, x) - k * _log_param(b, x)))
+    far = torch.where(torch.isinf(v), torch.zeros_like(v), far)
+    return torch.where(e >= torch.finfo(x.dtype).tiny, near, far)
+
+
+def _pelu_d(x, a, b):
+    # (a/b)e^{x/b} for x < 0
+    return torch.where(x >= 0, _pelu_slope(x, a, b), _pelu_exp(x, a, b, 1))
 
 
 def _pelu(x, a, b):
@@ -346,10 +362,17 @@ def _pelu(x, a, b):
 def _pelu_d2(x, a, b):
     # (a/b²)e^{x/b} for x < 0 as ((a/b)e^{x/b})/b, 0 for x >= 0 (the x >= 0 branch at the kink).
     # Analytic: autograd of e^{x/b} is e·(1/b) = 0·inf = NaN for a b that is 0 in the dtype.
-    e = torch.exp(_nonpos(x) / b)
-    ab = _pelu_slope(x, a, b)
-    neg = torch.where(e == 0, e, (ab * e) / b)
-    return keep_nan(x, torch.where(x >= 0, torch.zeros_like(x), neg))
+    return keep_nan(x, torch.where(x >= 0, torch.zeros_like(x), _pelu_exp(x, a, b, 2)))
+
+
+def _pelu_d_b(x, a, b):
+    # -a x/b² (x >= 0), -(a/b)(x/b) e^{x/b} (x < 0): both -(x/b)·f'(x) (0 at x = 0). Where x/b
+    # is subnormal it has lost digits the result keeps once multiplied by a/b (16 ULP at
+    # x = -1.6e-316, b = 0.0316): there e^{x/b} = 1 and the result is -x·(a/b²), rounded once.
+    v = _over(x, b)
+    scaled = -(x * (_pelu_slope(x, a, b) / b))
+    out = torch.where(v.abs() < torch.finfo(x.dtype).tiny, scaled, -_exp_lo(v) * _pelu_d(x, a, b))
+    return torch.where(x == 0, torch.zeros_like(x), out)
 
 
 define(
@@ -366,9 +389,7 @@ define(
     second_derivative=_pelu_d2,
     param_grads={
         "a": lambda x, a, b: torch.where(x >= 0, _over(x, b), torch.expm1(_nonpos(x) / b)),
-        # -a x/b² (x >= 0), -(a/b)(x/b) e^{x/b} (x < 0): both -(x/b)·f'(x) (0 at x = 0).
-        "b": lambda x, a, b: torch.where(x == 0, torch.zeros_like(x),
-                                         -_exp_lo(_over(x, b)) * _pelu_d(x, a, b)),
+        "b": _pelu_d_b,
     },
     reference=lambda x, a, b: sp.Piecewise((a / b * x, x >= 0), (a * (sp.exp(x / b) - 1), True)),
     naive=lambda x, a, b: torch.where(x >= 0, (a / b) * x, a * (torch.exp(x / b) - 1)),
