@@ -15,9 +15,18 @@ from typing import Any
 
 from . import html as H
 
-__all__ = ["code_lines", "page_for", "write_pages"]
+__all__ = ["EXPLORER", "code_lines", "explorer_link", "page_for", "write_pages"]
 
 FOLDER = "activations"
+# ``actlab serve``'s default address; the explorer keeps its view in the URL hash (#a=NAME selects)
+EXPLORER = "http://127.0.0.1:8000/"
+
+
+def explorer_link(name: str, base: str = EXPLORER) -> str:
+    """The explorer's URL with ``name`` preselected (it must be running: ``actlab serve``)."""
+    from urllib.parse import quote
+
+    return f"{base}#a={quote(name)}"
 
 
 def _module_class(name: str) -> str | None:
@@ -52,7 +61,11 @@ def page_for(name: str, data: Mapping[str, Mapping[str, Any] | None]) -> str:
     import actlab
 
     spec = actlab.get_spec(name)
-    parts: list[Any] = [H.Raw(f'<p><a href="../report.html#act-{H.esc(name)}">← the report</a></p>')]
+    parts: list[Any] = [H.Raw(
+        f'<p class="links"><a href="../report.html#act-{H.esc(name)}">← the report</a> · '
+        f'<a href="{H.esc(explorer_link(name))}">open in the explorer</a> '
+        '<small>(start it first with <code>actlab serve</code>; then move the parameters '
+        'and compare with others)</small></p>')]
     parts.append(H.Raw(f"<h2>Formula</h2><p>{H.formula(spec.formula)}</p>"))
     parts.append(H.Raw(f"<details><summary>LaTeX</summary><code>{H.esc(spec.formula)}</code></details>"))
     gallery = (data.get("gallery") or {}).get("assets", {})
@@ -79,7 +92,7 @@ def page_for(name: str, data: Mapping[str, Mapping[str, Any] | None]) -> str:
     parts.append(H.Raw("<h2>Use it</h2>"))
     parts.append(H.Raw(f"<pre><code>{H.esc(code_lines(name))}</code></pre>"))
     parts.append(H.Raw("<h2>Reference</h2>"))
-    parts.append(H.Raw(f"<p>{H.esc(spec.citation or spec.reference or '—')}</p>"))
+    parts.append(H.Raw(f"<p>{H.esc(spec.citation or '—')}</p>"))
     header = H.Raw(f"<h1>{H.esc(name)}</h1><div class='sub'>{H.esc(spec.family)} · "
                    f"{H.esc(spec.summary)}</div>")
     return H.page(f"{name} — actlab", header, [], H.join(parts), H.Raw("Part of the actlab report."))
