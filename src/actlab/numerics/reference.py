@@ -38,6 +38,10 @@ _INF_PROBES = (
     tuple(mpmath.mpf(v) for v in ("1e400", "2e400", "3.7e401")),
     tuple(mpmath.mpf(v) for v in ("1000", "2000", "3700")),
 )
+# An unbounded oscillation (x sin x) rounds to ±inf at every probe, with the sign its phase
+# gives there, and three probes share one sign one time in four: an infinite "limit" must also
+# hold at these multiples of the first probe (eight signs agree by chance once in 128).
+_INF_CONFIRM = tuple(mpmath.mpf(v) for v in ("1.1", "1.3", "1.7", "2.3", "2.9"))
 CACHE_VERSION = "4"
 
 
@@ -151,7 +155,13 @@ def evaluate_limit(fn, sign: int, params: list[float]) -> tuple[float, float]:
         if None in vals:
             continue
         split = [_split(v) for v in vals]
-        return split[0] if len({v[0] for v in split}) == 1 else (math.nan, 1.0)
+        if len({v[0] for v in split}) != 1:
+            return math.nan, 1.0
+        if math.isinf(split[0][0]):
+            more = (value(fn, sign * probes[0] * c, params, max_dps=1280) for c in _INF_CONFIRM)
+            if any(v is not None and _split(v)[0] != split[0][0] for v in more):
+                return math.nan, 1.0
+        return split[0]
     return math.nan, 0.0
 
 
