@@ -389,7 +389,8 @@ def _protocol_section(section: dict[str, Any], runs: Sequence[Mapping[str, Any]]
         "Friedman with a critical-difference plot.")
     cols = ["experiment", "activation", "lr", "n", "failures", "mean", "lo", "hi", "boot_lo", "boot_hi",
             "sensitivity", "late_gain"]
-    vcols = ["experiment", "activation", "diff", "lo", "hi", "p_holm", "p_tost_holm", "margin", "verdict"]
+    vcols = ["experiment", "activation", "diff", "lo", "hi", "boot_lo", "boot_hi", "p_holm", "p_tost_holm",
+             "margin", "verdict"]
     for tag in protocols:
         name = tag.removeprefix("tune-test/")
         if name not in PROFILES:
@@ -402,8 +403,9 @@ def _protocol_section(section: dict[str, Any], runs: Sequence[Mapping[str, Any]]
                      "intervals; lr sensitivity; validation gain over the last quarter of the budget)",
             "columns": cols, "rows": [{k: s[k] for k in cols} for s in res["summary"]]})
         section["tables"].append({
-            "title": f"{name}: each candidate against ReLU (difference, bootstrap 95% interval, "
-                     "Holm-adjusted p of the difference and of the equivalence test, verdict)",
+            "title": f"{name}: each candidate against ReLU (difference with its paired-t and bootstrap 95% "
+                     "intervals, Holm-adjusted p of the difference and of the equivalence test, verdict: "
+                     "from the t tests; the bootstrap under-covers at 5 seeds)",
             "columns": vcols, "rows": [{k: v[k] for k in vcols} for v in res["versus"]]})
         for f in res["friedman"]:
             section["figures"].append({"path": f["plot"], "caption": (

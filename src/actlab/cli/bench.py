@@ -35,8 +35,9 @@ def _fmt(v: Any, digits: int = 4) -> str:
 
 
 def table(rows: list[dict], columns: list[str], title: str = "") -> None:
-    """The benchmarks' table: 4 digits, "–" for a missing measurement, yes/no."""
-    out.table(rows, columns, title, fmt=_fmt)
+    """The benchmarks' table: 4 digits, "–" for a missing measurement, yes/no. Headers are text,
+    not Rich markup ("mean [t 95%] [bootstrap]" lost its brackets)."""
+    out.table(rows, {c: escape(c) for c in columns}, escape(title), fmt=_fmt)
 
 
 def _summary_rows(summary: list[dict]) -> list[dict]:
@@ -234,11 +235,12 @@ def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
     table(rows, ["experiment", "activation", "tuned lr", "val by lr", "lr sens.", "n", "fail",
                  "mean [t 95%] [bootstrap]", "late gain", "params"],
           title="test stage: test score at the best-validation epoch, fresh seeds at the tuned lr")
-    vrows = [{**v, "diff [bootstrap 95%]": f"{v['diff']:+.4f} [{v['lo']:+.4f}, {v['hi']:+.4f}]",
-              "± margin": v["margin"]} for v in res["versus"]]
-    table(vrows, ["experiment", "activation", "baseline", "diff [bootstrap 95%]", "p_holm", "p_tost_holm",
+    vrows = [{**v, "diff [t 95%] [bootstrap]": f"{v['diff']:+.4f} [{v['lo']:+.4f}, {v['hi']:+.4f}] "
+              f"[{v['boot_lo']:+.4f}, {v['boot_hi']:+.4f}]", "± margin": v["margin"]} for v in res["versus"]]
+    table(vrows, ["experiment", "activation", "baseline", "diff [t 95%] [bootstrap]", "p_holm", "p_tost_holm",
                   "± margin", "verdict"],
-          title="against the baseline: paired t (Holm over k−1), TOST equivalence with the declared margin")
+          title="against the baseline: paired t (Holm over k−1), TOST equivalence with the declared margin; "
+                "verdicts from the t tests (the bootstrap under-covers at 5 seeds: information only)")
     for f in res["friedman"]:
         ranks = ", ".join(f"{a} {r:.2f}" for a, r in sorted(f["ranks"].items(), key=lambda kv: kv[1]))
         out.print(f"Friedman over {f['n_experiments']} experiments ({', '.join(f['experiments'])}): "
