@@ -124,3 +124,25 @@ def test_activation_page_fits_the_width_and_says_what_it_is_first(report, page, 
     assert "../report.html#act-gelu" in hrefs
     assert any(h.startswith("http://127.0.0.1:8000/#a=gelu") for h in hrefs)
     _shoot(page, tmp_path, "activation-gelu")
+
+
+def test_no_activation_page_is_wider_than_a_phone(browser, tmp_path):
+    """Every catalog entry's page (formula, code, notes; no section data) at 390 px: the widest
+    formulas (DY-ReLU-B's, sparsemax's) scroll inside their own box, not the page."""
+    import actlab
+    from actlab.report.pages import write_pages
+
+    names = actlab.names()
+    written = write_pages(tmp_path, names, {})
+    assert len(written) == len(names)
+    context = browser.new_context(viewport={"width": WIDTHS["phone"], "height": HEIGHT["phone"]})
+    context.route(lambda url: not url.startswith(("file:", "data:", "about:")), lambda route: route.abort())
+    page = context.new_page()
+    wide = {}
+    for path in written:
+        page.goto(path.as_uri())
+        extra = page.evaluate(OVERFLOW)
+        if extra > 1:
+            wide[path.stem] = extra
+    context.close()
+    assert wide == {}

@@ -212,6 +212,7 @@ tr.bad td { background: #fff1f0 !important; }
 tr.sub td { color: var(--muted); }
 code { font: 12.5px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; background: var(--soft);
        padding: 1px 4px; border-radius: 4px; }
+.scroll-x { max-width: 100%; overflow-x: auto; }  /* e.g. a formula wider than a phone */
 pre { max-width: 100%; overflow-x: auto; }  /* a long code line scrolls in its box, not the page */
 pre > code { display: block; width: max-content; min-width: 100%; box-sizing: border-box; }
 .badge { display: inline-block; padding: 0 7px; border-radius: 10px; font-size: 12px; font-weight: 600;

@@ -66,7 +66,7 @@ def page_for(name: str, data: Mapping[str, Mapping[str, Any] | None]) -> str:
         f'<a href="{H.esc(explorer_link(name))}">open in the explorer</a> '
         '<small>(start it first with <code>actlab serve</code>; then move the parameters '
         'and compare with others)</small></p>')]
-    parts.append(H.Raw(f"<h2>Formula</h2><p>{H.formula(spec.formula)}</p>"))
+    parts.append(H.Raw(f"<h2>Formula</h2><p class='scroll-x'>{H.formula(spec.formula)}</p>"))
     parts.append(H.Raw(f"<details><summary>LaTeX</summary><code>{H.esc(spec.formula)}</code></details>"))
     gallery = (data.get("gallery") or {}).get("assets", {})
     png = gallery.get(f"plot:{name}")
