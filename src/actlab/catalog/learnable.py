@@ -557,12 +557,18 @@ def _srs(x, alpha, beta):
     return torch.where(x < 0, neg, pos)
 
 
+# |x/β| beyond which e^{-|x|/β} is 0 in every dtype: the factors x/β next to it are clamped
+# there, which changes no value but keeps them finite (x = ±max with β = 0.0316: x/β = ±inf,
+# and 0·inf made f', f'' and ∂f/∂β NaN at ±max and ±inf)
+_SRS_FAR = 2000.0
+
+
 def _srs_d(x, alpha, beta):
     # E(1 + x/β)/D², D = x/α + E; x < 0: e(1 + x/β)/(1 + (x/α)e)²
     xn, e, xp, E = _srs_parts(x, alpha, beta)
-    neg = e * (1 + xn / beta) / (1 + (xn / alpha) * e) ** 2
+    neg = e * (1 + (xn / beta).clamp(min=-_SRS_FAR)) / (1 + (xn / alpha) * e) ** 2
     d = xp / alpha + E
-    pos = (E / d) * ((1 + xp / beta) / d)
+    pos = (E / d) * ((1 + (xp / beta).clamp(max=_SRS_FAR)) / d)
     out = torch.where(x < 0, neg, torch.where(torch.isinf(x), torch.zeros_like(x), pos))
     return torch.where(torch.isnan(x), x * out, out)  # NaN, and NaN under autograd (f'') too
 
@@ -575,11 +581,12 @@ def _srs_dbeta(x, alpha, beta):
     # -(x/β)² E/D²; x < 0: -(x/β)² e/(1 + (x/α)e)²
     xn, e, xp, E = _srs_parts(x, alpha, beta)
     # (x/β)²e = (|x/β| e^{x/(2β)})²: e alone is subnormal from x/β < -87 (float32)
-    xb = xn / beta
+    xb = (xn / beta).clamp(min=-_SRS_FAR)
     root = xb.abs() * torch.exp(xb / 2)
     neg = -(root * root) / (1 + (xn / alpha) * e) ** 2
     d = xp / alpha + E
-    pos = -((xp / beta) / d) ** 2 * E
+    # ((x/β)/D)² E as (((x/β)/D) e^{-x/(2β)})²: E alone is subnormal from x/β > 87 (float32)
+    pos = -(((xp / beta).clamp(max=_SRS_FAR) / d) * torch.exp(-xp / (2 * beta))) ** 2
     return keep_nan(x, torch.where(x < 0, neg, torch.where(torch.isinf(x), torch.zeros_like(x), pos)))
 
 
