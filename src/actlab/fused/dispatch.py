@@ -57,7 +57,13 @@ def reset() -> None:
 
 
 def _plain(values: tuple[Any, ...]) -> bool:
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    return not values or all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _device(x: torch.Tensor) -> str:
+    """"cpu", "cuda" or "" (elsewhere: no kernels). x.device builds a device object (~1 µs a
+    call); the flags are attribute reads."""
+    return "cpu" if x.is_cpu else "cuda" if x.is_cuda else ""
 
 
 def _active(x: torch.Tensor, values: tuple[Any, ...]) -> Settings | None:
@@ -65,7 +71,7 @@ def _active(x: torch.Tensor, values: tuple[Any, ...]) -> Settings | None:
     if torch.compiler.is_compiling():  # first: dynamo cannot trace what follows (a ContextVar)
         return None
     s = settings()
-    if s.mode == "off" or x.device.type not in ("cpu", "cuda") or not _plain(values):
+    if s.mode == "off" or not _device(x) or not _plain(values):
         return None
     if torch._C._are_functorch_transforms_active():
         return None
@@ -75,7 +81,7 @@ def _active(x: torch.Tensor, values: tuple[Any, ...]) -> Settings | None:
 def _kernel(spec: ActivationSpec, direction: str, x: torch.Tensor, s: Settings) -> kernels.Kernel | None:
     if s.mode == "force":
         return kernels.get(spec, direction, x.dtype, x.device)
-    return kernels.compiled(spec, direction, x.dtype, x.device)
+    return kernels.compiled_on(spec.name, direction, x.dtype, _device(x))
 
 
 def _fusable(x: torch.Tensor, s: Settings) -> bool:
@@ -94,11 +100,15 @@ def _native(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> t
 def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:
     """The whole call, autograd included, by torch's native op where the route measured that
     torch's f, f' and f'' meet actlab's bounds (``Route.native_autograd``); else ``None``."""
-    s = _active(x, values)
-    if s is None or spec.native is None:
+    if spec.native is None:
         return None
-    r = route(spec.name, s.mode, x.device.type)
-    if not r.native_autograd or (r.small if x.numel() < routes.SMALL else r.forward) != "native":
+    # only the measured table's routes have native_autograd ("off" and "force" have not): the
+    # table first, which costs less than the settings
+    r = routes.table(_device(x)).get(spec.name)
+    if r is None or not r.native_autograd or (r.small if x.numel() < routes.SMALL else r.forward) != "native":
+        return None
+    s = _active(x, values)
+    if s is None or s.mode != "auto":
         return None
     return _native(spec, x, values)
 
@@ -108,7 +118,7 @@ def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> t
     s = _active(x, values)
     if s is None:
         return None
-    r = route(spec.name, s.mode, x.device.type)
+    r = route(spec.name, s.mode, _device(x))
     way = r.small if x.numel() < routes.SMALL else r.forward
     if way == "native" and spec.native is not None:
         return _native(spec, x, values)
@@ -117,8 +127,10 @@ def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> t
     k = _kernel(spec, "forward", x, s)
     if k is None:
         return None
-    flat = x.dim() == 1  # a view costs microseconds: as much as a 1K-element kernel
-    y = k(x.detach() if flat else x.detach().view(-1), *kernels.param_tensors(values, x.dtype, x.device))
+    # a view costs microseconds (as much as a 1K-element kernel): none for a flat x, which the
+    # kernel reads as it is (its output records no autograd history whatever x requires)
+    flat = x.dim() == 1
+    y = k(x if flat else x.detach().view(-1), *kernels.param_tensors(values, x.dtype, x.device))
     _STATS[spec.name, "forward", "fused"] += 1
     return y if flat else y.view(x.shape)
 
@@ -131,18 +143,19 @@ def backward(spec: ActivationSpec, x: torch.Tensor, grad: torch.Tensor,
     s = _active(x, values)
     if s is None or torch.is_grad_enabled() or not _fusable(x, s):
         return None
-    if route(spec.name, s.mode, x.device.type).backward != "fused":
+    if route(spec.name, s.mode, _device(x)).backward != "fused":
         return None
-    if grad.shape != x.shape or grad.dtype != x.dtype or grad.device != x.device:
+    if grad.shape != x.shape or grad.dtype != x.dtype or grad.get_device() != x.get_device():
         return None
     k = _kernel(spec, "backward", x, s)
     if k is None:
         return None
     params = kernels.param_tensors(values, x.dtype, x.device)
-    # an expanded gradient (the backward of .sum()) has stride 0: the kernel reads dense memory
+    # grad mode is off here (checked above): no detach needed. An expanded gradient (the backward
+    # of .sum()) has stride 0: the kernel reads dense memory.
     flat = x.dim() == 1
-    g = grad.detach() if grad.is_contiguous() else grad.detach().contiguous()
-    gx = k(x.detach() if flat else x.detach().view(-1), g if flat else g.view(-1), *params)
+    g = grad if grad.is_contiguous() else grad.contiguous()
+    gx = k(x if flat else x.view(-1), g if flat else g.view(-1), *params)
     _STATS[spec.name, "backward", "fused"] += 1
     return gx if flat else gx.view(x.shape)
 
@@ -171,7 +184,7 @@ def gated_forward(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor, d
                   values: tuple[Any, ...]) -> torch.Tensor | None:
     """``a ⊗ g(b)``, ``[a, b] = x`` along ``dim``, by one compiled kernel, or ``None``."""
     s = _active(x, values)
-    if s is None or not _fusable(x, s) or not _gate_routed(gate, s, x.device.type):
+    if s is None or not _fusable(x, s) or not _gate_routed(gate, s, _device(x)):
         return None
     k = _kernel(gate, "gated_forward", x, s)
     if k is None:
@@ -186,7 +199,7 @@ def gated_backward(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor, 
     """``[grad ⊗ g(b), grad ⊗ a ⊗ g'(b)]`` by one compiled kernel, or ``None`` (also when a
     graph is being built)."""
     s = _active(x, values)
-    if s is None or torch.is_grad_enabled() or not _fusable(x, s) or not _gate_routed(gate, s, x.device.type):
+    if s is None or torch.is_grad_enabled() or not _fusable(x, s) or not _gate_routed(gate, s, _device(x)):
         return None
     if list(grad.shape) != _half_shape(x, dim) or grad.dtype != x.dtype:
         return None

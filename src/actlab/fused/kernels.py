@@ -39,7 +39,7 @@ import torch
 from ..spec import ActivationSpec, compute_dtype
 from .inductor import compile_kernel, compile_many
 
-__all__ = ["MAX_KERNELS", "batch", "clear", "compiled", "get", "param_tensors"]
+__all__ = ["MAX_KERNELS", "batch", "clear", "compiled", "compiled_on", "get", "param_tensors"]
 
 log = logging.getLogger("actlab.fused")
 
@@ -55,6 +55,8 @@ _PARAMS: OrderedDict[tuple[float, torch.dtype, torch.device], torch.Tensor] = Or
 def param_tensors(values: tuple[Any, ...], dtype: torch.dtype, device: torch.device) -> list[torch.Tensor]:
     """Plain-number parameters as 0-d tensors of the compute dtype (a small bounded cache: a new
     tensor per call costs as much as a small kernel)."""
+    if not values:
+        return []
     dtype = compute_dtype(dtype)
     out = []
     for v in values:
@@ -70,7 +72,12 @@ def param_tensors(values: tuple[Any, ...], dtype: torch.dtype, device: torch.dev
 
 def compiled(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: torch.device) -> Kernel | None:
     """The kernel if it is compiled already (``None`` otherwise, or if it cannot compile)."""
-    key = (spec.name, direction, dtype, device.type)
+    return compiled_on(spec.name, direction, dtype, device.type)
+
+
+def compiled_on(name: str, direction: str, dtype: torch.dtype, device_type: str) -> Kernel | None:
+    """:func:`compiled` by names: what a call looks up (building a device object costs ~1 µs)."""
+    key = (name, direction, dtype, device_type)
     k = _KERNELS.get(key)
     if k is not None:
         _KERNELS.move_to_end(key)
