@@ -206,6 +206,25 @@ def _row(epoch: int, step: int, train_loss: float, val: tuple[float, float], tes
             "dead_frac": stats[0], "sat_frac": stats[1], "seconds": time.perf_counter() - t0}
 
 
+def _evaluator(model: nn.Module, probe: torch.Tensor, val: Callable[[], tuple[float, float]],
+               test: Callable[[], tuple[float, float]] | None, progress: Progress | None, total: int,
+               t0: float) -> Callable[[int, int, float], dict[str, Any]]:
+    """A loop's evaluation: (loss, metric) on validation, and on test only in the test stage (a
+    tuning run never reads the test split), plus the units' dead/saturated fractions; one row."""
+
+    def evaluate(epoch: int, step: int, train_loss: float) -> dict[str, Any]:
+        model.eval()
+        with torch.no_grad():
+            scores = val(), test() if test else None
+        model.train()
+        row = _row(epoch, step, train_loss, *scores, unit_stats(model, probe), t0)
+        if progress:
+            progress(row, total)
+        return row
+
+    return evaluate
+
+
 def _classify(task: Task, spec: RunSpec, model: nn.Module, data: Any, progress: Progress | None,
               t0: float) -> tuple[list[dict[str, Any]], bool]:
     cfg = spec.config
@@ -229,16 +248,8 @@ def _classify(task: Task, spec: RunSpec, model: nn.Module, data: Any, progress: 
             correct += int((logits.argmax(1) == target).sum())
         return losses / len(xs), correct / len(xs)
 
-    def evaluate(epoch: int, step: int, train_loss: float) -> dict[str, Any]:
-        model.eval()
-        with torch.no_grad():
-            val = score(data.x_val, data.y_val)
-            test = score(data.x_test, data.y_test) if testing else None  # never read while tuning
-        model.train()
-        row = _row(epoch, step, train_loss, val, test, unit_stats(model, probe), t0)
-        if progress:
-            progress(row, total)
-        return row
+    evaluate = _evaluator(model, probe, lambda: score(data.x_val, data.y_val),
+                          (lambda: score(data.x_test, data.y_test)) if testing else None, progress, total, t0)
 
     rows = [evaluate(0, 0, math.nan)]
     step, diverged, first = 0, False, None
@@ -304,16 +315,8 @@ def _lm(task: Task, spec: RunSpec, model: nn.Module, data: Any, progress: Progre
                                                       reduction="sum"))
         return nats / (len(segments) * ctx), nats / math.log(2) / n_chars
 
-    def evaluate(epoch: int, step: int, train_loss: float) -> dict[str, Any]:
-        model.eval()
-        with torch.no_grad():
-            val = score(val_seg, val_chars)
-            test = score(test_seg, test_chars) if testing else None
-        model.train()
-        row = _row(epoch, step, train_loss, val, test, unit_stats(model, probe), t0)
-        if progress:
-            progress(row, total)
-        return row
+    evaluate = _evaluator(model, probe, lambda: score(val_seg, val_chars),
+                          (lambda: score(test_seg, test_chars)) if testing else None, progress, total, t0)
 
     rows = [evaluate(0, 0, math.nan)]
     loss_sum, seen, diverged, first = 0.0, 0, False, None
