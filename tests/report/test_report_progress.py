@@ -51,3 +51,40 @@ def test_no_terminal_no_progress(tmp_path):
     console, buf = _console(True)
     B.build(tmp_path, quick=True, names=["relu"], keys=["catalog"], jobs=1, progress=False, console=console)
     assert buf.getvalue() == ""
+
+
+def test_a_report_run_leaves_stderr_empty_off_a_terminal(tmp_path):
+    """The whole command in a fresh interpreter with two worker processes (spawned, shut down at
+    the end): off a terminal, stderr stays empty (no progress, no "Exception ignored ..."
+    line from a finaliser at exit); the one result line is on stdout."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONWARNINGS": "default"}  # ResourceWarnings would show here too
+    env.pop("FORCE_COLOR", None)
+    run = subprocess.run([sys.executable, "-m", "actlab.cli", "report", "relu,gelu", "--quick", "--sections",
+                          "catalog,gallery", "--jobs", "2", "--out", str(tmp_path)],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    assert run.stdout.startswith(f"wrote {tmp_path / 'report.html'}") and "2/2 sections ok" in run.stdout
+
+
+def test_nothing_the_analyses_run_arms_a_signal_timer():
+    """The "Exception ignored" traceback an earlier report printed came from SIGALRM time limits
+    on SymPy steps: the alarm could fire inside a garbage-collector callback, where the raised
+    timeout can only be printed and ignored. The analyses now bound SymPy by operation counts;
+    no module of actlab may arm an interval timer or install a SIGALRM handler again."""
+    import ast
+    from pathlib import Path
+
+    import actlab
+
+    found = []
+    for path in Path(actlab.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("setitimer", "alarm", "SIGALRM"):
+                found.append(f"{path.name}:{node.lineno} {node.attr}")
+    assert found == []
