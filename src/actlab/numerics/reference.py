@@ -40,8 +40,9 @@ _INF_PROBES = (
 )
 # An unbounded oscillation (x sin x) rounds to ±inf at every probe, with the sign its phase
 # gives there, and three probes share one sign one time in four: an infinite "limit" must also
-# hold at these multiples of the first probe (eight signs agree by chance once in 128).
-_INF_CONFIRM = tuple(mpmath.mpf(v) for v in ("1.1", "1.3", "1.7", "2.3", "2.9"))
+# hold at these multiples of the first probe (19 signs agree by chance once in 2^18; with 8,
+# coslu's ∂f/∂β = -αx sin(βx)σ(x) at β = 0.0316f was -inf at all of them).
+_INF_CONFIRM = tuple(1 + mpmath.mpf(k) / 17 for k in range(1, 17))
 CACHE_VERSION = "4"
 
 
