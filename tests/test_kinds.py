@@ -99,6 +99,22 @@ def test_frelu_module_holds_conv_and_batch_norm_like_torch():
     torch.testing.assert_close(m.running_var, bn.running_var)
 
 
+def test_frelu_kernel_size_is_a_module_option():
+    torch.manual_seed(0)
+    m = N.FReLU(num_channels=3, kernel_size=5, dtype=torch.float64)
+    assert m.weight.shape == (3, 1, 5, 5)
+    assert m.weight.abs().max() <= 1 / 5  # nn.Conv2d's bound 1/sqrt(fan_in), fan_in = 25
+    conv = nn.Conv2d(3, 3, 5, padding=2, groups=3, bias=False).double()
+    bn = nn.BatchNorm2d(3).double().eval()
+    with torch.no_grad():
+        conv.weight.copy_(m.weight)
+    x = torch.randn(2, 3, 7, 7, dtype=torch.float64)
+    torch.testing.assert_close(m.eval()(x), torch.maximum(x, bn(conv(x))))
+    for bad in (4, 0, 2.0, True):
+        with pytest.raises(ValueError, match="kernel_size' must be an odd int"):
+            N.FReLU(num_channels=3, kernel_size=bad)
+
+
 def test_frelu_gradcheck_and_errors():
     x = torch.randn(1, 2, 4, 4, dtype=torch.float64, requires_grad=True)
     w = torch.randn(2, 1, 3, 3, dtype=torch.float64, requires_grad=True)

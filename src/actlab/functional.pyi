@@ -384,6 +384,8 @@ def frelu(x: _Array, *, weight: torch.Tensor | None = None, bn_weight: torch.Ten
         bn_bias: batch norm's shift β, shaped (C,). Optional.
         running_mean: batch norm's running mean, shaped (C,) (a module buffer). Optional.
         running_var: batch norm's running variance, shaped (C,) (a module buffer). Optional.
+    Options:
+        kernel_size: the side k of the module's depthwise kernel (odd; 3 in the paper); the functional takes it from the weight's shape. Default: 3.
     Reference: Ma, Zhang & Sun 2020, Funnel activation for visual recognition, ECCV
     """
 

@@ -488,11 +488,13 @@ class FReLU(Activation):
         bn_bias: batch norm's shift β, shaped (C,). Optional.
         running_mean: batch norm's running mean, shaped (C,) (a module buffer). Optional.
         running_var: batch norm's running variance, shaped (C,) (a module buffer). Optional.
+    Options:
+        kernel_size: the side k of the module's depthwise kernel (odd; 3 in the paper); the functional takes it from the weight's shape. Default: 3.
     Reference: Ma, Zhang & Sun 2020, Funnel activation for visual recognition, ECCV
 
-    Module options: num_channels, device, dtype (see actlab.nn.Activation).
+    Module options: kernel_size, num_channels, device, dtype (see actlab.nn.Activation).
     """
-    def __init__(self, *, num_channels: int = 1, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
+    def __init__(self, *, kernel_size: int = 3, num_channels: int = 1, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None: ...
 
 class Fts(Activation):
     """Flatten-T Swish: x·σ(x) + T for x > 0, the flat T below (default T = -0.2).

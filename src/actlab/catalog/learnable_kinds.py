@@ -64,7 +64,13 @@ kind(MaxoutSpec(
 
 # ----------------------------------------------------------------------------------------- FReLU
 def _conv_shape(s: Mapping[str, Any]) -> tuple[int, ...]:
-    return (s["num_channels"], 1, 3, 3)
+    return (s["num_channels"], 1, s["kernel_size"], s["kernel_size"])
+
+
+def _odd(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1 or v % 2 == 0:
+        return f"must be an odd int >= 1 (the kernel is centred on each pixel), got {v!r}"
+    return None
 
 
 kind(FunnelSpec(
@@ -75,7 +81,7 @@ kind(FunnelSpec(
     citation="Ma, Zhang & Sun 2020, Funnel activation for visual recognition, ECCV",
     weights=(
         Weight("weight", "the depthwise kernel, shaped (C, 1, k, k) with k odd (3 in the paper).",
-               _conv_shape, _uniform(lambda s: 1 / 3)),
+               _conv_shape, _uniform(lambda s: 1 / s["kernel_size"])),  # 1/√fan_in, fan_in = k²
         Weight("bn_weight", "batch norm's scale γ, shaped (C,).", _channels, _fill(1.0), required=False),
         Weight("bn_bias", "batch norm's shift β, shaped (C,).", _channels, _fill(0.0), required=False),
         Weight("running_mean", "batch norm's running mean, shaped (C,) (a module buffer).", _channels,
@@ -83,6 +89,8 @@ kind(FunnelSpec(
         Weight("running_var", "batch norm's running variance, shaped (C,) (a module buffer).", _channels,
                _fill(1.0), required=False, buffer=True),
     ),
+    options=(Option("kernel_size", 3, "int", "the side k of the module's depthwise kernel (odd; 3 in the "
+                    "paper); the functional takes it from the weight's shape.", _odd, module_only=True),),
     kink_note="where x = T(x) the gradient is shared equally (torch.maximum).",
     notes="Without batch-norm arguments T is the convolution alone. With running statistics, training "
     "mode normalises by the batch and updates them (momentum 0.1, eps 1e-5), as nn.BatchNorm2d. The "
