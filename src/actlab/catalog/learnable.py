@@ -76,8 +76,11 @@ def _x_sig(x, z):
 
 
 def _acon_d(x, p1, p2, beta):
+    # (p1 - p2)·s(z) + p2 with s Swish's derivative σ(z)(1 + zσ(-z)), stable through its dip;
+    # p1σ(z) + p2σ(-z) + (p1 - p2)zσ'(z) cancelled 2.4:1 there (4.5 ULP in float32 at x = -3
+    # for p2 = 0.0316), this sum 1.6:1
     z = _acon_z(x, p1, p2, beta)
-    return p1 * _sigmoid(z) + p2 * _sigmoid(-z) + (p1 - p2) * _tdsig(z)
+    return (p1 - p2) * _sd(z) + p2
 
 
 def _acon_d2(x, p1, p2, beta):
