@@ -513,7 +513,8 @@ def test_learned_scalars_take_the_kernels_and_match_the_eager_path(name):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("name, shape", [("prelu", (4, 3, 5, 6)), ("snake", (2, 8, 7)), ("prelu", (16, 3))])
+@pytest.mark.parametrize("name, shape", [("prelu", (4, 3, 5, 6)), ("snake", (2, 8, 7)), ("prelu", (16, 3)),
+                                         ("snake", (32, 8))])
 def test_per_channel_learned_parameters_take_channel_kernels(name, shape):
     m = actlab.nn.Activation(name, learnable=True, num_channels=shape[1], dtype=torch.float64)
     with torch.no_grad():
@@ -535,6 +536,11 @@ def test_per_channel_learned_parameters_take_channel_kernels(name, shape):
     with fused.forced():
         got = run()
     assert fused.stats()[(name, "backward", "fused")] == 1
+    rows = "rows_" if len(shape) == 2 else ""  # (N, C): the rows kernels, which inductor vectorises
+    from actlab.fused import kernels
+    for direction in ("forward", "backward"):
+        assert kernels.compiled(get_spec(name), f"channel_{rows}{direction}:1", torch.float64,
+                                torch.device("cpu")) is not None
     for a, b in zip(got, expected):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 

@@ -259,7 +259,8 @@ def _kernels_for(spec: Spec, device: str,
     wanted = {"forward": forward, "backward": backward}
     for mask in learned or ():  # "": single learned values; else per-channel ones
         wanted |= ({"learn_backward": backward} if not mask else
-                   {f"channel_forward:{mask}": forward, f"channel_backward:{mask}": backward})
+                   {f"channel_forward:{mask}": forward, f"channel_backward:{mask}": backward,
+                    f"channel_rows_forward:{mask}": forward, f"channel_rows_backward:{mask}": backward})
     return [(spec, d) for d, want in wanted.items() if want]
 
 

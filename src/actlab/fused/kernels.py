@@ -14,6 +14,10 @@ per-channel learned parameters (``x`` viewed as ``(outer, C, inner)``, each para
     channel_forward:<mask>:   (x, *θ)     ->  f(x)
     channel_backward:<mask>:  (x, g, *θ)  ->  (g * f'(x), Σ g ∂f/∂θ₁ over all but C, ...)
 
+and ``channel_rows_forward:<mask>``, ``channel_rows_backward:<mask>``, the same on x viewed as
+``(outer, C)`` (θ ``(1, C)``) for inner = 1 (PReLU after a Linear): with a symbolic inner dim of
+size 1 the 3-d kernels index every element by division and do not vectorise (~10x slower)
+
 and for a gated activation with gate
 g, on ``x`` viewed as ``(outer, 2, inner)`` (``[a, b]`` split along any dim of any rank):
 
@@ -39,12 +43,15 @@ import torch
 from ..spec import ActivationSpec, compute_dtype
 from .inductor import compile_kernel, compile_many
 
-__all__ = ["MAX_KERNELS", "batch", "clear", "compiled", "compiled_on", "get", "param_tensors"]
+__all__ = ["CHANNEL_DIRECTIONS", "MAX_KERNELS", "batch", "clear", "compiled", "compiled_on", "get",
+           "param_tensors"]
 
 log = logging.getLogger("actlab.fused")
 
 MAX_KERNELS = 256
 DIRECTIONS = ("forward", "backward", "learn_backward", "gated_forward", "gated_backward")
+CHANNEL_DIRECTIONS = ("channel_forward:", "channel_backward:", "channel_rows_forward:",
+                      "channel_rows_backward:")  # + mask
 Kernel = Callable[..., torch.Tensor]
 Key = tuple[str, str, torch.dtype, str]
 
@@ -87,7 +94,7 @@ def compiled_on(name: str, direction: str, dtype: torch.dtype, device_type: str)
 def get(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: torch.device) -> Kernel | None:
     """The kernel, compiling it now if needed; ``None`` if it cannot be compiled here (no C++
     compiler, an op inductor cannot lower, ...: logged once, the eager path serves)."""
-    if direction not in DIRECTIONS and not direction.startswith(("channel_forward:", "channel_backward:")):
+    if direction not in DIRECTIONS and not direction.startswith(CHANNEL_DIRECTIONS):
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     key = (spec.name, direction, dtype, device.type)
     if key in _KERNELS:
@@ -148,10 +155,12 @@ def _build(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: tor
 def _build_channel(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: torch.device) -> Kernel:
     kind, mask = direction.split(":")
     names, cdt = spec.param_names, compute_dtype(dtype)
-    x = torch.rand(3, 4, 5, dtype=dtype, device=device)  # (outer, C, inner): three symbols
-    example_params = [torch.full((1, 4, 1), float(spec.defaults[n]), dtype=cdt, device=device) if m == "1"
+    rows = kind.startswith("channel_rows")  # (outer, C), else (outer, C, inner): each size a symbol
+    x = torch.rand(*((3, 4) if rows else (3, 4, 5)), dtype=dtype, device=device)
+    wide = (1, 4) if rows else (1, 4, 1)
+    example_params = [torch.full(wide, float(spec.defaults[n]), dtype=cdt, device=device) if m == "1"
                       else param_tensors((spec.defaults[n],), dtype, device)[0] for n, m in zip(names, mask)]
-    if kind == "channel_forward":
+    if kind in ("channel_forward", "channel_rows_forward"):
         def forward_fn(x: torch.Tensor, *theta: torch.Tensor) -> torch.Tensor:
             return _forward(spec, cdt, dict(zip(names, theta)), x)
 
@@ -206,12 +215,13 @@ def _backward(spec: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Ten
 
 def _learn_backward(spec: ActivationSpec, cdt: torch.dtype, params: dict, x: torch.Tensor,
                     g: torch.Tensor, mask: str = "") -> tuple[torch.Tensor, ...]:
-    """``mask[i] == "1"``: parameter i is per channel of ``x`` viewed ``(outer, C, inner)``."""
+    """``mask[i] == "1"``: parameter i is per channel of ``x`` viewed ``(outer, C[, inner])``."""
     xc, gc = x.to(cdt), g.to(cdt)
+    not_channels = (0, 2) if x.dim() == 3 else (0,)
     sums = []
     for i, n in enumerate(spec.param_names):
         terms = gc * spec.param_grads[n](xc, **params)
-        sums.append(terms.sum(dim=(0, 2)) if mask[i:i + 1] == "1" else terms.sum())
+        sums.append(terms.sum(dim=not_channels) if mask[i:i + 1] == "1" else terms.sum())
     return ((gc * spec.derivative(xc, **params)).to(x.dtype), *sums)
 
 

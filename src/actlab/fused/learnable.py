@@ -72,12 +72,13 @@ def _active(x: torch.Tensor, values: tuple[Any, ...]) -> Settings | None:
     return s
 
 
-def _params(values: tuple[Any, ...], x: torch.Tensor) -> list[torch.Tensor]:
+def _params(values: tuple[Any, ...], x: torch.Tensor,
+            wide: tuple[int, ...] = (1, -1, 1)) -> list[torch.Tensor]:
     cdt = compute_dtype(x.dtype)
     out = []
     for v in values:
         if isinstance(v, torch.Tensor):
-            shape = () if v.numel() == 1 else (1, -1, 1)  # a scalar, or per channel of (outer, C, inner)
+            shape = () if v.numel() == 1 else wide  # a scalar, or per channel of (outer, C, inner)
             out.append(v.detach().reshape(shape).to(cdt))
         else:
             out += kernels.param_tensors((v,), x.dtype, x.device)
@@ -95,10 +96,13 @@ def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> t
         if layout is None or "fused" not in (r.small, r.forward):
             return None
         dim, mask = layout
-        k = _kernel(spec, f"channel_forward:{mask}", x, s)
+        xs = _as_channels(x.detach(), dim)
+        rows = xs.shape[2] == 1  # (N, C): the rows kernels (see actlab.fused.kernels)
+        k = _kernel(spec, f"channel_{'rows_' if rows else ''}forward:{mask}", x, s)
         if k is None:
             return None
-        y = k(_as_channels(x.detach(), dim), *_params(values, x))
+        y = (k(xs.view(xs.shape[:2]), *_params(values, x, (1, -1))) if rows else
+             k(xs, *_params(values, x)))
         _STATS[spec.name, "forward", "fused"] += 1
         return y.view(x.shape)
     way = r.small if x.numel() < routes.SMALL else r.forward
@@ -143,10 +147,17 @@ def backward(spec: ActivationSpec, x: torch.Tensor, grad: torch.Tensor,
         if layout is None:
             return None
         dim, mask = layout
-        k = _kernel(spec, f"channel_backward:{mask}", x, s)
-        if k is None:
-            return None
-        grad_x, *sums = k(_as_channels(x.detach(), dim), _as_channels(g, dim), *_params(values, x))
+        xs, gs = _as_channels(x.detach(), dim), _as_channels(g, dim)
+        if xs.shape[2] == 1:  # (N, C): the rows kernels
+            k = _kernel(spec, f"channel_rows_backward:{mask}", x, s)
+            if k is None:
+                return None
+            grad_x, *sums = k(xs.view(xs.shape[:2]), gs.view(xs.shape[:2]), *_params(values, x, (1, -1)))
+        else:
+            k = _kernel(spec, f"channel_backward:{mask}", x, s)
+            if k is None:
+                return None
+            grad_x, *sums = k(xs, gs, *_params(values, x))
     _STATS[spec.name, "backward", "fused"] += 1
     grads = [s_.to(v.dtype).reshape(v.shape) if isinstance(v, torch.Tensor) else None
              for s_, v in zip(sums, values)]
