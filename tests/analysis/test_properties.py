@@ -288,3 +288,10 @@ def test_symbolic_budgets_decide_by_size_alone():
     assert symbolic.vanishes(big - big.rewrite(sympy.exp)) is None  # over budget: undecided
     assert symbolic.limit(sympy.tanh(x), sympy.oo) == 1
     assert symbolic.limit(sympy.sin(x), sympy.oo) is sympy.nan
+
+
+def test_a_pole_is_the_extremum_not_a_crash():
+    # log1mexp(x) = log(1 - e^-|x|) is -inf at 0 (f(0) = -inf) and tends to 0 at both ends
+    r = analyze("log1mexp")
+    assert (r.min_value, r.argmin, r.argmin_note) == (-math.inf, 0.0, "a pole at x = 0")
+    assert r.max_value == 0.0 and r.argmax is None and r.argmax_note.startswith("not attained")

@@ -70,6 +70,10 @@ def extremum(xs: np.ndarray, ys: np.ndarray, lims: tuple[float, float], which: s
     """
     sgn = 1.0 if which == "min" else -1.0
     y = sgn * ys
+    pole = np.isneginf(y)  # f = ∓inf at a finite x (log1mexp at 0): the extremum is there
+    if pole.any():
+        at = float(xs[int(np.argmax(pole))])
+        return sgn * -math.inf, at, f"a pole at x = {at:g}"
     ok = np.isfinite(y)
     if not ok.any():
         return math.nan, None, "undefined"
@@ -121,6 +125,7 @@ def extremum(xs: np.ndarray, ys: np.ndarray, lims: tuple[float, float], which: s
     for ra, rb in loose:
         k = ra + int(np.argmin(y[ra:rb + 1]))
         found.append(_refine(xs, k, sgn, q, slope, value_ref, kinks))
+    found = [(v, w) for v, w in found if not math.isnan(v)] or [(m, float(xs[i]))]  # refinement hit a NaN
     best = min(v for v, _ in found)
     ties = [(v, w) for v, w in found if v <= best + 1e-12 * max(1.0, abs(best))]
     v, where = min(ties, key=lambda t: abs(t[1]))
