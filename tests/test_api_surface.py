@@ -97,3 +97,34 @@ def test_submodules_load_on_first_access_only():
             "try:\n    actlab.no_such_thing\nexcept AttributeError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "has no attribute 'no_such_thing'" in out.stdout
+
+
+def _public_modules() -> list[Path]:
+    def private(p: Path) -> bool:
+        return any(part.startswith("_") and part != "__init__.py" for part in p.relative_to(PACKAGE).parts)
+
+    return sorted(p for p in PACKAGE.rglob("*.py") if not private(p))
+
+
+@pytest.mark.parametrize("path", _public_modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_public_module_declares_all(path):
+    tree = ast.parse(path.read_text())
+    declared = [node for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                and any(isinstance(t, ast.Name) and t.id == "__all__"
+                        for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))]
+    assert declared, f"{path.relative_to(PACKAGE)} has no __all__"
+
+
+def test_catalog_functions_are_named_for_tracebacks():
+    # a lambda in a spec is renamed <activation>_<field>: a traceback says "in elu_derivative"
+    unnamed = []
+    for spec in actlab.registry.specs():
+        fields = {k: getattr(spec, k, None) for k in ("forward", "derivative", "second_derivative",
+                                                      "derivative_from_output", "reference", "native",
+                                                      "naive")}
+        fields |= {f"d_{p}": fn for p, fn in (getattr(spec, "param_grads", None) or {}).items()}
+        unnamed += [f"{spec.name}.{k}" for k, fn in fields.items()
+                    if getattr(getattr(fn, "__code__", None), "co_name", None) == "<lambda>"]
+    assert not unnamed, unnamed
+    elu = actlab.registry.get_spec("elu")
+    assert (elu.forward.__name__, elu.param_grads["alpha"].__code__.co_name) == ("elu_forward", "elu_d_alpha")
