@@ -71,12 +71,8 @@ def _key(f: accuracy.SweepFailure) -> tuple:
     return (f.name, *moved[0], f.dtype, f.quantity)
 
 
-# Activations added for issue 15 (peers' catalogs) that fail at 0.0316, not fixed yet. At -inf
-# (float64) the code clamps x to ±1e4, which assumes a unit input scale: with δ or β = 0.0316,
-# δx = -316 there and f', ∂f/∂γ... are ~1e-135 where the limit is 0. In float32 at x = -3162
-# and 316: e^{δx} or e^{-w²} subnormal before it is multiplied (6-5000 ULP). Listed failures,
-# not hidden ones.
-PENDING = {"pserf"}
+# Activations added for issue 15 (peers' catalogs) that fail at 0.0316 and are not fixed yet.
+PENDING: set[str] = set()
 
 
 @pytest.mark.parametrize("name", [

@@ -253,16 +253,38 @@ def _pserf_w(x, gamma, delta):
     return gamma * _softplus(delta * _fin(x))
 
 
+def _pserf_x(x, delta):
+    # x clamped to ±1e4/min(1, |δ|): beyond, δx is past ±1e4 and every term x multiplies is 0
+    # (σ(δx), softplus(δx) or e^{-w²}). Not ±1e4 itself: with δ = 0.0316, δ·-1e4 = -316 and
+    # f', f'', ∂f/∂γ, ∂f/∂δ were ~1e-135 at -inf, where the limit is 0.
+    if isinstance(delta, torch.Tensor):
+        lim = SAT / delta.abs().to(x.dtype).clamp(min=1e-30, max=1.0)
+        return torch.maximum(torch.minimum(_fin(x), lim), -lim)
+    return x.clamp(-SAT / min(1.0, max(abs(delta), 1e-30)), SAT / min(1.0, max(abs(delta), 1e-30)))
+
+
+def _pserf_tail(x, w, delta, v, normal):
+    # ``normal``, or v·e^{δx} where w = γ softplus(δx) is below the normal range (for δx < 0:
+    # softplus(δx) = e^{δx}, erf(w) = (2/√π)w, e^{-w²} = 1), whose digits w has lost
+    t = (delta * _fin(x)).clamp(max=0.0)
+    return torch.where((w.abs() < torch.finfo(x.dtype).tiny) & (t < 0), _deep(v, t), normal)
+
+
+def _pserf(x, gamma, delta):
+    w = _pserf_w(x, gamma, delta)
+    return _pserf_tail(x, w, delta, _fin(x) * (gamma * TWO_OVER_SQRT_PI), _times(x, torch.erf(w)))
+
+
 def _pserf_d(x, gamma, delta):
     # erf(w) + x w' (2/√π) e^{-w²}, w = γ softplus(δx), w' = γδσ(δx)
-    xs = x.clamp(-SAT, SAT)
+    xs = _pserf_x(x, delta)
     w = _pserf_w(xs, gamma, delta)
-    return torch.erf(w) + xs * (gamma * delta * TWO_OVER_SQRT_PI) * torch.exp(-w * w) * _sigmoid(delta * xs)
+    return torch.erf(w) + xs * ((gamma * delta * TWO_OVER_SQRT_PI) * torch.exp(-w * w) * _sigmoid(delta * xs))
 
 
 def _pserf_d2(x, gamma, delta):
     # (2/√π) e^{-w²} (2w' + x(w'' - 2w w'²)), w'' = γδ²σ'(δx)
-    xs = x.clamp(-SAT, SAT)
+    xs = _pserf_x(x, delta)
     w = _pserf_w(xs, gamma, delta)
     dw = gamma * delta * _sigmoid(delta * xs)
     d2w = gamma * delta * delta * _dsig(delta * xs)
@@ -270,19 +292,26 @@ def _pserf_d2(x, gamma, delta):
 
 
 def _pserf_dgamma(x, gamma, delta):
-    # x (2/√π) e^{-w²} softplus(δx)
-    xs = x.clamp(-SAT, SAT)
-    return xs * TWO_OVER_SQRT_PI * torch.exp(-_pserf_w(xs, gamma, delta) ** 2) * _softplus(delta * xs)
+    # x (2/√π) e^{-w²} softplus(δx): e^{-w²} through _deep, as it is subnormal from w > 9.4
+    # (float32; 195 ULP at x = 316, γ = 0.0316), and softplus(δx) where it is (19 ULP at
+    # x = -3162, δ = 0.0316)
+    xs = _pserf_x(x, delta)
+    w = _pserf_w(xs, gamma, delta)
+    v = _deep(xs * (TWO_OVER_SQRT_PI * _softplus(delta * xs)), -w * w)
+    return _pserf_tail(x, w, delta, xs * TWO_OVER_SQRT_PI, v)
 
 
 def _pserf_ddelta(x, gamma, delta):
-    # x² γ (2/√π) e^{-w²} σ(δx)
-    xs = x.clamp(-SAT, SAT)
-    # where σ(δx) is subnormal (≈ e^{δx}, δx < -708 in float64) as v·e^{δx}, v = x²γ(2/√π)e^{-w²}
+    # x² γ (2/√π) e^{-w²} σ(δx), each small exponential through _deep: σ(δx) ≈ e^{δx} where it is
+    # subnormal (δx < -708 in float64), e^{-w²} from w > 9.4 in float32 (210 ULP at x = 316,
+    # δ = 0.0316)
+    xs = _pserf_x(x, delta)
     t = delta * xs
-    v = xs * xs * (gamma * TWO_OVER_SQRT_PI) * torch.exp(-_pserf_w(xs, gamma, delta) ** 2)
+    w = _pserf_w(xs, gamma, delta)
     deep = torch.exp(neg_abs(t)) < torch.finfo(x.dtype).tiny
-    return torch.where(deep & (t < 0), _deep(v, t.clamp(max=0.0)), v * _sigmoid(t))
+    v = xs * (xs * (gamma * TWO_OVER_SQRT_PI))
+    return torch.where(deep & (t < 0), _deep(v * torch.exp(-w * w), t.clamp(max=0.0)),
+                       _deep(v * _sigmoid(t), -w * w))
 
 
 _SERF_BOUND = ("f' = erf(w) + x(2/√π)e^(-w²)w' (Serf's at γ = δ = 1): for x < -1 both terms are "
@@ -298,7 +327,7 @@ define(
     params=[Param("gamma", 1.0, learnable=True, channelwise=True, doc="gate scale γ."),
             Param("delta", 1.0, learnable=True, channelwise=True, doc="input scale δ.")],
     learn_by_default=True,
-    forward=lambda x, gamma, delta: _times(x, torch.erf(_pserf_w(x, gamma, delta))),
+    forward=_pserf,
     derivative=_pserf_d,
     second_derivative=_pserf_d2,
     param_grads={"gamma": _pserf_dgamma, "delta": _pserf_ddelta},
