@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
+import torch
 
 import actlab
-from actlab.numerics import accuracy
+from actlab.numerics import accuracy, reference
 
 # The cases issue 16 found: NaN, inf or an exception where the truth is finite, and errors over
 # the README bounds, each at a parameter value inside the domain.
@@ -119,9 +121,6 @@ def test_nonfinite_where_the_truth_is_finite_fails_at_any_parameter():
 def test_score_at_the_largest_floats_does_not_overflow():
     # snake_beta(α = 0.0316) dα at x = -max: computed - true overflowed to inf, and inf/κ with an
     # overflowed κ = |x·f'/f| was NaN. κ ~ 2e307 there: any value of that size is as right.
-    import numpy as np
-    import torch
-
     xs = np.array([-1.7976931348623157e308])
     s = accuracy.score(xs, np.array([-1.79686685e308]), np.array([[8.84891037e307, 0.0]]),
                        np.array([[9.88967619e306, 0.0]]), torch.float64)
@@ -131,10 +130,6 @@ def test_score_at_the_largest_floats_does_not_overflow():
 def test_an_unbounded_oscillation_has_no_limit():
     # snake's dα = x sin(2αx)/α - sin²(αx)/α² at ±inf: three probes at 1e400.. all rounded to -inf
     # for α = 2, which the oracle took for the limit (the code's NaN then failed)
-    import numpy as np
-
-    from actlab.numerics import reference
-
     ref = reference.evaluate("snake", "d_alpha", np.array([-math.inf, math.inf]), {"alpha": 2.0})
     assert np.isnan(ref[:, 0]).all() and (ref[:, 1] == 1).all()
     fn = reference.compiled("snake", "f")
@@ -146,9 +141,6 @@ def test_snake_float32_meets_its_bound_under_dense_sampling(alpha):
     # a + sin² a cancels up to 3.8:1 near a = αx = -1.09, where the grid has few points: the
     # plain sum gave 5 ULP there (bound 4). Float64 arithmetic is the reference (its error is
     # ~1e-15 relative there, far below a float32 ULP); κ = |x f'/f| as the sweep's.
-    import numpy as np
-    import torch
-
     a32 = float(torch.tensor(alpha, dtype=torch.float32))
     x = torch.linspace(-4.5 / a32, 0.5 / a32, 400_001, dtype=torch.float32)
     y = actlab.get_spec("snake").forward(x, alpha=alpha).double().numpy()
