@@ -59,6 +59,9 @@ CASES: dict[str, list[tuple[list[str], str]]] = {
         (["bench", "results", "--db", "{db}", "--plots", "/proc/x"], "cannot write in"),
         (["bench", "results", "--db", "{db}", "--plots", "{file}"], "is not a folder"),
         (["bench", "train", "--profile", "ci", "--figures", "/proc/x"], "cannot write in"),
+        (["serve", "--port", "0", "--report", "{tmp}"], "no report.html in this folder"),
+        (["serve", "--port", "0", "--report", "{tmp}/none"], "no such folder"),
+        (["serve", "--port", "0", "--report", "{file}"], "is not a folder"),
     ],
     "sizes": [
         (["bench", "kernels", "mish", "--sizes", "10G"], "of memory"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import socket
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +13,7 @@ import typer
 from ._common import UserError
 from ._output import err
 
-__all__ = ["app", "check_port", "is_loopback", "serve"]
+__all__ = ["app", "check_port", "check_report", "is_loopback", "serve"]
 
 app = typer.Typer()
 
@@ -61,6 +62,20 @@ def check_port(host: str, port: int) -> int:
         return int(sock.getsockname()[1])
 
 
+def check_report(folder: Path) -> Path:
+    """The folder ``actlab report`` wrote (it has ``report.html``), resolved; else a :class:`UserError`."""
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--report {folder} is not a folder: give the folder `actlab report --out` "
+                        "wrote (the one holding report.html)")
+    if not folder.is_dir():
+        raise UserError(f"--report {folder}: no such folder; give the folder `actlab report --out` "
+                        "wrote (the one holding report.html)")
+    if not (folder / "report.html").is_file():
+        raise UserError(f"--report {folder}: no report.html in this folder; give the folder "
+                        "`actlab report --out` wrote, or run `actlab report` first")
+    return folder.resolve()
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind. The default is reachable from this "
@@ -73,6 +88,10 @@ def serve(
              "your network. Loopback names and the bound address are always allowed; "
              "ACTLAB_ALLOWED_HOSTS adds names too. Other names are refused (DNS rebinding).")]
     = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", metavar="DIR",
+        help="Also serve this `actlab report` output folder, read-only, under /report/, and link "
+             "each selected activation to its page there.")] = None,
 ) -> None:
     """Serve the explorer: pick activations, move their parameters, compare f, f′, f″, measured
     properties and the mean-field χ₁ curve. Works offline (Plotly.js comes from the plotly package)."""
@@ -85,6 +104,7 @@ def serve(
     if bad:
         raise UserError(f"--allow-host {bad[0]!r} is not a host name: give one name or address per "
                         "option, e.g. --allow-host lab.example --allow-host 10.0.0.5")
+    report_dir = check_report(report) if report is not None else None
     port = check_port(host, port)  # before the URL is announced; 0 becomes the port picked
     from ..web import server
 
@@ -94,4 +114,8 @@ def serve(
     if not is_loopback(host):
         err.text(f"warning: {host} is not a loopback address: anyone who can reach this port can use "
                  "the page and its API (there is no authentication)")
-    server.serve(host=host, port=port, log_level="warning", allowed_hosts=names)
+    if report_dir is None:
+        server.serve(host=host, port=port, log_level="warning", allowed_hosts=names)
+        return
+    err.text(f"report from {report_dir} on http://{shown}:{port}/report/")
+    server.serve(host=host, port=port, log_level="warning", allowed_hosts=names, report_dir=report_dir)

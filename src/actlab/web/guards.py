@@ -30,6 +30,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_HEADER_BYTES",
     "MAX_QUERY_BYTES",
+    "REPORT_CSP",
     "SECURITY_HEADERS",
     "ExplorerApp",
     "default_allowed_hosts",
@@ -58,14 +59,25 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), usb=(), payment=()"),
 )
 
+# The report's pages (``actlab serve --report``, under /report/) are self-contained: inline CSS,
+# a small inline script (table sorting, search) and images as data: URIs. They get their own
+# policy: that inline script may run, but sandboxed (no allow-same-origin: an opaque origin, so
+# nothing in the report folder can read the API or the explorer's storage) and loading nothing.
+REPORT_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+              "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; "
+              "sandbox allow-scripts")
+
 # Names that reach this machine only. A page on another site can make a browser resolve its own
 # name to 127.0.0.1 (DNS rebinding) but cannot make it send one of these as the Host header.
 LOOPBACK_HOSTS = frozenset({"localhost", "ip6-localhost", "ip6-loopback", "127.0.0.1", "::1"})
 
 
-def _with_security_headers(headers: Any) -> list[tuple[bytes, bytes]]:
+def _with_security_headers(headers: Any, path: str = "") -> list[tuple[bytes, bytes]]:
     ours = {k for k, _ in SECURITY_HEADERS}
-    return [(k, v) for k, v in (headers or []) if k.lower() not in ours] + list(SECURITY_HEADERS)
+    secure = list(SECURITY_HEADERS)
+    if path.startswith("/report/"):
+        secure = [(k, REPORT_CSP.encode() if k == b"content-security-policy" else v) for k, v in secure]
+    return [(k, v) for k, v in (headers or []) if k.lower() not in ours] + secure
 
 
 def raw_response(status: int, reason: str, message: str) -> bytes:
@@ -157,7 +169,8 @@ class ExplorerApp:
 
         async def send_secure(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": _with_security_headers(message.get("headers"))}
+                message = {**message, "headers": _with_security_headers(message.get("headers"),
+                                                                        scope.get("path", ""))}
             await send(message)
 
         refused = self.refusal(scope)

@@ -21,6 +21,11 @@ uvicorn. Every number the page shows comes from these endpoints; the JavaScript 
 ``GET /api/formula?name=...``
     the spec's LaTeX formula drawn as SVG on the server (:mod:`actlab.web.formula`, matplotlib's
     mathtext), so the page shows typeset math with no math library in the browser and no CDN.
+``GET /report/...`` (``actlab serve --report DIR`` only)
+    the folder ``actlab report`` wrote, read-only, through the same static-file logic as
+    ``/static`` (paths resolved inside DIR, no symlinks out of it, ``..`` refused);
+    ``/api/activations`` then adds ``"report"``: the activations with a page
+    ``activations/NAME.html`` there, which the page links to.
 
 This module wires the app (routes to endpoints, :func:`create_app`) and runs it (:func:`serve`).
 The pieces, each its own module, and their names re-exported here:
@@ -147,6 +152,8 @@ __all__ = [
     "plotted",
     "properties_payload",
     "raw_response",
+    "report_index",
+    "report_pages",
     "resolve",
     "serve",
     "slider",
@@ -182,9 +189,22 @@ def activations_payload() -> dict[str, Any]:
     }
 
 
+def report_pages(report_dir: Path) -> dict[str, Any]:
+    """What ``actlab serve --report DIR`` adds to the catalog: the report's address and the
+    activations (drawn by the page) that have a page ``activations/NAME.html`` in DIR, read at
+    each request (the report may be rewritten while the server runs)."""
+    pages = report_dir / "activations"
+    names = [a["name"] for a in activations_payload()["activations"]
+             if (pages / f"{a['name']}.html").is_file()]
+    return {"index": "/report/", "pages": names}
+
+
 # ------------------------------------------------------------------------------ endpoints
 def api_activations(request: Request) -> JSONResponse:
-    return JSONResponse(activations_payload())
+    report_dir: Path | None = request.app.state.report_dir
+    if report_dir is None:
+        return JSONResponse(activations_payload())
+    return JSONResponse({**activations_payload(), "report": report_pages(report_dir)})
 
 
 def api_curve(request: Request) -> JSONResponse:
@@ -223,6 +243,12 @@ def index(request: Request) -> Response:
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
 
+def report_index(request: Request) -> Response:
+    """``/report/``: the report's own page (``report.html``; the folder has no index.html)."""
+    report_dir: Path = request.app.state.report_dir
+    return FileResponse(report_dir / "report.html", media_type="text/html; charset=utf-8")
+
+
 def plotly(request: Request) -> Response:
     # the file changes only with the plotly package: let the browser keep it for a day
     return FileResponse(plotly_js(), media_type="text/javascript; charset=utf-8",
@@ -230,11 +256,13 @@ def plotly(request: Request) -> Response:
 
 
 # ------------------------------------------------------------------------------ the app
-def create_app(allowed_hosts: set[str] | frozenset[str] | None = None) -> ExplorerApp:
+def create_app(allowed_hosts: set[str] | frozenset[str] | None = None,
+               report_dir: Path | None = None) -> ExplorerApp:
     """The ASGI app: the page at ``/``, static files, Plotly.js and the JSON API, guarded.
 
     ``allowed_hosts``: the names the Host header may carry (port dropped); loopback names by
-    default (:func:`default_allowed_hosts`).
+    default (:func:`default_allowed_hosts`). ``report_dir``: a folder ``actlab report`` wrote,
+    served read-only under ``/report/`` (``actlab serve --report``); none by default.
     """
     routes = [
         Route("/", index),
@@ -246,23 +274,30 @@ def create_app(allowed_hosts: set[str] | frozenset[str] | None = None) -> Explor
         Route("/static/plotly.min.js", plotly),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    if report_dir is not None:
+        report_dir = Path(report_dir).resolve()
+        routes += [Route("/report/", report_index),
+                   Mount("/report", StaticFiles(directory=report_dir), name="report")]
     app = Starlette(
         routes=routes,
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, Exception: on_unexpected},
     )
+    app.state.report_dir = report_dir
     return ExplorerApp(app, default_allowed_hosts() if allowed_hosts is None else allowed_hosts)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, log_level: str = "warning",
-          allowed_hosts: Iterable[str] | None = None) -> None:
+          allowed_hosts: Iterable[str] | None = None, report_dir: Path | None = None) -> None:
     """Run the app under uvicorn until interrupted (Ctrl-C).
 
     The Host header may name loopback, the bound address (all of this machine's names when bound
     to 0.0.0.0 or ::), ``ACTLAB_ALLOWED_HOSTS`` and ``allowed_hosts`` (``actlab serve
-    --allow-host``; a port or a final dot is dropped, case ignored).
+    --allow-host``; a port or a final dot is dropped, case ignored). ``report_dir``: see
+    :func:`create_app`.
     """
     import uvicorn
 
     allowed = default_allowed_hosts(host) | {host_of(h) for h in allowed_hosts or ()}
     isolate_analyses()
-    uvicorn.Server(uvicorn_config(create_app(allowed), host=host, port=port, log_level=log_level)).run()
+    app = create_app(allowed, report_dir)
+    uvicorn.Server(uvicorn_config(app, host=host, port=port, log_level=log_level)).run()

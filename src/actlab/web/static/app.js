@@ -15,7 +15,7 @@ const ORDERS = [
 const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000", "#E69F00", "#56B4E9", "#B8A400"];
 const POINTS = 801;
 
-const catalog = { byName: new Map(), alias: new Map(), families: [], features: {} };
+const catalog = { byName: new Map(), alias: new Map(), families: [], features: {}, report: null };
 const state = { sel: [], params: {}, xmin: -6, xmax: 6, show: new Set(["f", "df"]), sb2: 0, swmax: 4 };
 const cache = { props: new Map(), meanfield: new Map() };
 let curveGeneration = 0;
@@ -518,6 +518,11 @@ function propRows(names, got) {
     return facts.kinks.length ? facts.kinks.map(fmt).join(", ") : "—";
   })]);
   rows.push(["citation", names.map((n) => spec(n).citation), "cite"]);
+  if (catalog.report) {  // `actlab serve --report DIR`: the activations with a page in DIR
+    rows.push(["report", names.map((n) => (catalog.report.pages.includes(n)
+      ? el("a", { class: "report-link", href: `/report/activations/${encodeURIComponent(n)}.html`, text: "report page" })
+      : "—"))]);
+  }
   const labels = [];
   for (const g of got) for (const r of (g && g.rows) || []) if (!labels.includes(r.label)) labels.push(r.label);
   if (labels.length || got.some((g) => !g || g.message || g.error)) {
@@ -736,6 +741,7 @@ async function main() {
   }
   catalog.families = data.families;
   catalog.features = data.features;
+  catalog.report = data.report || null;
   $("#version").textContent = data.version;
   if (!data.features.properties) {
     $("#props-note").textContent = "Facts from each activation's spec (the measured-properties module is not installed).";
