@@ -84,12 +84,12 @@ def test_friedman_matches_scipy_and_the_cd_demsar_table():
         assert r["cd"] == pytest.approx(q * math.sqrt(k * (k + 1) / 6), abs=2e-3)
 
 
-def test_cd_plot_writes_a_png(tmp_path):
-    runs = []
-    for task in ("digits", "mnist1d"):
-        runs += fake_runs({"relu": 0.9, "gelu": 0.91, "tanh": 0.85}, seeds=3, task=task)
-    p = compare.plot_cd(compare.friedman(runs), tmp_path / "cd.png")
-    assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_cd_groups_join_the_ranks_closer_than_the_cd():
+    ranks = [("a", 1.0), ("b", 1.5), ("c", 2.4), ("d", 3.9)]
+    # a-b-c within 1.5 of a; c-d 1.5 apart: not joined; b-c inside a-c: no group of its own
+    assert compare.cd_groups(ranks, 1.5) == [(0, 2)]
+    assert compare.cd_groups(ranks, 1.6) == [(0, 2), (2, 3)]
+    assert compare.cd_groups(ranks, 0.4) == []
 
 
 @pytest.mark.parametrize("effect,sd,alpha", [(0.8, 1.0, 0.05), (0.01, 0.012, 0.05 / 4)])

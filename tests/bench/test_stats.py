@@ -135,20 +135,39 @@ def test_recommend_names_the_profile_that_has_the_language_model():
     assert nlp["available"] and "tune-test/full" in nlp["protocol"] and nlp["best"] == "swiglu"
     assert "tune-test/ci" in vision["protocol"]
 
-def test_plots_write_pngs(tmp_path):
+def test_figure_data_are_plain_and_hold_the_curves():
+    """What the figures show, as JSON-ready data (actlab.report.figures.bench draws them)."""
+    import json
+
     runs = fake_runs({"relu": 0.95, "tanh": 0.9}, seeds=3)
     for r in runs:
-        r["epochs"] = [{"epoch": e, "step": 10 * e, "metric": r["metric"] * e / 2, "dead_frac": 0.1,
+        r["epochs"] = [{"epoch": e, "step": 10 * e, "metric": r["metric"] * e / 2, "dead_frac": 0.1 * e,
                         "sat_frac": 0.3} for e in range(3)]
-    p1 = stats.plot_learning_curves(runs, tmp_path / "c.png")
+    data = stats.learning_curves_data(runs)
+    assert json.loads(json.dumps(data)) == data
+    assert data["metric"] == "accuracy" and set(data["curves"]) == {"relu", "tanh"}
+    relu = [r["metric"] for r in runs if r["activation"] == "relu"]
+    c = data["curves"]["relu"]
+    assert c["step"] == [0, 10, 20]
+    assert c["mean"] == pytest.approx([0.0, np.mean(relu) / 2, np.mean(relu)], rel=1e-12)
+    _, lo, hi = stats.t_interval(relu)
+    assert (c["lo"][-1], c["hi"][-1]) == pytest.approx((lo, hi), rel=1e-12)
+    assert data["dead"]["tanh"]["mean"] == pytest.approx([0.0, 0.1, 0.2])
+    assert data["saturated"]["tanh"]["mean"] == pytest.approx([0.3] * 3)
+
     depth = []
     for d in (2, 8):
         depth += fake_runs({"relu": 0.9, "selu": 0.95}, seeds=3, task="depth", config_hash=f"d{d}",
                            config={"depth": d, "dataset": "digits"})
-    p2 = stats.plot_depth(depth, tmp_path / "d.png")
-    p3 = stats.plot_ranks(stats.average_ranks(runs), tmp_path / "r.png")
-    for p in (p1, p2, p3):
-        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    dd = stats.depth_data(runs + depth)  # only the depth runs count
+    assert json.loads(json.dumps(dd)) == dd and dd["dataset"] == "digits"
+    assert [(r["activation"], r["depth"], r["n"]) for r in dd["rows"]] == [
+        ("relu", 2, 3), ("relu", 8, 3), ("selu", 2, 3), ("selu", 8, 3)]
+    selu8 = [r["metric"] for r in depth if r["activation"] == "selu" and r["config"]["depth"] == 8]
+    assert dd["rows"][3]["mean"] == pytest.approx(np.mean(selu8), rel=1e-12)
+    assert len(dd["seeds"]) == 12 and {s["depth"] for s in dd["seeds"]} == {2, 8}
+    req = stats.figure("depth", dd, "depth.png", caption="c")
+    assert req == {"kind": "depth", "file": "depth.png", "title": "", "caption": "c", "data": dd}
 
 
 def test_one_family_over_all_experiments_is_more_conservative():

@@ -156,11 +156,16 @@ def test_cli_train_results_and_recommend(tmp_path):
     assert res.exit_code == 2 and "no results store" in res.output
     from actlab.bench.recommend import report_section
 
-    section = report_section(db, tmp_path / "report", properties=False)
-    assert section["tables"][0]["rows"] and all(f["path"].endswith(".png") for f in section["figures"])
+    pngs = set(tmp_path.rglob("*.png"))
+    section = report_section(db, properties=False)
+    # figure requests, as data: nothing is drawn (actlab.report.figures.bench draws them)
+    assert section["tables"][0]["rows"] and set(tmp_path.rglob("*.png")) == pngs
+    (curves,) = section["figures"]  # one experiment, no depth runs, no tuned ranks
+    assert curves["kind"] == "learning_curves" and curves["file"].startswith("curves-digits-")
+    assert set(curves["data"]["curves"]) == {"relu", "tanh"} and json.loads(json.dumps(curves)) == curves
     assert any("untuned" in n for n in section["notes"])
     assert {r["kind"] for r in section["recommendations"]} == {"vision", "nlp", "deep"}
-    empty = report_section(tmp_path / "none.sqlite", tmp_path / "report2")
+    empty = report_section(tmp_path / "none.sqlite")
     assert empty["figures"] == [] and "No stored runs" in empty["notes"][0]
 
 

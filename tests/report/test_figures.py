@@ -37,14 +37,17 @@ def _plain(data):
 
 
 @pytest.mark.parametrize("path", ["analysis/gradflow.py", "analysis/meanfield.py", "analysis/selfnorm.py",
-                                  "analysis/doctor.py", "bench/kernels.py"])
+                                  "analysis/doctor.py", "analysis/approx.py", "bench/kernels.py",
+                                  "bench/stats.py", "bench/compare.py", "bench/protocol.py",
+                                  "bench/recommend.py"])
 def test_the_analyses_compute_and_draw_nothing(path):
     tree = ast.parse((PACKAGE / path).read_text(encoding="utf-8"))
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not {m for m in imported if m.split(".")[0] == "matplotlib" or m == "rich.progress"}
     names = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
-    assert not names & {"plot", "plot_phase_diagram", "report_data", "report_figures"}
+    assert not names & {"plot", "plot_phase_diagram", "report_data", "report_figures", "plot_cd",
+                        "plot_depth", "plot_learning_curves", "plot_ranks", "_save"}
 
 
 def test_gradflow_figure_from_results_and_from_plain_data(tmp_path):

@@ -20,7 +20,8 @@ polynomial φ once N > d do no harm). The error is the RMS error on 4001 test po
 
 For a polynomial φ of degree d the plateau is predicted independently: the RMS error of the
 least-squares degree-d polynomial fit of the target (NumPy ``Polynomial.fit``), drawn as a
-reference line. The degree itself comes from :mod:`actlab.analysis.properties` (SymPy).
+reference line by :mod:`actlab.report.figures.approx` (this module returns data and draws
+nothing). The degree itself comes from :mod:`actlab.analysis.properties` (SymPy).
 
     >>> from actlab.analysis import approx
     >>> r = approx.run(["cube", "relu"], targets=["sin"], widths=[8, 256], seeds=3)
@@ -48,7 +49,6 @@ __all__ = [
     "features",
     "fit_errors",
     "one_thread",
-    "plot",
     "run"
 ]
 
@@ -218,40 +218,3 @@ def run(activations: Sequence[str] = DEFAULT_ACTIVATIONS, targets: Sequence[str]
         if progress is not None:
             progress(name)
     return ApproxResult(names, targets, widths, seeds, errors, degree, best)
-
-
-def plot(result: ApproxResult | dict[str, Any]) -> Any:
-    """Error against width on log axes, one panel per target; polynomial activations dashed,
-    with their predicted plateau (best degree-d polynomial) as a dotted line."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    r = result if isinstance(result, ApproxResult) else ApproxResult(**result)
-    fig, axes = plt.subplots(1, len(r.targets), figsize=(4.6 * len(r.targets) + 1.8, 4.2),
-                             squeeze=False, sharey=False)
-    for ax, t in zip(axes[0], r.targets):
-        for i, a in enumerate(r.activations):
-            colour = f"C{i % 10}"
-            d = r.degree[a]
-            label = a + (f" (polynomial, degree {d})" if d is not None else "")
-            ax.plot(r.widths, r.errors[a][t], marker="o" if d is None else "s", ms=4, color=colour,
-                    ls="--" if d is not None else "-", lw=1.6, label=label)
-            if d is not None:
-                ax.axhline(r.best_polynomial[a][t], color=colour, ls=":", lw=1.2)
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(r.widths, [str(w) for w in r.widths])
-        ax.minorticks_off()
-        ax.set_yscale("log")
-        ax.set_xlabel("hidden width N")
-        ax.set_title(f"target {TARGETS[t][0]} on [-1, 1]")
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0][0].set_ylabel("RMS error (test points)")
-    handles = axes[0][0].get_legend_handles_labels()[0]
-    handles.append(plt.Line2D([], [], color="0.3", ls=":", label="best degree-d polynomial fit"))
-    fig.legend(handles=handles, loc="center right", fontsize=8, frameon=False)
-    fig.suptitle(f"One hidden layer, random features + least-squares output layer "
-                 f"(median of {r.seeds} draws): polynomial activations plateau", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1 - 1.9 / fig.get_figwidth(), 1))
-    return fig

@@ -25,7 +25,7 @@ but only means "not measured well enough". Here:
   rejects), else ``inconclusive`` (the data support neither: more seeds needed, see the planner);
 * **across experiments**: Friedman's test on the per-experiment mean ranks and the Nemenyi
   critical difference :math:`CD = q_\alpha \sqrt{k(k+1)/(6N)}` (Demšar 2006), drawn as a
-  critical-difference diagram;
+  critical-difference diagram by :mod:`actlab.report.figures.bench`;
 * **seed planner**: the smallest number of seeds n for which the paired t-test at level α
   (two-sided) detects a true mean difference Δ with probability ≥ power, given the standard
   deviation σ_d of per-seed differences from a pilot: the noncentral-t power
@@ -42,7 +42,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,7 +49,7 @@ import numpy as np
 from .stats import ALPHA, _finite, _ordered, experiments, higher_is_better, holm, label, t_interval
 
 __all__ = [
-    "MARGINS", "N_BOOT", "bootstrap_mean_ci", "diff_test", "friedman", "plan_seeds", "plot_cd",
+    "MARGINS", "N_BOOT", "bootstrap_mean_ci", "cd_groups", "diff_test", "friedman", "plan_seeds",
     "power_paired", "seeds_needed", "tost", "versus_baseline"
 ]
 
@@ -212,40 +211,9 @@ def friedman(runs: Iterable[Mapping[str, Any]], alpha: float = ALPHA) -> dict[st
     return out
 
 
-def plot_cd(result: Mapping[str, Any], path: str | Path, title: str = "") -> Path:
-    """Critical-difference diagram (Demšar 2006): average ranks on an axis, best on the left;
-    a bar joins activations whose ranks differ by less than the Nemenyi CD (not separated)."""
-    from .stats import _plt, _save
-
-    plt = _plt()
-    ranks = sorted(result["ranks"].items(), key=lambda kv: kv[1])
-    k, cd = len(ranks), result["cd"]
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.32 * max(k, 2)))
-    ax.set_xlim(0.5, max(k, 2) + 0.5)
-    ax.set_ylim(-(k + 1), 2.2)
-    ax.axhline(0, color="black", lw=1)
-    for i in range(1, max(k, 2) + 1):
-        ax.plot([i, i], [0, 0.15], color="black", lw=1)
-        ax.text(i, 0.3, str(i), ha="center", va="bottom", fontsize=8)
-    half = (k + 1) // 2
-    for j, (act, rk) in enumerate(ranks):
-        y = -(j % half + 1) * 0.9 if half else -1
-        x_text = 0.55 if j < half else max(k, 2) + 0.45
-        ax.plot([rk, rk, x_text], [0, y, y], color="C0", lw=0.8)
-        ax.text(x_text, y, f" {act} ({rk:.2f}) ", ha="left" if j < half else "right", va="center", fontsize=8)
-    if math.isfinite(cd):
-        ax.plot([1, 1 + cd], [1.3, 1.3], color="black", lw=2)
-        ax.text(1 + cd / 2, 1.45, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=8)
-        for level, (i, j) in enumerate(_groups(ranks, cd)):  # maximal groups not separated
-            ax.plot([ranks[i][1] - 0.05, ranks[j][1] + 0.05], [-0.25 - 0.2 * level] * 2, color="red", lw=3)
-    ax.axis("off")
-    p = result.get("p", math.nan)
-    ax.set_title(title or f"average rank over {result['n_experiments']} experiment(s); Friedman p = "
-                 + (f"{p:.3g}" if _finite(p) else "n/a"), fontsize=9)
-    return _save(plt, fig, path)
-
-
-def _groups(ranks: Sequence[tuple[str, float]], cd: float) -> list[tuple[int, int]]:
+def cd_groups(ranks: Sequence[tuple[str, float]], cd: float) -> list[tuple[int, int]]:
+    """The maximal groups of a critical-difference diagram: ``(i, j)`` joins ``ranks[i..j]``
+    (sorted by average rank, best first) whose ranks differ by less than ``cd`` (not separated)."""
     out = []
     for i in range(len(ranks)):
         j = max(j for j in range(i, len(ranks)) if ranks[j][1] - ranks[i][1] < cd)

@@ -302,13 +302,14 @@ def run_profile(profile: Profile, db: str | Path, *, backend: str = "local", wor
 
 
 # ------------------------------------------------------------------------------- analysis
-def analyze(profile: Profile, runs: Sequence[Mapping[str, Any]],
-            figdir: str | Path | None = None) -> dict[str, Any]:
+def analyze(profile: Profile, runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Everything the protocol's results support: per experiment and activation the tuned lr,
     lr sensitivity, mean test score with t and bootstrap intervals, failures and late gain; each
     candidate against the baseline (Holm, bootstrap effect interval, TOST verdict); Friedman and
-    the critical difference over experiments sharing an activation set (plot in ``figdir``);
-    the seed plan for the margin; and the known-answer check at depth."""
+    the critical difference over experiments sharing an activation set; the seed plan for the
+    margin; and the known-answer check at depth. ``figures`` holds one request for a
+    critical-difference diagram per ``friedman`` entry, in order (:func:`actlab.bench.stats.figure`;
+    drawn by :mod:`actlab.report.figures.bench`: nothing is drawn here)."""
     from . import compare, stats
 
     choice = {(c["task"], c["experiment"], c["activation"]): c for c in choose_lrs(profile, runs)}
@@ -342,11 +343,13 @@ def analyze(profile: Profile, runs: Sequence[Mapping[str, Any]],
             continue
         res = compare.friedman(rs)
         res["experiments"] = sorted({names.get((r["task"], r["config_hash"]), r["task"]) for r in rs})
-        if figdir is not None:
-            res["plot"] = str(compare.plot_cd(res, Path(figdir) / f"cd-{profile.name}-{len(friedman)}.png"))
         friedman.append(res)
+    figures = [stats.figure("cd", f, f"cd-{profile.name}-{i}.png", caption=(
+        f"{profile.name}: critical-difference diagram over {', '.join(f['experiments'])} (Friedman "
+        f"p = {f['p']:.3g}; Nemenyi CD = {f['cd']:.2f}; a red bar joins activations not separated)."))
+        for i, f in enumerate(friedman)]
     return {"profile": profile.name, "protocol": profile.describe(), "summary": summary, "versus": versus,
-            "friedman": friedman, "seed_plan": compare.plan_seeds(versus),
+            "friedman": friedman, "figures": figures, "seed_plan": compare.plan_seeds(versus),
             "known_answer": known_answer(summary)}
 
 

@@ -302,15 +302,15 @@ def quick_sweep(db: str | Path, *, seeds: int | None = None, workers: int | None
     return run_profile(prof, db, workers=workers, progress=progress)
 
 
-def report_section(db: str | Path, out_dir: str | Path, properties: bool = True) -> dict[str, Any]:
-    """Data and figures for the report's "Compare and choose" section.
+def report_section(db: str | Path, properties: bool = True) -> dict[str, Any]:
+    """Data for the report's "Compare and choose" section.
 
-    Returns ``{"title", "intro", "tables": [{"title", "columns", "rows"}], "figures": [{"path",
-    "caption"}], "recommendations": [...], "notes": [...]}``; figures are PNG files written to
-    ``out_dir``. Empty tables and a note when the store has no runs.
+    Returns ``{"title", "intro", "tables": [{"title", "columns", "rows"}], "figures": [...],
+    "recommendations": [...], "notes": [...]}``. ``figures`` are figure requests
+    (:func:`actlab.bench.stats.figure`: kind, data, file name, title, caption), drawn by
+    :mod:`actlab.report.figures.bench`; nothing is drawn here. Empty tables and a note when the
+    store has no runs.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = Path(db)
     runs = []
     if path.exists():
@@ -331,7 +331,7 @@ def report_section(db: str | Path, out_dir: str | Path, properties: bool = True)
 
     protocols = sorted({r["config"]["protocol"] for r in tested_runs(runs)})
     if protocols:
-        return _protocol_section(section, runs, protocols, out_dir, properties)
+        return _protocol_section(section, runs, protocols, properties)
     section["notes"].append("These runs are untuned (one learning rate for every activation); no "
                             "recommendation is made from them. Run actlab bench train --profile ci.")
     summary = stats.summarize(runs)
@@ -352,32 +352,31 @@ def report_section(db: str | Path, out_dir: str | Path, properties: bool = True)
         if task == "depth":
             continue
         name = stats.label(task, exp[0]["config"])
-        png = stats.plot_learning_curves(exp, out_dir / f"curves-{task}-{chash[:8]}.png",
-                                         title=f"{name}: learning curves (mean, 95% CI)")
-        section["figures"].append({"path": str(png), "caption": f"{name}: held-out metric and "
-                                   "dead/saturated units over training (mean and 95% CI over seeds)."})
+        section["figures"].append(stats.figure(
+            "learning_curves", stats.learning_curves_data(exp), f"curves-{task}-{chash[:8]}.png",
+            title=f"{name}: learning curves (mean, 95% CI)", caption=f"{name}: held-out metric and "
+            "dead/saturated units over training (mean and 95% CI over seeds)."))
     if any(t == "depth" for t, _ in groups):
-        png = stats.plot_depth([r for r in runs if r["task"] == "depth"], out_dir / "depth.png")
-        section["figures"].append({"path": str(png), "caption": "Depth test: test accuracy of plain "
-                                   "MLPs vs number of hidden layers (mean and 95% CI over seeds)."})
+        section["figures"].append(stats.figure(
+            "depth", stats.depth_data(runs), "depth.png", caption="Depth test: test accuracy of plain "
+            "MLPs vs number of hidden layers (mean and 95% CI over seeds)."))
     recs = recommend(runs=runs, properties=properties)
     for rec in recs:
         if not rec["available"]:
             continue
-        png = stats.plot_ranks([{"activation": c["activation"], "avg_rank": c["avg_rank"],
-                                 "lo": c["rank_lo"], "hi": c["rank_hi"],
-                                 "n_experiments": len(rec["experiments"])} for c in rec["candidates"]],
-                               out_dir / f"ranks-{rec['kind']}.png",
-                               title=f"{rec['kind']}: average rank over "
-                                     f"{len(rec['experiments'])} experiment(s)")
-        section["figures"].append({"path": str(png), "caption": f"{rec['kind']}: average rank (1 = best) "
-                                   "with 95% bootstrap intervals over seeds."})
+        section["figures"].append(stats.figure(
+            "ranks", [{"activation": c["activation"], "avg_rank": c["avg_rank"], "lo": c["rank_lo"],
+                       "hi": c["rank_hi"], "n_experiments": len(rec["experiments"])}
+                      for c in rec["candidates"]],
+            f"ranks-{rec['kind']}.png",
+            title=f"{rec['kind']}: average rank over {len(rec['experiments'])} experiment(s)",
+            caption=f"{rec['kind']}: average rank (1 = best) with 95% bootstrap intervals over seeds."))
     section["recommendations"] = recs
     return section
 
 
 def _protocol_section(section: dict[str, Any], runs: Sequence[Mapping[str, Any]], protocols: Sequence[str],
-                      out_dir: Path, properties: bool) -> dict[str, Any]:
+                      properties: bool) -> dict[str, Any]:
     """The report section from tune-then-test results: each stored profile's analysis."""
     from .protocol import PROFILES, analyze, describe_known_answer
 
@@ -396,7 +395,7 @@ def _protocol_section(section: dict[str, Any], runs: Sequence[Mapping[str, Any]]
         if name not in PROFILES:
             section["notes"].append(f"protocol {tag}: not a known profile; shown by recommend only")
             continue
-        res = analyze(PROFILES[name], runs, out_dir)
+        res = analyze(PROFILES[name], runs)
         section["notes"].append(f"Protocol {res['protocol']}")
         section["tables"].append({
             "title": f"{name}: test score per experiment and activation (mean; 95% t and bootstrap "
@@ -407,11 +406,7 @@ def _protocol_section(section: dict[str, Any], runs: Sequence[Mapping[str, Any]]
                      "intervals, Holm-adjusted p of the difference and of the equivalence test, verdict: "
                      "from the t tests; the bootstrap under-covers at 5 seeds)",
             "columns": vcols, "rows": [{k: v[k] for k in vcols} for v in res["versus"]]})
-        for f in res["friedman"]:
-            section["figures"].append({"path": f["plot"], "caption": (
-                f"{name}: critical-difference diagram over {', '.join(f['experiments'])} (Friedman "
-                f"p = {f['p']:.3g}; Nemenyi CD = {f['cd']:.2f}; a red bar joins activations not "
-                "separated).")})
+        section["figures"].extend(res["figures"])  # the critical-difference diagrams
         ka = res["known_answer"]
         if ka:
             section["notes"].append(describe_known_answer(ka) + ".")

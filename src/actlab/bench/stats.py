@@ -36,14 +36,13 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "ALPHA", "LEVEL", "average_ranks", "curves", "depth_table", "experiments", "higher_is_better", "holm",
-    "label", "pair_lookup", "paired_t", "pairwise", "plot_depth", "plot_learning_curves", "plot_ranks",
+    "ALPHA", "LEVEL", "average_ranks", "curves", "depth_data", "depth_table", "experiments", "figure",
+    "higher_is_better", "holm", "label", "learning_curves_data", "pair_lookup", "paired_t", "pairwise",
     "rank_means", "summarize", "t_interval"
 ]
 
@@ -315,111 +314,33 @@ def depth_table(runs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["activation"], r["depth"]))
 
 
-# ------------------------------------------------------------------------------------ plots
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(plt: Any, fig: Any, path: str | Path) -> Path:
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+# ------------------------------------------------------------------------------ figure data
+# What the figures of the results show, as plain JSON-ready data; actlab.report.figures.bench
+# draws them (the library draws nothing).
+def figure(kind: str, data: Any, file: str, title: str = "", caption: str = "") -> dict[str, Any]:
+    """A figure request: what to draw (``kind``: ``learning_curves``, ``depth``, ``ranks`` or
+    ``cd``), from which ``data``, into which ``file`` (a PNG name), with its ``title`` and
+    ``caption``. :func:`actlab.report.figures.bench.draw` draws it."""
+    return {"kind": kind, "file": file, "title": title, "caption": caption, "data": data}
 
 
-def plot_learning_curves(runs: Sequence[Mapping[str, Any]], path: str | Path, title: str = "") -> Path:
-    """Metric and dead/saturated fractions vs step (mean and 95 % CI over seeds), one experiment."""
-    plt = _plt()
-    metric = runs[0]["metric_name"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    cm = plt.get_cmap("tab10" if len({r["activation"] for r in runs}) <= 10 else "tab20")
-    for i, (act, c) in enumerate(curves(runs).items()):
-        color = cm(i % cm.N)
-        ax1.plot(c["step"], c["mean"], label=act, color=color)
-        ax1.fill_between(c["step"], c["lo"], c["hi"], color=color, alpha=0.2)
-    quiet = []
-    for i, (act, c) in enumerate(curves(runs, "sat_frac").items()):
-        color = cm(i % cm.N)
-        d = curves([r for r in runs if r["activation"] == act], "dead_frac")[act]
-        if np.nanmax(c["mean"]) < 0.01 and np.nanmax(d["mean"]) < 0.001:
-            quiet.append(act)  # nothing to see: keep the legend for those that have something
-            continue
-        ax2.plot(c["step"], c["mean"], color=color, label=f"{act} saturated")
-        ax2.plot(d["step"], d["mean"], color=color, linestyle="--", label=f"{act} dead")
-    if quiet:
-        ax2.text(0.02, 0.98, "below 1% saturated and 0.1% dead throughout:\n" + ", ".join(quiet),
-                 transform=ax2.transAxes, va="top", fontsize=7, wrap=True)
-    ax1.set_xlabel("training step")
-    ax1.set_ylabel({"accuracy": "test accuracy", "bpc": "held-out bits per character"}.get(metric, metric))
-    if metric == "bpc":
-        finite = [v for c in curves(runs).values() for v in c["mean"][1:] if math.isfinite(v)]
-        if finite:  # the untrained model's 8 bits would flatten the interesting part
-            ax1.set_ylim(min(finite) - 0.05, max(finite) + 0.05)
-    ax1.set_title(title or "learning curves (mean, 95% CI over seeds)")
-    ax2.set_xlabel("training step")
-    ax2.set_ylabel("fraction (solid: saturated unit-example pairs; dashed: dead units)", fontsize=8)
-    ax2.set_title("|f'| < 1e-3 on the probe batch")
-    for ax in (ax1, ax2):
-        ax.grid(True, alpha=0.3)
-    ax1.legend(fontsize=8)
-    if ax2.get_legend_handles_labels()[0]:
-        ax2.legend(fontsize=7, loc="center right")
-    return _save(plt, fig, path)
+def learning_curves_data(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One experiment's learning curves: the metric's name (``metric``) and, per activation,
+    ``step``, mean and 95 % CI over seeds of the metric (``curves``), of the fraction of saturated
+    unit-example pairs (``saturated``) and of dead units (``dead``), per epoch."""
+    def plain(cs: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, list[float]]]:
+        return {a: {k: c[k].tolist() for k in ("step", "mean", "lo", "hi")} for a, c in cs.items()}
+
+    return {"metric": runs[0]["metric_name"] if runs else "", "curves": plain(curves(runs)),
+            "saturated": plain(curves(runs, "sat_frac")), "dead": plain(curves(runs, "dead_frac"))}
 
 
-def plot_depth(runs: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
-    """Test accuracy vs depth, mean and 95 % CI over seeds, one line per activation."""
-    plt = _plt()
+def depth_data(runs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The depth test: its dataset, per activation and depth the mean accuracy and its 95 % CI
+    over seeds (``rows``), and each seed's accuracy (``seeds``)."""
+    runs = [r for r in runs if r["task"] == "depth"]
     rows = depth_table(runs)
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    acts = sorted({r["activation"] for r in rows})
-    cm = plt.get_cmap("tab10" if len(acts) <= 10 else "tab20")
-    for i, act in enumerate(acts):
-        rs = [r for r in rows if r["activation"] == act]
-        d = np.array([r["depth"] for r in rs])
-        m = np.array([r["mean"] for r in rs])
-        # the t-interval of a bounded metric can pass 1 (or 0); show it clipped to what is possible
-        lo = np.clip([r["lo"] if math.isfinite(r["lo"]) else r["mean"] for r in rs], 0.0, 1.0)
-        hi = np.clip([r["hi"] if math.isfinite(r["hi"]) else r["mean"] for r in rs], 0.0, 1.0)
-        shift = 2 ** ((i - (len(acts) - 1) / 2) * 0.03)  # spread the activations a little sideways
-        color = cm(i % cm.N)
-        ax.errorbar(d * shift, m, yerr=[m - lo, hi - m], label=act, color=color, marker="o", capsize=3)
-        seeds = [(r["config"]["depth"], r["metric"]) for r in runs
-                 if r["task"] == "depth" and r["activation"] == act and _finite(r["metric"])]
-        if seeds:
-            sd, sm = zip(*seeds)
-            ax.scatter(np.array(sd) * shift, sm, color=color, s=8, alpha=0.4)
-    ax.set_xscale("log", base=2)
-    depths = sorted({r["depth"] for r in rows})
-    ax.set_xticks(depths, [str(d) for d in depths])
-    ax.set_xlabel("hidden layers (log scale)")
-    ax.set_ylabel("test accuracy")
-    data = rows[0]["config"].get("dataset", "") if rows else ""
-    ax.set_title(f"depth test: plain MLPs on {data} (mean, 95% CI; dots: single seeds)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    return _save(plt, fig, path)
-
-
-def plot_ranks(ranks: Sequence[Mapping[str, Any]], path: str | Path, title: str = "") -> Path:
-    """Average rank (1 = best) with its 95 % bootstrap interval, best at the top."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 0.4 * len(ranks) + 1.5))
-    y = np.arange(len(ranks))[::-1]
-    r = np.array([x["avg_rank"] for x in ranks])
-    lo, hi = np.array([x["lo"] for x in ranks]), np.array([x["hi"] for x in ranks])
-    ax.errorbar(r, y, xerr=[r - lo, hi - r], fmt="o", capsize=3)
-    ax.set_yticks(y, [x["activation"] for x in ranks])
-    ax.set_xlim(0.5, len(ranks) + 0.5)
-    ax.set_xlabel("average rank over experiments (1 = best); bars: 95% bootstrap interval over seeds")
-    n = ranks[0]["n_experiments"] if ranks else 0
-    ax.set_title(title or f"average rank over {n} experiment(s)")
-    ax.grid(True, axis="x", alpha=0.3)
-    return _save(plt, fig, path)
+    return {"dataset": rows[0]["config"].get("dataset", "") if rows else "",
+            "rows": [{k: r[k] for k in ("activation", "depth", "n", "mean", "lo", "hi")} for r in rows],
+            "seeds": [{"activation": r["activation"], "depth": r["config"]["depth"], "metric": r["metric"]}
+                      for r in runs if _finite(r["metric"])]}

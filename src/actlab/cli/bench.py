@@ -218,8 +218,15 @@ def show_profile(name: str, db: Path, figures: Path | None, as_json: bool,
         runs = store.runs()
     if figures is not None:
         output_dir(figures, "--out")
-    with user_errors(), writing(*([figures] if figures is not None else []), option="--out"):
-        res = analyze(prof, runs, figures)  # ValueError: e.g. "tuning is not finished"
+    with user_errors():
+        res = analyze(prof, runs)  # ValueError: e.g. "tuning is not finished"
+    requests = res.pop("figures")  # one critical-difference diagram per Friedman result
+    if figures is not None:
+        from ..report.figures import bench as bench_figures
+
+        with writing(figures, option="--out"):
+            for f, request in zip(res["friedman"], requests):
+                f["plot"] = str(bench_figures.draw(request, figures))
     res.update(extra or {})
     if as_json:
         out.json(res)
@@ -319,18 +326,18 @@ def results(
 def _results_plots(runs: list[dict], ranks: list[dict], plots: Path | None, figures: list[str]) -> None:
     """``bench results --plots``: learning curves per experiment, depth, ranks (paths appended)."""
     from ..bench import stats
+    from ..report.figures import bench as bench_figures
 
     if plots is None:
         return
-    for (t, h), exp in sorted(stats.experiments(runs).items()):
-        if t != "depth":
-            figures.append(str(stats.plot_learning_curves(exp, plots / f"curves-{t}-{h[:8]}.png",
-                                                          title=stats.label(t, exp[0]["config"]))))
+    requests = [stats.figure("learning_curves", stats.learning_curves_data(exp), f"curves-{t}-{h[:8]}.png",
+                             title=stats.label(t, exp[0]["config"]))
+                for (t, h), exp in sorted(stats.experiments(runs).items()) if t != "depth"]
     if any(r["task"] == "depth" for r in runs):
-        depth = [r for r in runs if r["task"] == "depth"]
-        figures.append(str(stats.plot_depth(depth, plots / "depth.png")))
+        requests.append(stats.figure("depth", stats.depth_data(runs), "depth.png"))
     if ranks:
-        figures.append(str(stats.plot_ranks(ranks, plots / "ranks.png")))
+        requests.append(stats.figure("ranks", ranks, "ranks.png"))
+    figures.extend(str(p) for p in bench_figures.draw_all(requests, plots))
 
 
 # ------------------------------------------------------------------------------------ tasks

@@ -125,6 +125,7 @@ def approx_cmd(
     names = split_names(names)
     from ..analysis import approx
     from ..report import plots
+    from ..report.figures import approx as approx_figures
 
     if names is not None and not [n for n in names if n.strip()]:
         raise UserError("no activation named: give names (e.g. `actlab approx relu tanh`) or none "
@@ -144,7 +145,7 @@ def approx_cmd(
         result = approx.run(chosen, targets, sizes, seeds, progress=lambda n: tick(f"fitted {n}"))
     if out_path is not None:
         with writing(out_path):
-            saved = plots.save(approx.plot(result), out_path)
+            saved = approx_figures.plot(result, out_path)
         err.note(f"wrote {saved}")
     if as_json:
         out.json({**result.to_dict(), "rows": result.rows()})

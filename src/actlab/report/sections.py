@@ -307,11 +307,12 @@ ACCURACY = Section(
 def _approx_compute(opt: Options, part: Any) -> dict[str, Any]:
     from ..analysis import approx
     from . import plots
+    from .figures import approx as approx_figures
 
     names = list(approx.DEFAULT_ACTIVATIONS)
     result = approx.run(names, seeds=3 if opt.quick else 7,
                         widths=approx.DEFAULT_WIDTHS if opt.quick else (*approx.DEFAULT_WIDTHS, 512))
-    fig = approx.plot(result)
+    fig = approx_figures.figure(result)
     return {**result.to_dict(), "rows": result.rows(), "assets": {"figure": plots.png_bytes(fig, dpi=110)}}
 
 

@@ -129,8 +129,9 @@ def _doctor_compute(opt: Options, part: Any) -> dict[str, Any]:
 
 def _bench_compute(opt: Options, part: Any) -> dict[str, Any]:
     from ..bench import report
+    from .figures import bench
 
-    return with_figures(report.report_data(quick=opt.quick), report.report_figures)
+    return with_figures(report.report_data(quick=opt.quick), bench.report_figures)
 
 
 # ======================================================================================= render

@@ -1,10 +1,12 @@
-"""Figures of the network analyses, drawn from the plain data the analyses return.
+"""Figures of the analyses and benchmarks, drawn from the plain data they return.
 
-The analyses (:mod:`actlab.analysis` and :mod:`actlab.bench.kernels`) compute and return
+The analyses (:mod:`actlab.analysis`) and benchmarks (:mod:`actlab.bench`) compute and return
 dataclasses and dicts; the matplotlib code that turns those into figures is here, one module
-per analysis: :mod:`.gradflow`, :mod:`.meanfield`, :mod:`.selfnorm`, :mod:`.doctor` and
-:mod:`.kernels`. Each takes a result or its ``to_dict()`` (so a figure can be drawn again from
-``report.json`` or ``--json`` output) and saves PNG/SVG/PDF files.
+per analysis: :mod:`.gradflow`, :mod:`.meanfield`, :mod:`.selfnorm`, :mod:`.doctor`,
+:mod:`.approx`, :mod:`.kernels` and :mod:`.bench` (learning curves, depth, ranks and the
+critical-difference diagram, from the figure requests the benchmarks return). Each takes a
+result or its ``to_dict()`` (so a figure can be drawn again from ``report.json`` or ``--json``
+output) and saves PNG/SVG/PDF files.
 
 Matplotlib is imported inside the functions, with the Agg backend.
 """
