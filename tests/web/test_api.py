@@ -286,7 +286,9 @@ def test_page_and_plotly_are_served_locally(client):
     shipped = (resources.files("plotly") / "package_data" / "plotly.min.js").read_bytes()
     js = client.get("/static/plotly.min.js")
     assert js.status_code == 200 and js.content == shipped
-    for name in ("index.html", "app.js", "style.css"):
+    scripts = sorted(p.name for p in server.STATIC.glob("*.js"))
+    assert {"app.js", "core.js", "curves.js", "analyses.js", "search.js"} <= set(scripts)
+    for name in ("index.html", "style.css", *scripts):
         text = (server.STATIC / name).read_text()
         assert not re.search(r"https?://|//cdn|@import", text), f"external reference in {name}"
 

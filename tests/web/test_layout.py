@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,17 @@ def test_server_re_exports_the_pieces_names():
     for export in ("serve", "create_app", "uvicorn_config", "isolate_analyses", "curve_payload",
                    "ApiError", "MAX_HEADER_BYTES", "REQUEST_TIMEOUT_S", "default_allowed_hosts"):
         assert export in server.__all__
+
+
+@pytest.mark.parametrize("path", sorted((WEB / "static").glob("*.js")), ids=lambda p: p.name)
+def test_each_script_is_a_small_module_saying_what_it_is(path):
+    """The page's scripts are ES modules (index.html loads app.js as one), each under 600 lines
+    and opening with a comment saying what it holds; every relative import names a file there."""
+    text = path.read_text()
+    lines = text.count("\n")
+    assert lines <= MAX_LINES, f"static/{path.name} has {lines} lines: split it (issue 13)"
+    assert text.startswith("// actlab explorer"), path.name
+    for target in re.findall(r'from "\./([\w.]+)"', text):
+        assert (path.parent / target).is_file(), (path.name, target)
+    index = (WEB / "static" / "index.html").read_text()
+    assert '<script type="module" src="/static/app.js"></script>' in index
