@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from . import registry
+from .composite import GatedSpec
 from .spec import Spec
 
 SCHEMES = ("xavier", "he", "lecun", "orthogonal", "normal", "critical")
@@ -91,10 +92,11 @@ def critical_sigma2(activation: Any, sigma_b2: float = 0.0) -> tuple[float, str]
     if activation is None:
         return 1.0, "linear (χ₁ = σ_w²)"
     spec, params = _spec_params(activation)
-    if spec.kind == "gated":
+    if isinstance(spec, GatedSpec):
+        gate = spec.base.name
         raise ValueError(
-            f"critical init: {spec.name} is gated (a ⊗ {spec.gate}(b)); mean-field theory here covers "
-            f"elementwise activations. Pass activation='{spec.gate}' (or another elementwise one) "
+            f"critical init: {spec.name} is gated (a ⊗ {gate}(b)); mean-field theory here covers "
+            f"elementwise activations. Pass activation='{gate}' (or another elementwise one) "
             f"to choose the variance, or initialise this layer yourself."
         )
     try:

@@ -118,3 +118,10 @@ def test_weight_sigma2_per_scheme():
     assert init.weight_sigma2("he", 7, 9) == 2.0
     assert init.weight_sigma2("critical", 5, 5, activation="relu") == pytest.approx(2.0)
     assert init.weight_sigma2("normal", 100, 100, sigma=0.2) == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize(("name", "gate"), [("swiglu", "silu"), ("geglu", "gelu")])
+def test_critical_init_refuses_a_gated_activation_and_names_its_gate(name, gate):
+    assert actlab.get_spec(name).base.name == gate
+    with pytest.raises(ValueError, match=rf"is gated \(a ⊗ {gate}\(b\)\).*Pass activation='{gate}'"):
+        init.critical_sigma2(name)

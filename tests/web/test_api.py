@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 import actlab
 from actlab.cli import app as actlab_app
 from actlab.cli.serve import is_loopback
-from actlab.composite import is_composite
+from actlab.composite import ConcatenatedSpec, GatedSpec, RandomizedSpec, is_composite
 from actlab.spec import ActivationSpec
 from actlab.web import analyses, server
 
@@ -65,6 +65,21 @@ def test_catalog_is_the_library(client):
     (beta,) = swish["params"]
     assert beta["name"] == "beta" and beta["default"] == 1.0 and beta["learnable"] is True
     assert beta["domain"]["low"] is None and beta["domain"]["high"] is None  # (-inf, inf)
+
+
+def test_each_composite_names_its_elementwise_base_as_gate(client):
+    """The "gate" field is the spec's ``base`` (GLU's gate, CReLU's f, RReLU's leaky ReLU), null
+    for an elementwise activation; mean field refuses a gated one naming that base."""
+    body = client.get("/api/activations").json()
+    bases = {}
+    for a in body["activations"]:
+        spec = actlab.get_spec(a["name"])
+        built = isinstance(spec, (GatedSpec, ConcatenatedSpec, RandomizedSpec))
+        assert a["gate"] == (spec.base.name if built else None), a["name"]
+        bases[type(spec).__name__] = a["gate"]
+    assert bases["GatedSpec"] and bases["ConcatenatedSpec"] and bases["RandomizedSpec"] == "leaky_relu"
+    r = client.get("/api/meanfield", params={"name": "swiglu"})
+    assert r.status_code == 400 and "look at its gate 'silu'" in r.json()["error"], r.text
 
 
 def test_sliders_stay_inside_every_domain(client):

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from actlab.composite import GatedSpec
 from actlab.jsonsafe import json_safe
 
 from .errors import ApiError
@@ -196,9 +197,10 @@ def meanfield_payload(name: str | None, params: Mapping[str, float], sigma_b2: f
                        f"sw_max={sw_max:g}")
     if sw_max > 1e4:
         raise ApiError(f"sw_max={sw_max:g} is too large: use sw_max <= 1e4")
-    if spec.kind == "gated":
-        raise ApiError(f"{spec.name} is gated (a ⊗ {spec.gate}(b)): mean-field theory here covers "
-                       f"elementwise activations; look at its gate '{spec.gate}' instead")
+    if isinstance(spec, GatedSpec):
+        gate = spec.base.name
+        raise ApiError(f"{spec.name} is gated (a ⊗ {gate}(b)): mean-field theory here covers "
+                       f"elementwise activations; look at its gate '{gate}' instead")
     grid = np.linspace(sw_min, sw_max, n)
     try:
         got = _run_analysis(_chi1_curve, spec.name, values, sigma_b2, grid.tolist())

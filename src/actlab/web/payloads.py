@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 import actlab
-from actlab.spec import ActivationSpec, Domain, Param
+from actlab.composite import CompositeSpec, ConcatenatedSpec, GatedSpec, RandomizedSpec
+from actlab.spec import ActivationSpec, Domain, Param, Spec
 
 from .errors import ApiError
 from .request import explored_spec, resolve
@@ -31,15 +32,15 @@ HUGE_DEFAULT = 1e300  # a parameter default beyond this gets the slider of slide
 
 def plotted(spec: ActivationSpec, params: Mapping[str, float]) -> tuple[actlab.Activation, str]:
     """What can be drawn as y = f(x): the activation itself, or the gate of a gated/concat one."""
-    if spec.kind in ("gated", "concatenated") and spec.gate:
-        gate = actlab.get(spec.gate)
-        if spec.kind == "gated":
-            note = (f"{spec.name}(x) = a ⊗ {spec.gate}(b) with [a, b] = x is not a function of one "
-                    f"variable: drawn is its gate {spec.gate}.")
+    if isinstance(spec, (GatedSpec, ConcatenatedSpec)):
+        base = spec.base.name
+        if isinstance(spec, GatedSpec):
+            note = (f"{spec.name}(x) = a ⊗ {base}(b) with [a, b] = x is not a function of one "
+                    f"variable: drawn is its gate {base}.")
         else:
-            note = (f"{spec.name}(x) = [{spec.gate}(x), {spec.gate}(-x)] doubles the channels: "
-                    f"drawn is its first half {spec.gate}(x).")
-        return gate, note
+            note = (f"{spec.name}(x) = [{base}(x), {base}(-x)] doubles the channels: "
+                    f"drawn is its first half {base}(x).")
+        return actlab.get(base), note
     try:
         act = actlab.get(spec.name, **params)
     except (TypeError, ValueError, OverflowError) as e:  # the library refused these values
@@ -107,6 +108,12 @@ def _domain(domain: Domain) -> dict[str, Any]:
             "high_closed": domain.high_closed, "exclude": list(domain.exclude), "text": str(domain)}
 
 
+def _base_name(spec: Spec) -> str | None:
+    """The elementwise spec a composite one is built on (GLU's gate, CReLU's f, RReLU's leaky
+    ReLU); ``None`` for an elementwise one. The page's JSON calls it ``"gate"``."""
+    return spec.base.name if isinstance(spec, (CompositeSpec, RandomizedSpec)) else None
+
+
 def spec_facts(spec: ActivationSpec, params: Mapping[str, float] | None = None) -> dict[str, Any]:
     """What the spec itself says (no measurement): formula, citation, kinks, parameters."""
     values = dict(params) if params is not None else spec.defaults
@@ -117,7 +124,7 @@ def spec_facts(spec: ActivationSpec, params: Mapping[str, float] | None = None) 
     return {
         "name": spec.name, "family": spec.family, "kind": spec.kind, "summary": spec.summary,
         "formula": spec.formula, "citation": spec.citation, "aliases": list(spec.aliases),
-        "gate": spec.gate, "kinks": kinks, "kink_note": spec.kink_note, "notes": spec.notes,
+        "gate": _base_name(spec), "kinks": kinks, "kink_note": spec.kink_note, "notes": spec.notes,
         "params": [
             {"name": p.name, "default": float(p.default), "domain": _domain(p.domain),
              "learnable": p.learnable, "channelwise": p.channelwise, "doc": p.doc,
