@@ -18,7 +18,7 @@ from actlab.spec import ActivationSpec
 def test_a_composite_refers_to_its_elementwise_base_and_copies_nothing(name):
     spec = actlab.get_spec(name)
     assert type(spec.base) is ActivationSpec and actlab.get_spec(spec.base.name) is spec.base
-    assert spec.gate == spec.base.name
+    assert spec.base_name == spec.base.name
     if isinstance(spec, CompositeSpec):  # GLU family, CReLU: no math of their own
         for field in ("forward", "derivative", "reference", "param_grads"):
             assert not hasattr(spec, field), (name, field)

@@ -40,7 +40,7 @@ def _inputs() -> list[torch.Tensor]:
 def test_entries_are_normalizing_specs():
     for name in NAMES:
         spec = actlab.get_spec(name)
-        assert isinstance(spec, NormalizingSpec) and spec.kind == "normalizing" and spec.gate is None
+        assert isinstance(spec, NormalizingSpec) and spec.kind == "normalizing" and spec.base_name is None
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -152,9 +152,9 @@ class Spec:
         return self.param_names
 
     @property
-    def gate(self) -> str | None:
+    def base_name(self) -> str | None:
         """The name of the elementwise spec a composite activation is built on (its ``base``:
-        GLU's gate, CReLU's f, RReLU's leaky ReLU); ``None`` for an elementwise one."""
+        GLU's gate, CReLU's f, RReLU's leaky ReLU); ``None`` for an elementwise one or a kind."""
         base = getattr(self, "base", None)
         return None if base is None else base.name
 

@@ -144,7 +144,7 @@ def test_every_catalog_activation_has_a_curve(client):
     for name in listed:
         c = curve(client, name=name, n=61)
         spec = actlab.get_spec(name)
-        act = actlab.get(spec.gate) if spec.kind in ("gated", "concatenated") else actlab.get(name)
+        act = actlab.get(spec.base_name) if spec.kind in ("gated", "concatenated") else actlab.get(name)
         assert c["plotted"] == act.spec.name and len(c["x"]) >= 61
         want = act.forward(x)  # non-finite values are sent as null (log1mexp(0) = -inf)
         want = np.where(np.isfinite(want), want, np.nan)

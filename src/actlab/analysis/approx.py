@@ -104,7 +104,7 @@ def _check(activations: Sequence[str], targets: Sequence[str], widths: Sequence[
         spec = actlab.get_spec(a)
         if spec.kind not in ("elementwise", "stochastic"):
             raise ValueError(f"approx needs elementwise activations; {spec.name} is {spec.kind} "
-                             f"(try its gate {spec.gate})")
+                             f"(try its gate {spec.base_name})")
         names.append(spec.name)
     for t in targets:
         if t not in TARGETS:

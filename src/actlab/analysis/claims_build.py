@@ -142,7 +142,7 @@ class Builder:
 
     def activation(self, spec: ActivationSpec, params: dict[str, Any]) -> Fn:
         if not isinstance(spec, ActivationSpec):
-            instead = f"; use its elementwise part '{spec.gate}' in claims" if spec.gate else ""
+            instead = f"; use its elementwise part '{spec.base_name}' in claims" if spec.base_name else ""
             raise ValueError(f"{spec.name} is {spec.kind}, not a function of one variable{instead}")
         unknown = set(params) - set(spec.param_names)
         if unknown:

@@ -151,8 +151,8 @@ def _elementwise_spec(name: str | ActivationSpec) -> ActivationSpec:
     if not isinstance(spec, ActivationSpec):  # RReLU is one: its eval form
         what = {"gated": "gated (a ⊗ g(b))", "concatenated": "concatenated ([f(x), f(-x)])"}.get(
             spec.kind, spec.kind)
-        instead = (f"; analyse its elementwise part instead: actlab properties {spec.gate}"
-                   if spec.gate else "")
+        instead = (f"; analyse its elementwise part instead: actlab properties {spec.base_name}"
+                   if spec.base_name else "")
         raise ValueError(f"{spec.name} is {what}, not a function of one variable{instead}")
     return spec
 

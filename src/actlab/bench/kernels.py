@@ -449,7 +449,7 @@ def baseline_module(spec: ActivationSpec) -> tuple[torch.nn.Module, str]:
     """torch's native op as a module, or the naive composite where torch has none. A gated
     activation: ``a * g(b)`` in torch ops, g the gate's native op (or its naive composite)."""
     if spec.kind == "gated":
-        gate_mod, kind = baseline_module(registry.get_spec(spec.gate))
+        gate_mod, kind = baseline_module(registry.get_spec(spec.base_name))
 
         def gated(x: torch.Tensor) -> torch.Tensor:
             a, b = x.chunk(2, dim=-1)

@@ -112,7 +112,7 @@ def _properties(act: str) -> dict[str, Any]:
     spec = actlab.get_spec(name)
     what = name
     if spec.kind == "gated":
-        what = spec.gate
+        what = spec.base_name
         params = {}
     elif spec.kind != "elementwise":
         return {}

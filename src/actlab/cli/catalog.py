@@ -68,7 +68,7 @@ def show_data(name: str, params: dict[str, float]) -> dict[str, Any]:
                        for p in spec.params],
         "kinks": list(spec.kinks(**act.params)), "kink_note": spec.kink_note,
         "torch_native": spec.native is not None, "values": values,
-        "gate": spec.gate, "notes": spec.notes,
+        "gate": spec.base_name, "notes": spec.notes,
     }
 
 

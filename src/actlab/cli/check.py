@@ -44,8 +44,8 @@ def check_accuracy(
         chosen = accuracy.checked_names(names or [])
     if not chosen:  # e.g. only gated ones: measuring nothing must not pass
         specs = [actlab.get_spec(n) for n in names or []]
-        inner = sorted({s.gate for s in specs if s.gate})
-        instead = (f" ({', '.join(sorted({s.kind for s in specs if s.gate}))} ones are built on them); "
+        inner = sorted({s.base_name for s in specs if s.base_name})
+        instead = (f" ({', '.join(sorted({s.kind for s in specs if s.base_name}))} ones are built on them); "
                    f"check {', '.join(inner)} instead") if inner else (
                    "; these are verified by their own tests (values against a high-precision reference, "
                    "gradcheck)")

@@ -80,7 +80,7 @@ def critical_gain(act: str) -> float:
     name, params = parse_activation(act)
     spec = actlab.get_spec(name)
     if spec.kind == "gated":
-        return critical_sigma2(spec.gate)[0]
+        return critical_sigma2(spec.base_name)[0]
     if spec.kind != "elementwise":
         raise ValueError(f"init 'critical' covers elementwise and gated activations; {name} is "
                          f"{spec.kind}: use init=he or init=lecun for it")
