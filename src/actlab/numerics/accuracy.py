@@ -482,10 +482,14 @@ def summary_rows(rows: Sequence[dict], dtypes: Sequence[str] = ()) -> list[dict]
 
 
 def _main(argv: Sequence[str]) -> int:
-    """``python -m actlab.numerics.accuracy NAME ... [-v]``: print failing (or all) rows."""
+    """``python -m actlab.numerics.accuracy NAME ... [-v]``: print failing (or all) rows;
+    ``--domains NAME ...``: the sweep across each parameter's domain (:func:`sweep`), failures."""
     verbose = "-v" in argv
+    names = [a for a in argv if a not in ("-v", "--domains")]
+    if "--domains" in argv:
+        return _main_domains(names or registry.names())
     failed = 0
-    for name in [a for a in argv if a != "-v"] or registry.names():
+    for name in names or registry.names():
         for m in measure(name):
             failed += not m.passed
             if verbose or not m.passed:
@@ -495,6 +499,17 @@ def _main(argv: Sequence[str]) -> int:
                       f"bad={m.actlab.bad} {m.actlab.bad_at[:3]} bound={m.bound} native={nat} "
                       f"{'ok' if m.passed else 'FAIL'}")
     print(f"{failed} failing measurement(s)")
+    return 1 if failed else 0
+
+
+def _main_domains(names: Sequence[str]) -> int:
+    total, failed = 0, 0
+    for name in names:
+        n, failures = sweep(name)
+        total, failed = total + n, failed + len(failures)
+        for f in failures:
+            print(f)
+    print(f"{failed} failing of {total} measurement(s)")
     return 1 if failed else 0
 
 
