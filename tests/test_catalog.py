@@ -45,3 +45,18 @@ def test_names_are_sorted_canonical_and_unique():
     names = actlab.names()
     assert names == sorted(set(names))
     assert set(actlab.names(family="sigmoidal")) <= set(names)
+
+
+@pytest.mark.parametrize("spec", [s for s in actlab.specs() if getattr(s, "naive", None) is not None],
+                         ids=lambda s: s.name)
+def test_naive_formula_agrees_with_the_forward_in_every_dtype(spec):
+    # the benchmarks' textbook formula (torch.compile'd against actlab) runs in every dtype and
+    # agrees with the stable forward on moderate inputs, where neither over- nor underflows
+    import torch
+
+    x = torch.linspace(-3, 3, 60, dtype=torch.float64)  # not 0: log1mexp has a pole there
+    for dtype in (torch.float64, torch.float32, torch.bfloat16):
+        naive = spec.naive(x.to(dtype), **spec.defaults).double()
+        stable = spec.forward(x, **spec.defaults)
+        tol = {torch.float64: 1e-9, torch.float32: 1e-5, torch.bfloat16: 2e-2}[dtype]
+        torch.testing.assert_close(naive, stable, rtol=tol, atol=tol, equal_nan=True)

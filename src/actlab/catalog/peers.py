@@ -135,7 +135,7 @@ define(
     "a slope alone leaky_relu. Keras's implementation also clips x in (t, 0) to 0 when t < 0 and a "
     "max_value is given; this follows the documented x there.",
     naive=lambda x, negative_slope, threshold, max_value: torch.where(
-        x > threshold, torch.clamp(x, max=max_value), negative_slope * (x - threshold)),
+        x > threshold, torch.minimum(x, _t(max_value, x)), negative_slope * (x - threshold)),
 )
 
 
