@@ -105,6 +105,10 @@ def _fastest_forward(row: dict[str, Any], t: dict[str, float]) -> str:
     if row["native_ok"] and "native_fwd" in t:
         ok["native"] = t["native_fwd"]
     best = min(ok, key=ok.__getitem__)
+    # torch's op wins a near tie with the eager composite: the speed is measured in float32, and
+    # in bfloat16/float16 the eager path upcasts to float32 (three passes) where torch's op is one
+    if "native" in ok and ok["native"] <= 1.05 * ok["eager"]:
+        best = "native"
     # a compiled kernel must win clearly: it needs actlab.compile_kernels, native and eager do not
     if row["fused_f_ok"] and "fused_fwd" in t and t["fused_fwd"] < 0.95 * ok[best]:
         best = "fused"

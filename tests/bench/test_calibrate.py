@@ -1,0 +1,48 @@
+"""The calibration's decision rule (bench/calibrate._decide) on synthetic rows: which forward and
+backward a routes table records from measured times and accuracy flags."""
+
+from __future__ import annotations
+
+from actlab.bench.calibrate import _decide
+
+
+def row(native_ok=True, native_autograd_ok=False, fused_f_ok=True, fused_df_ok=True):
+    return {"native_ok": native_ok, "native_autograd_ok": native_autograd_ok,
+            "fused_f_ok": fused_f_ok, "fused_df_ok": fused_df_ok}
+
+
+def times(eager, native, fused, eager_bwd=10.0, fused_bwd=5.0, native_step=None):
+    t = {"eager_fwd": eager, "native_fwd": native, "fused_fwd": fused, "eager_bwd": eager_bwd,
+         "fused_bwd": fused_bwd}
+    return t | ({"native_step": native_step} if native_step is not None else {})
+
+
+def test_the_fastest_accurate_forward_per_size_class():
+    r = _decide(row(), times(10, 8, 4), times(10, 8, 9))
+    assert (r.small, r.forward, r.backward, r.native_autograd) == ("fused", "native", "fused", False)
+
+
+def test_a_compiled_kernel_must_win_by_five_percent():
+    r = _decide(row(), times(10, 12, 9.6), times(10, 12, 9.4))
+    assert (r.small, r.forward) == ("eager", "fused")
+
+
+def test_torch_op_wins_a_near_tie_with_the_eager_composite():
+    # measured in float32, where both are one pass; in half precision eager upcasts
+    r = _decide(row(), times(10, 10.4, 20), times(10, 9.9, 20))
+    assert (r.small, r.forward) == ("native", "native")
+    r = _decide(row(), times(10, 10.6, 20), times(10, 10.6, 20))
+    assert (r.small, r.forward) == ("eager", "eager")
+
+
+def test_an_inaccurate_op_or_kernel_is_never_chosen():
+    r = _decide(row(native_ok=False, fused_f_ok=False, fused_df_ok=False), times(10, 1, 1), times(10, 1, 1))
+    assert (r.small, r.forward, r.backward) == ("eager", "eager", "eager")
+
+
+def test_native_autograd_where_torch_meets_every_bound():
+    r = _decide(row(native_autograd_ok=True), times(10, 8, 4), times(10, 8, 9, native_step=12))
+    assert (r.small, r.forward, r.native_autograd) == ("native", "native", True)
+    # actlab's kernels under 0.9x torch's forward+backward at the large size keep them there
+    r = _decide(row(native_autograd_ok=True), times(10, 8, 4), times(10, 8, 3, fused_bwd=2, native_step=12))
+    assert (r.small, r.forward, r.native_autograd) == ("native", "fused", True)
