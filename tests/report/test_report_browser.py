@@ -108,6 +108,18 @@ def test_index_answers_first_and_fits_the_width(report, page, tmp_path):
     _shoot(page, tmp_path, "report")
 
 
+def test_search_finds_an_activation_by_a_typo(report, page):
+    page.goto((report / "report.html").as_uri())
+    for typed, found in (("gleu", "gelu"), ("swsh", "swish"), ("gel", "gelu")):
+        page.fill("#search", typed)
+        page.press("#search", "Enter")
+        assert page.evaluate("() => location.hash") == f"#act-{found}"
+        assert page.locator("#search-msg").inner_text() == f"→ {found}"
+    page.fill("#search", "qqqzzz")
+    page.press("#search", "Enter")
+    assert "no activation like" in page.locator("#search-msg").inner_text()
+
+
 def test_activation_page_fits_the_width_and_says_what_it_is_first(report, page, tmp_path):
     page.goto((report / "activations" / "gelu.html").as_uri())
     assert page.evaluate(OVERFLOW) <= 1
