@@ -34,6 +34,11 @@ sync_api = pytest.importorskip("playwright.sync_api",
 # one xdist worker runs these (they share a browser); the rest of the suite runs beside them
 pytestmark = pytest.mark.xdist_group("web-browser")
 
+# A wait only guards against a hang: beside a CPU hog the server's analyses take several times
+# longer than on an idle machine (a 15 s wait for the mean-field panel failed so). Latency is
+# reported by the tests that measure it, never asserted.
+WAIT = 180_000  # ms
+
 # In the page, CSP forbids eval: Playwright predicates are passed as functions ("() => ...").
 TRACES = """() => { const gd = document.getElementById('curves');
   return (gd && gd.data ? gd.data : []).filter(t => !t.meta.kink)
@@ -100,7 +105,7 @@ def wait_for_curves(page, expect: dict[str, dict[str, float]], orders: int) -> l
           if (lines.length !== names.length * orders) return false;
           return lines.every(t => t.meta && names.includes(t.meta.name) &&
             Object.entries(want[t.meta.name]).every(([k, v]) => t.meta.params[k] === v)); }""",
-        arg=[expect, orders], timeout=15000,
+        arg=[expect, orders], timeout=WAIT,
     )
     return page.evaluate(TRACES)
 
@@ -158,7 +163,7 @@ def test_pick_mish_and_swish_move_beta_and_share_the_view(session, live_server, 
     # hover shows values (Plotly's unified hover label)
     box = page.locator("#curves .nsewdrag").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)
-    page.wait_for_selector("#curves .hoverlayer .legend", timeout=5000)
+    page.wait_for_selector("#curves .hoverlayer .legend", timeout=WAIT)
     assert "swish" in page.text_content("#curves .hoverlayer")
     titles = page.eval_on_selector_all("#curves .modebar-btn", "bs => bs.map(b => b.dataset.title)")
     assert "Zoom" in titles and not any("Share" in t for t in titles)  # no upload to Plotly's cloud
@@ -166,7 +171,7 @@ def test_pick_mish_and_swish_move_beta_and_share_the_view(session, live_server, 
     # the mean-field panel draws χ₁ for both
     page.wait_for_function("""() => { const gd = document.getElementById('meanfield');
       const names = (gd.data || []).filter(t => t.mode === 'lines').map(t => t.meta.name);
-      return names.includes('mish') && names.includes('swish'); }""", timeout=15000)
+      return names.includes('mish') && names.includes('swish'); }""", timeout=WAIT)
 
     # the property table follows β: Swish's minimum against scipy's
     best = minimize_scalar(lambda t: t * expit(beta * t), bounds=(-5, 0), method="bounded",
@@ -175,7 +180,7 @@ def test_pick_mish_and_swish_move_beta_and_share_the_view(session, live_server, 
       const heads = [...document.querySelectorAll('#props th')].map(th => th.textContent);
       const text = document.querySelector('#props').textContent;
       return heads.includes('range') && text.includes(want) && !text.includes('measuring'); }""",
-                           arg=f"beta = {beta:g}", timeout=20000)
+                           arg=f"beta = {beta:g}", timeout=WAIT)
     cells = page.eval_on_selector_all(
         "#props tbody tr", "rows => rows.map(r => [...r.children].map(c => c.textContent))")
     table = {row[0]: row[1:] for row in cells}
@@ -209,7 +214,7 @@ def test_phone_width_has_no_sideways_scroll(session, live_server, tmp_path):
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     plot = page.locator("#curves").bounding_box()
     assert 300 <= plot["width"] <= 390 and plot["height"] >= 280
-    page.wait_for_selector("#meanfield .scatterlayer .trace", timeout=15000)
+    page.wait_for_selector("#meanfield .scatterlayer .trace", timeout=WAIT)
     page.screenshot(path=tmp_path / "explorer-phone.png", full_page=True)
     check_png(tmp_path / "explorer-phone.png", 390)
 
@@ -222,7 +227,7 @@ def test_out_of_domain_parameter_is_reported_and_the_page_recovers(session, live
     assert "a=softplus&" in page.url  # the URL is rewritten to what is shown
     page.fill("#n-softplus-beta", "-3")
     page.wait_for_function(
-        "() => document.getElementById('status').textContent.includes('outside its domain')", timeout=10000)
+        "() => document.getElementById('status').textContent.includes('outside its domain')", timeout=WAIT)
     assert page.get_attribute("#n-softplus-beta", "aria-invalid") == "true"
     assert page.evaluate("() => document.getElementById('curves').data.length") == 0
     page.fill("#n-softplus-beta", "2")
@@ -410,7 +415,7 @@ def test_fuzzy_search_and_rendered_formulas(session, live_server):
 
     # the property table shows typeset formulas (server-drawn SVG), not LaTeX source
     page.wait_for_function("""() => { const imgs = [...document.querySelectorAll('#props img.formula')];
-        return imgs.length === 2 && imgs.every(i => i.complete && i.naturalWidth > 20); }""", timeout=20000)
+        return imgs.length === 2 && imgs.every(i => i.complete && i.naturalWidth > 20); }""", timeout=WAIT)
     assert "\\" not in page.text_content("#props")
     alts = page.eval_on_selector_all("#props img.formula", "imgs => imgs.map(i => i.alt)")
     assert alts == [actlab.get_spec("relu").formula, actlab.get_spec("swish").formula]
@@ -424,7 +429,7 @@ def test_phone_layout_nothing_overlaps_or_scrolls_sideways(session, live_server,
     page.wait_for_function("() => document.body.dataset.ready === 'true'")
     wait_for_curves(page, SIX, orders=3)
     page.wait_for_function("""() => !document.getElementById('props').textContent.includes('measuring')
-        && document.querySelectorAll('#props img.formula').length === 6""", timeout=120000)
+        && document.querySelectorAll('#props img.formula').length === 6""", timeout=WAIT)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     wrap = page.evaluate("() => { const w = document.querySelector('.table-wrap');"
                          " return [w.scrollWidth, w.clientWidth]; }")
