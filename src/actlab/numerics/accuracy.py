@@ -516,4 +516,8 @@ def _main_domains(names: Sequence[str]) -> int:
 if __name__ == "__main__":
     import sys
 
-    raise SystemExit(_main(sys.argv[1:]))
+    try:
+        raise SystemExit(_main(sys.argv[1:]))
+    except ValueError as e:  # an unknown name: one line with suggestions, not a traceback
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
