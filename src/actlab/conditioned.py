@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .autograd import _differentiated
+from .fused import rational
 from .kinds import KindSpec, check_dim
 from .spec import Kind, compute_dtype
 
@@ -145,7 +146,7 @@ class RationalSpec(KindSpec):
         if torch.compiler.is_compiling():
             return _PAU_COMPILED.apply(x, num, den)
         if not torch._C._are_functorch_transforms_active() and not _differentiated(x, (num, den)):
-            return pau_value(*_cast(x, num, den)).to(x.dtype)  # inference: no Function
+            return _pau_forward(x, num, den)  # inference: no Function
         return _PAU.apply(x, num, den)
 
 
@@ -183,12 +184,23 @@ def _cast(x: torch.Tensor, num: torch.Tensor, den: torch.Tensor) -> tuple[torch.
     return x.to(dtype), num.to(dtype), den.to(dtype)
 
 
+def _pau_forward(x: torch.Tensor, num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+    """The value: the compiled kernel where :mod:`actlab.fused.rational` says one serves, else
+    Horner's rule eagerly."""
+    y = rational.forward(x, num, den)
+    return pau_value(*_cast(x, num, den)).to(x.dtype) if y is None else y
+
+
 def _pau_function(forward_mode: bool) -> type[torch.autograd.Function]:
+    # forward_mode: the Function of eager calls and torch.func (kernels where fused.rational
+    # allows: never under a transform); else the one dynamo traces (eager maths only)
     class Fn(torch.autograd.Function):
         generate_vmap_rule = True
 
         @staticmethod
         def forward(x: torch.Tensor, num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+            if forward_mode:
+                return _pau_forward(x, num, den)
             return pau_value(*_cast(x, num, den)).to(x.dtype)
 
         @staticmethod
@@ -200,6 +212,9 @@ def _pau_function(forward_mode: bool) -> type[torch.autograd.Function]:
         @staticmethod
         def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
             x, num, den = ctx.saved_tensors
+            fast = rational.backward(x, grad, num, den) if forward_mode else None
+            if fast is not None:  # one kernel pass: g·f'(x) and every coefficient's sum
+                return tuple(t if need else None for t, need in zip(fast, ctx.needs_input_grad))
             xc, nc, dc = _cast(x, num, den)
             r = _pau_parts(xc, nc, dc)
             g = grad.to(xc.dtype)
