@@ -278,8 +278,9 @@ def compile_kernels(what: Any = None, dtypes: Iterable[torch.dtype] = (torch.flo
         progress: called with a line per kernel (e.g. ``print``).
 
     Returns:
-        Per activation, the kernels now ready (e.g. ``["forward float32", "backward float32"]``);
-        an activation routed to torch's native op or to its eager path has none.
+        Per activation, the kernels now ready (e.g. ``["forward float32", "backward float32"]``;
+        PAU's name its degrees, ``"forward float32 m=5 n=4"``); an activation routed to torch's
+        native op or to its eager path has none.
     """
     dev = torch.device(device)
     dtypes = tuple(dtypes)
@@ -298,5 +299,16 @@ def compile_kernels(what: Any = None, dtypes: Iterable[torch.dtype] = (torch.flo
                 if progress:
                     progress(f"compiling {target.name} {label}")
                 if kernels.get(target, direction, dtype, dev) is not None:
+                    ready.append(label)
+    from . import rational  # PAU: one kernel pair per (m, n) of its coefficients, never routed
+
+    for m, n in sorted(rational.degrees_in(what)):
+        ready = done.setdefault("pau", [])
+        for dtype in dtypes:
+            for direction in rational.DIRECTIONS:
+                label = f"{direction} {str(dtype).removeprefix('torch.')} m={m} n={n}"
+                if progress:
+                    progress(f"compiling pau {label}")
+                if rational.get(direction, m, n, dtype, dev) is not None:
                     ready.append(label)
     return done

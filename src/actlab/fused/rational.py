@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -35,7 +36,7 @@ from .dispatch import _STATS, _device, _fusable
 from .inductor import compile_kernel, compile_many
 from .settings import Settings, settings
 
-__all__ = ["DIRECTIONS", "MAX_KERNELS", "backward", "clear", "compiled", "forward", "get"]
+__all__ = ["DIRECTIONS", "MAX_KERNELS", "backward", "clear", "compiled", "degrees_in", "forward", "get"]
 
 log = logging.getLogger("actlab.fused")
 
@@ -84,6 +85,29 @@ def get(direction: str, m: int, n: int, dtype: torch.dtype, device: torch.device
 def clear() -> None:
     """Forget every compiled PAU kernel."""
     _KERNELS.clear()
+
+
+def degrees_in(what: Any) -> set[tuple[int, int]]:
+    """The degrees ``(m, n)`` of the PAUs of ``what``: a model's PAU modules (their coefficient
+    shapes), or the default (5, 4) for PAU named (``"pau"``, its spec or a list holding one)."""
+    from ..conditioned import RationalSpec
+    from ..registry import get_spec
+
+    if what is None:
+        return set()
+    if isinstance(what, torch.nn.Module):
+        found = set()
+        for mod in what.modules():
+            num, den = getattr(mod, "numerator", None), getattr(mod, "denominator", None)
+            if (isinstance(getattr(mod, "spec", None), RationalSpec) and isinstance(num, torch.Tensor)
+                    and isinstance(den, torch.Tensor) and num.dim() == 1 and den.dim() == 1
+                    and num.numel() >= 1 and den.numel() >= 1):
+                found.add((num.numel() - 1, den.numel()))
+        return found
+    names = [what] if isinstance(what, str) or not hasattr(what, "__iter__") else list(what)
+    if any(isinstance(get_spec(w), RationalSpec) for w in names):
+        return {(5, 4)}  # the catalog's PAU: a_0..a_5, b_1..b_4
+    return set()
 
 
 # ------------------------------------------------------------------------------------ the maths
