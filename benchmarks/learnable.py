@@ -6,6 +6,10 @@ the naive formula, measured side by side (interleaved rounds, minimum), one thre
 
 ``--channels C``: per-channel parameters, x shaped (size / C, C) (PReLU-style, one value per
 channel), against the naive formula with a (1, C) parameter.
+
+``pau``: PAU (``actlab.nn.PAU``, degrees 5/4, its coefficient vectors learned) against
+P(x)/(1 + |A(x)|) in plain torch ops with the coefficients as ``nn.Parameter`` s, eager
+("naive") and under ``torch.compile`` ("compiled naive").
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ NAIVE = {  # the textbook formula with a learnable parameter, as a user would wr
     "prelu": lambda x, p: torch.where(x > 0, x, p * x),
     "elu": lambda x, p: torch.where(x > 0, x, p * torch.expm1(x)),
     "snake": lambda x, p: x + torch.sin(p * x) ** 2 / p,
+    "pau": lambda x, a, b: (sum(a[j] * x ** j for j in range(len(a)))
+                            / (1 + sum(b[k - 1] * x ** k for k in range(1, len(b) + 1)).abs())),
 }
 
 
@@ -50,17 +56,25 @@ def main() -> None:
         ap.error("--channels must be >= 1")
     torch.set_num_threads(1)
     for name in args.names:
-        c = args.channels
-        m = actlab.nn.Activation(name, learnable=True, num_channels=c)
+        c = args.channels if name != "pau" else 1
+        if name == "pau":  # its coefficient vectors: (6,) and (4,)
+            m = actlab.nn.PAU(target="leaky_relu")
+            ps = [torch.nn.Parameter(t.detach().clone()) for t in m.parameters()]
+        else:
+            m = actlab.nn.Activation(name, learnable=True, num_channels=c)
+            first = next(iter(m.parameters())).detach()
+            ps = [torch.nn.Parameter(first.reshape(1, -1).clone() if first.numel() > 1 else first.clone())]
         actlab.compile_kernels(m)
-        first = next(iter(m.parameters())).detach()
-        p = torch.nn.Parameter(first.reshape(1, -1).clone() if first.numel() > 1 else first.clone())
-        naive = torch.compile(lambda x, p=p, f=NAIVE[name]: f(x, p), dynamic=False)
+
+        def plain(x, ps=ps, f=NAIVE[name]):
+            return f(x, *ps)
+
+        naive = torch.compile(plain, dynamic=False)
         for n in parse_sizes(args.sizes):
             x = torch.randn(n // c, c, requires_grad=True) if c > 1 else torch.randn(n, requires_grad=True)
             g = torch.randn_like(x)
             runs = {"actlab fused": step(m, x, g, list(m.parameters())),
-                    "compiled naive": step(naive, x, g, [p])}
+                    "compiled naive": step(naive, x, g, ps), "naive": step(plain, x, g, ps)}
 
             def eager(x, m=m):
                 with fused.disabled():
