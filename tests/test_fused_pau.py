@@ -209,3 +209,26 @@ def test_at_a_root_of_the_denominator_sum_the_derivative_of_its_absolute_value_i
     ref = _reference(x.double().numpy(), g.double().numpy(), a.double().numpy(), b.double().numpy())
     _check(got, ref, dtype, dtype, terms=10)
     assert got[1][0].item() == pytest.approx(a[1].item(), rel=4 * torch.finfo(dtype).eps)  # g·P'(0)/1
+
+
+def test_a_kernel_that_cannot_compile_is_remembered_and_the_eager_path_serves(monkeypatch, caplog):
+    calls = []
+
+    def broken(*args):
+        calls.append(args)
+        raise RuntimeError("no C++ compiler here")
+
+    monkeypatch.setattr(rational, "_build", broken)
+    a, b = _coefficients(6, 5, torch.float64)  # degrees no other test compiles
+    x = torch.randn(3, 11, dtype=torch.float64)
+    g = torch.randn(3, 11, dtype=torch.float64)
+    ref = _reference(x.flatten().numpy(), g.flatten().numpy(), a.numpy(), b.numpy())
+    fused.reset()
+    with fused.forced(), caplog.at_level("WARNING", logger="actlab.fused"):
+        for _ in range(2):
+            _check(_run(x, g, a, b), ref, torch.float64, torch.float64, terms=24)
+    assert fused.stats() == {} and len(calls) == 2  # forward and backward tried once each
+    assert sum("could not be compiled" in r.getMessage() for r in caplog.records) == 2
+    assert rational.compiled("forward", 6, 5, torch.float64, "cpu") is None
+    for direction in rational.DIRECTIONS:  # let a later caller in this process try again
+        rational._KERNELS.pop((direction, 6, 5, torch.float64, "cpu"))
