@@ -130,7 +130,9 @@ class DynamicSpec(KindSpec):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class RationalSpec(KindSpec):
     """PAU: ``P(x) / (1 + |Σ_{k=1}^n b_k x^k|)`` with ``P(x) = Σ_{j=0}^m a_j x^j``, elementwise in x,
-    its coefficients shared by all elements (one set per module)."""
+    its coefficients shared by all elements (one set per module). Eager calls take compiled
+    kernels where :mod:`actlab.fused.rational` allows (the forward, and a backward writing the
+    gradients of x and of every coefficient in one pass)."""
 
     kind: ClassVar[Kind] = "rational"
     takes_dim: ClassVar[bool] = False
