@@ -31,6 +31,23 @@ def test_parameter_outside_domain_names_parameter_value_and_domain():
         actlab.nn.ISRU(alpha=float("nan"))
 
 
+def test_a_parameter_float32_cannot_hold_is_refused_unless_the_input_is_float64():
+    # beta = 1e300 is inf in float32, where float32 and half inputs are computed: swish would be
+    # NaN at 0. Refused on every path (function, module, Activation), computed in float64.
+    x = torch.tensor([-1.0, 0.0, 2.0])
+    for dtype in (torch.float32, torch.bfloat16, torch.float16):
+        for call in (lambda t: actlab.functional.swish(t, beta=1e300), lambda t: actlab.nn.Swish(beta=-1e300)(t),
+                     lambda t: actlab.get("pelu", b=1e300).derivative(t)):
+            with pytest.raises(ValueError, match=r"'(beta|b)'=-?1e\+300 overflows float32.*float64 input"):
+                call(x.to(dtype))
+    y = actlab.functional.swish(x.double(), beta=1e300)  # relu: exactly, in float64
+    assert y.tolist() == [0.0, 0.0, 2.0]
+    assert actlab.nn.Swish(beta=1e300)(x.double()).tolist() == [0.0, 0.0, 2.0]
+    # the largest float32 and the tiny values that flush to 0 are computed (swish -> x/2 at 0)
+    assert torch.isfinite(actlab.functional.swish(x, beta=3.4e38)).all()
+    assert actlab.functional.swish(x, beta=1e-300).tolist() == [-0.5, 0.0, 1.0]
+
+
 def test_unknown_parameter_lists_the_ones_it_takes():
     with pytest.raises(TypeError, match=r"elu\(\) got unknown parameter\(s\) \['beta'\]; it takes: alpha"):
         actlab.get("elu", beta=1.0)

@@ -10,7 +10,7 @@ import torch
 from . import registry
 from .autograd import compute_dtype
 from .functional import apply
-from .spec import ActivationSpec, Spec, as_tensor, check_input
+from .spec import ActivationSpec, Spec, as_tensor, check_input, check_representable
 
 __all__ = ["Activation", "get"]
 
@@ -51,6 +51,7 @@ class Activation:
     def _pointwise(self, x: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
         t, was_numpy = as_tensor(self.spec.name, x)
         check_input(self.spec.name, t)
+        check_representable(self.spec.name, self.spec.params, self.params, t.dtype)
         dtype = compute_dtype(t.dtype)
         out = fn(t.detach().to(dtype)).to(t.dtype)
         return out.numpy() if was_numpy else out

@@ -18,7 +18,7 @@ from . import registry
 from .autograd import apply_elementwise
 from .composite import CompositeSpec, RandomizedSpec
 from .kinds import KindSpec
-from .spec import ActivationSpec, Spec, as_tensor, check_input
+from .spec import ActivationSpec, Spec, as_tensor, check_input, check_representable
 
 
 def apply(
@@ -39,6 +39,7 @@ def apply(
     values = spec.resolve(params or {})
     for name in spec.param_names:
         _check_broadcast(spec, name, values[name], t)
+    check_representable(spec.name, spec.params, values, t.dtype)
     out = dispatch(spec, t, tuple(values[n] for n in spec.argument_names), dim=dim, training=training)
     return out.detach().numpy() if was_numpy else out
 

@@ -25,7 +25,7 @@ from .compat import BY_SPEC, LIBRARY_NAMES, REFUSED_NAMES, TORCH_SIGNATURES, Tor
 from .composite import is_composite
 from .functional import dispatch
 from .kinds import KindSpec
-from .spec import Spec, as_tensor, check_input
+from .spec import Spec, as_tensor, check_input, check_representable, float32_misfits
 
 # Canonical spellings of the acronyms in activation names, for class names (PyTorch style).
 _WORDS = {
@@ -111,6 +111,7 @@ class Activation(nn.Module):
                 self.register_parameter(p.name, nn.Parameter(value))
             else:
                 self.fixed[p.name] = values[p.name]
+        self._misfits = bool(float32_misfits(self.spec.params, self.fixed))
 
     def _make_weights(self, values: dict[str, Any], device: Any, dtype: torch.dtype | None) -> None:
         spec = self.spec
@@ -170,6 +171,8 @@ class Activation(nn.Module):
             t, _ = as_tensor(self.spec.name, x)
             return self.forward(t).detach().numpy()
         check_input(self.spec.name, x)
+        if getattr(self, "_misfits", None):  # a fixed value float32 cannot hold: float64 input only
+            check_representable(self.spec.name, self.spec.params, self.fixed, x.dtype)
         values = tuple(self._value(n, x) for n in self.spec.argument_names)
         out = dispatch(self.spec, x, values, self.dim, self.training)
         if self.inplace and not out.requires_grad:  # nothing recorded: torch's in-place contract

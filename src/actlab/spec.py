@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -27,6 +27,8 @@ __all__ = [
     "Spec",
     "as_tensor",
     "check_in_domain",
+    "check_representable",
+    "float32_misfits",
     "check_input",
     "check_relations",
     "compute_dtype"
@@ -83,6 +85,9 @@ class Param:
 
     ``learnable``: the parameter may be trained (``nn`` modules turn it into an ``nn.Parameter``).
     ``channelwise``: ``nn`` modules may give it one value per channel (``num_channels=C``).
+    ``float32_finite``: a value beyond float32's range (inf there) makes another function, so it
+    is refused for inputs computed in float32 (Swish's β = inf is NaN at 0). Not set where inf
+    acts as the huge value it stands for (a cap, a threshold, a slope that overflows anyway).
     """
 
     name: str
@@ -91,6 +96,7 @@ class Param:
     learnable: bool = False
     channelwise: bool = False
     doc: str = ""
+    float32_finite: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,6 +274,38 @@ def check_in_domain(activation: str, param: Param, value: Any) -> None:
                 f"{activation}: parameter '{param.name}'={v:g} is outside its domain "
                 f"{param.domain}{why}; use a value inside it, e.g. the default {param.default:g}"
             )
+
+
+# A plain-number parameter is rounded to the compute dtype: float32 for float32 and the half types.
+_F32_TO_INF = 2.0**128 * (1 - 2.0**-25)  # the smallest magnitude that rounds to inf in float32
+
+
+def float32_misfits(params: Sequence[Param], values: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """``(name, value)`` of the plain-number values of ``float32_finite`` parameters that round
+    to inf in float32."""
+    out = []
+    for p in params:
+        v = values.get(p.name)
+        if (p.float32_finite and isinstance(v, (int, float)) and not isinstance(v, bool)
+                and _F32_TO_INF <= abs(v) < math.inf):
+            out.append((p.name, float(v)))
+    return out
+
+
+def check_representable(activation: str, params: Sequence[Param], values: Mapping[str, Any],
+                        dtype: torch.dtype) -> None:
+    """Raise ``ValueError`` when an input of ``dtype`` is computed in float32 and a
+    ``float32_finite`` parameter's value overflows it."""
+    if dtype == torch.float64:
+        return
+    bad = float32_misfits(params, values)
+    if bad:
+        name, v = bad[0]
+        raise ValueError(
+            f"{activation}: parameter '{name}'={v:g} overflows float32, in which a "
+            f"{str(dtype).replace('torch.', '')} input is computed (it would be inf there, another "
+            f"function); use a float64 input or |{name}| <= 3.4e38"
+        )
 
 
 def _real(value: Any) -> Any:

@@ -382,7 +382,8 @@ define(
     citation="Trottier, Giguère & Chaib-draa 2017, Parametric exponential linear unit for deep "
     "convolutional neural networks, ICMLA",
     params=[Param("a", 1.0, POSITIVE, learnable=True, doc="negative saturation -a (and slope a/b)."),
-            Param("b", 1.0, POSITIVE, learnable=True, doc="scale of the exponential decay.")],
+            Param("b", 1.0, POSITIVE, learnable=True, doc="scale of the exponential decay.",
+                  float32_finite=True)],  # b = inf: x/b is NaN at x = -inf, where f -> -a
     learn_by_default=True,
     forward=_pelu,
     derivative=_pelu_d,

@@ -86,9 +86,11 @@ define(
 
 # -------------------------------------------------------------------------- Keras relu
 def _general_relu(x, negative_slope, threshold, max_value):
-    # slope·(x - t) below the threshold; a zero slope gives 0 there even at x = -inf (not 0·inf).
+    # slope·(x - t) below the threshold; a zero slope gives 0 there even where x - t overflows
+    # (x = -inf, or -max - 1e300: not 0·inf), signed as the product.
     s = _t(negative_slope, x)
-    low = torch.where(torch.isinf(x) & (s == 0), torch.zeros_like(x), s * (x - threshold))
+    d = x - threshold
+    low = torch.where((s == 0) & torch.isinf(d), s * torch.sign(d), s * d)
     top = _t(max_value, x)
     return torch.where(x <= threshold, low, torch.where(x >= top, top.expand_as(x), x))
 

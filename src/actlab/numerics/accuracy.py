@@ -316,8 +316,22 @@ def measured_params(spec: ActivationSpec, quantity: str, dtype: str, params: Map
     df/dθ is measured with θ a tensor of the dtype, as a learnable parameter is: θ as that
     dtype holds it (0.149 in float32 is 0.14900000393...), so the reference is evaluated there;
     ``None`` (not measured) where the dtype cannot hold θ inside its domain (1e-300 -> 0 for a
-    positive θ, 1e300 -> inf). Everything else takes the parameters as given."""
+    positive θ, 1e300 -> inf). Plain numbers are computed in float32 for every dtype but float64,
+    and measured as it holds them, as x is: a value it holds as inf (outside every domain) is not
+    measured there (refused where inf would make NaN: :func:`actlab.spec.check_representable`,
+    tested on its own; a cap or threshold of inf is computed as "above everything"), and a
+    nonzero value it flushes to 0 is measured at 0 where 0 is in its domain and the relations
+    (Swish with beta = 1e-300 is x/2 in float32, -inf at x = -inf)."""
     params = dict(params)
+    if dtype != "float64":
+        if any(abs(float(round_to(np.array([v]), torch.float32)[0])) == math.inf for v in params.values()):
+            return None  # held as inf: outside every domain (refused where it would be NaN)
+        for p in spec.params:
+            v = params[p.name]
+            flushed = {**params, p.name: 0.0}
+            if (v != 0 and abs(v) <= 2.0**-150 and 0.0 in p.domain
+                    and all(r.holds(**flushed) for r in spec.relations)):
+                params = flushed
     if not quantity.startswith("d_"):
         return params
     name = quantity[2:]
