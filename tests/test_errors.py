@@ -36,7 +36,8 @@ def test_a_parameter_float32_cannot_hold_is_refused_unless_the_input_is_float64(
     # NaN at 0. Refused on every path (function, module, Activation), computed in float64.
     x = torch.tensor([-1.0, 0.0, 2.0])
     for dtype in (torch.float32, torch.bfloat16, torch.float16):
-        for call in (lambda t: actlab.functional.swish(t, beta=1e300), lambda t: actlab.nn.Swish(beta=-1e300)(t),
+        for call in (lambda t: actlab.functional.swish(t, beta=1e300),
+                     lambda t: actlab.nn.Swish(beta=-1e300)(t),
                      lambda t: actlab.get("pelu", b=1e300).derivative(t)):
             with pytest.raises(ValueError, match=r"'(beta|b)'=-?1e\+300 overflows float32.*float64 input"):
                 call(x.to(dtype))

@@ -27,11 +27,11 @@ __all__ = [
     "Spec",
     "as_tensor",
     "check_in_domain",
-    "check_representable",
-    "float32_misfits",
     "check_input",
     "check_relations",
-    "compute_dtype"
+    "check_representable",
+    "compute_dtype",
+    "float32_misfits"
 ]
 
 # the last five: actlab.kinds (the softmax family; Maxout, FReLU, Dynamic ReLU, PAU)
