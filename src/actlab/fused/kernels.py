@@ -43,7 +43,7 @@ import torch
 from ..spec import ActivationSpec, compute_dtype
 from .inductor import compile_kernel, compile_many
 
-__all__ = ["CHANNEL_DIRECTIONS", "MAX_KERNELS", "batch", "clear", "compiled", "compiled_on", "get",
+__all__ = ["CHANNEL_DIRECTIONS", "MAX_KERNELS", "batch", "cached", "clear", "compiled", "compiled_on", "get",
            "param_tensors"]
 
 log = logging.getLogger("actlab.fused")
@@ -96,19 +96,25 @@ def get(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: torch.
     compiler, an op inductor cannot lower, ...: logged once, the eager path serves)."""
     if direction not in DIRECTIONS and not direction.startswith(CHANNEL_DIRECTIONS):
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-    key = (spec.name, direction, dtype, device.type)
-    if key in _KERNELS:
-        _KERNELS.move_to_end(key)
-        return _KERNELS[key]
+    return cached(_KERNELS, (spec.name, direction, dtype, device.type), MAX_KERNELS,
+                  lambda: _build(spec, direction, dtype, device), f"{spec.name} {direction} ({dtype})")
+
+
+def cached(cache: OrderedDict[Any, Any], key: Any, limit: int, build: Callable[[], Any], what: str) -> Any:
+    """``cache[key]``, built by ``build()`` on a miss; a build that raises is logged once and
+    remembered as ``None`` (the eager path serves); the least recently used go past ``limit``."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
     try:
-        k: Kernel | None = _build(spec, direction, dtype, device)
+        k = build()
     except Exception as e:
-        log.warning("actlab.fused: %s %s (%s) could not be compiled, using the eager path (%s: %s)",
-                    spec.name, direction, dtype, type(e).__name__, e)
+        log.warning("actlab.fused: %s could not be compiled, using the eager path (%s: %s)",
+                    what, type(e).__name__, e)
         k = None
-    _KERNELS[key] = k
-    while len(_KERNELS) > MAX_KERNELS:
-        _KERNELS.popitem(last=False)
+    cache[key] = k
+    while len(cache) > limit:
+        cache.popitem(last=False)
     return k
 
 

@@ -24,7 +24,6 @@ be compiled is remembered as ``None`` (logged once) and the eager path serves.
 
 from __future__ import annotations
 
-import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -34,11 +33,10 @@ import torch
 from ..spec import compute_dtype
 from .dispatch import _STATS, _device, _fusable
 from .inductor import compile_kernel, compile_many
+from .kernels import cached
 from .settings import Settings, settings
 
 __all__ = ["DIRECTIONS", "MAX_KERNELS", "backward", "clear", "compiled", "degrees_in", "forward", "get"]
-
-log = logging.getLogger("actlab.fused")
 
 MAX_KERNELS = 64
 DIRECTIONS = ("forward", "backward")
@@ -66,20 +64,8 @@ def get(direction: str, m: int, n: int, dtype: torch.dtype, device: torch.device
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     if m < 0 or n < 1:
         raise ValueError(f"PAU degrees must be m >= 0, n >= 1, got m={m}, n={n}")
-    key = (direction, m, n, dtype, device.type)
-    if key in _KERNELS:
-        _KERNELS.move_to_end(key)
-        return _KERNELS[key]
-    try:
-        k: Kernel | None = _build(direction, m, n, dtype, device)
-    except Exception as e:
-        log.warning("actlab.fused: pau %s (m=%d, n=%d, %s) could not be compiled, using the eager "
-                    "path (%s: %s)", direction, m, n, dtype, type(e).__name__, e)
-        k = None
-    _KERNELS[key] = k
-    while len(_KERNELS) > MAX_KERNELS:
-        _KERNELS.popitem(last=False)
-    return k
+    return cached(_KERNELS, (direction, m, n, dtype, device.type), MAX_KERNELS,
+                  lambda: _build(direction, m, n, dtype, device), f"pau {direction} (m={m}, n={n}, {dtype})")
 
 
 def clear() -> None:
