@@ -31,7 +31,8 @@ __all__ = [
     "check_relations",
     "check_representable",
     "compute_dtype",
-    "float32_misfits"
+    "float32_misfits",
+    "float32_overflows"
 ]
 
 # the last five: actlab.kinds (the softmax family; Maxout, FReLU, Dynamic ReLU, PAU)
@@ -280,16 +281,17 @@ def check_in_domain(activation: str, param: Param, value: Any) -> None:
 _F32_TO_INF = 2.0**128 * (1 - 2.0**-25)  # the smallest magnitude that rounds to inf in float32
 
 
+def float32_overflows(value: Any) -> bool:
+    """Whether ``value`` is a finite plain number that rounds to inf in float32."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and _F32_TO_INF <= abs(value) < math.inf)
+
+
 def float32_misfits(params: Sequence[Param], values: Mapping[str, Any]) -> list[tuple[str, float]]:
     """``(name, value)`` of the plain-number values of ``float32_finite`` parameters that round
     to inf in float32."""
-    out = []
-    for p in params:
-        v = values.get(p.name)
-        if (p.float32_finite and isinstance(v, (int, float)) and not isinstance(v, bool)
-                and _F32_TO_INF <= abs(v) < math.inf):
-            out.append((p.name, float(v)))
-    return out
+    return [(p.name, float(values[p.name])) for p in params
+            if p.float32_finite and float32_overflows(values.get(p.name))]
 
 
 def check_representable(activation: str, params: Sequence[Param], values: Mapping[str, Any],

@@ -28,7 +28,7 @@ import torch
 from .. import registry
 from ..activation import Activation
 from ..functional import apply
-from ..spec import ActivationSpec, Bound, Domain, Param
+from ..spec import ActivationSpec, Bound, Domain, Param, float32_overflows
 from . import reference
 
 __all__ = [
@@ -324,7 +324,7 @@ def measured_params(spec: ActivationSpec, quantity: str, dtype: str, params: Map
     (Swish with beta = 1e-300 is x/2 in float32, -inf at x = -inf)."""
     params = dict(params)
     if dtype != "float64":
-        if any(abs(float(round_to(np.array([v]), torch.float32)[0])) == math.inf for v in params.values()):
+        if any(float32_overflows(v) for v in params.values()):
             return None  # held as inf: outside every domain (refused where it would be NaN)
         for p in spec.params:
             v = params[p.name]
