@@ -613,37 +613,76 @@ define(
 
 
 # ----------------------------------------------------------------------- soft-root-sign
+# |x/β| beyond which every term below is 0 or inf in every dtype
+_SRS_FAR = 3000.0
+
+
 def _srs_parts(x, alpha, beta):
-    # f = x/(x/α + e^{-x/β}); for x < 0 multiplied through by e = e^{x/β} (which underflows
-    # gracefully) as x e/(1 + (x/α) e), since e^{-x/β} overflows there.
-    xn = torch.clamp(_fin(x), max=0.0)
-    e = torch.exp(xn / beta)
-    xp = torch.clamp(_fin(x), min=0.0)
-    E = torch.exp(-xp / beta)
-    return xn, e, xp, E
+    # u = x/β clamped where e^{-|u|} is 0 in every dtype (x/β = ±inf would make 0·inf below).
+    # x < 0: f multiplied through by e = e^{u} (e^{-u} overflows there) is x e/(1 + (x/α) e).
+    xf = _fin(x)
+    u = torch.nan_to_num(xf / beta, nan=0.0).clamp(-_SRS_FAR, _SRS_FAR)  # 0/0: β flushed to 0
+    xn = torch.clamp(xf, max=0.0)
+    e = torch.exp(u.clamp(max=0.0))
+    return xf, u, xn, e
+
+
+def _srs_root(xf, u, alpha):
+    # x > 0: the square root of E/D² = 1/(E + 2a + H) (a = x/α, E = e^{-u}, D = a + E, H = a²e^u):
+    # f' and ∂f/∂β are (1 + u) and -u² times its square, multiplied in before the squaring (E/D²
+    # alone is subnormal from x = 2150 in float64). It stays finite where E alone is 0 and a tiny
+    # (α = 1e30 in float32: f' = 4e10 at x = 316, where E = e^{-105}): h = √H = a e^{u/4} e^{u/4},
+    # in steps that cannot overflow while H <= e^40; beyond, as 1/h over √(1 + (E + 2a)/H),
+    # 1/h = e^{-(u/2 + log a)}. Each branch sees inputs safe for it: autograd of f' runs both.
+    up = u.clamp(min=0.0)
+    a = xf.clamp(min=0.0) / alpha
+    far = (up / 2 + torch.log(a)) > 20
+    gone = up >= _SRS_FAR  # E = 0 and H = inf in every dtype, also where x/α alone underflows
+    un = torch.where(far | gone, 0.0, up)
+    uf, af = torch.where(far, up, 0.0), torch.where(far, a, 1.0)
+    q = torch.exp(un / 4)
+    h = (a * q) * q
+    inv_h = torch.exp(-(uf / 2 + torch.log(af)))
+    root = torch.where(far, inv_h / torch.sqrt(1 + (torch.exp(-uf) + 2 * af) * inv_h * inv_h),
+                       torch.rsqrt(torch.exp(-un) + 2 * a + h * h))
+    return torch.where(gone, torch.zeros_like(root), root)
 
 
 def _srs(x, alpha, beta):
-    xn, e, xp, E = _srs_parts(x, alpha, beta)
+    xf, u, xn, e = _srs_parts(x, alpha, beta)
     neg = _times(xn, e) / (1 + (xn / alpha) * e)
-    pos = torch.where(torch.isinf(x), _t(alpha, x).expand_as(x), xp / (xp / alpha + E))
+    xp = xf.clamp(min=0.0)
+    E = torch.exp(-u.clamp(min=0.0))
+    # E = 0: f = x/(x/α) is α (x/α alone loses digits where it is subnormal: β flushed to 0)
+    pos = torch.where(E == 0, _t(alpha, x).expand_as(x), xp / (xp / alpha + E))
     return torch.where(x < 0, neg, pos)
 
 
-# |x/β| beyond which e^{-|x|/β} is 0 in every dtype: the factors x/β next to it are clamped
-# there, which changes no value but keeps them finite (x = ±max with β = 0.0316: x/β = ±inf,
-# and 0·inf made f', f'' and ∂f/∂β NaN at ±max and ±inf)
-_SRS_FAR = 2000.0
-
-
 def _srs_d(x, alpha, beta):
-    # E(1 + x/β)/D², D = x/α + E; x < 0: e(1 + x/β)/(1 + (x/α)e)²
-    xn, e, xp, E = _srs_parts(x, alpha, beta)
-    neg = e * (1 + (xn / beta).clamp(min=-_SRS_FAR)) / (1 + (xn / alpha) * e) ** 2
-    d = xp / alpha + E
-    pos = (E / d) * ((1 + (xp / beta).clamp(max=_SRS_FAR)) / d)
+    # E(1 + x/β)/D²; x < 0: e(1 + x/β)/(1 + (x/α)e)²
+    xf, u, xn, e = _srs_parts(x, alpha, beta)
+    neg = e * (1 + u.clamp(max=0.0)) / (1 + (xn / alpha) * e) ** 2
+    root = _srs_root(xf, u, alpha)
+    pos = ((1 + u.clamp(min=0.0)) * root) * root
     out = torch.where(x < 0, neg, torch.where(torch.isinf(x), torch.zeros_like(x), pos))
     return torch.where(torch.isnan(x), x * out, out)  # NaN, and NaN under autograd (f'') too
+
+
+def _srs_d2(x, alpha, beta):
+    # analytic, so that no quotient overflows on the way (autograd of f' squares 1/(D²/E)):
+    # x > 0: (E/D²)((2(1 + u)/(1 + a e^u) - u)/β - 2(1 + u)/(x + αE));
+    # x < 0: (e/β (u + 2) - e²(u² + 2u + 2)/α)/(1 + a e)³, with e/β = e^{u - log β} where e alone
+    # is subnormal (β = 1e-30 in float32)
+    xf, u, xn, e = _srs_parts(x, alpha, beta)
+    un, up = u.clamp(max=0.0), u.clamp(min=0.0)
+    log_beta = torch.log(beta) if isinstance(beta, torch.Tensor) else math.log(beta)
+    eb = torch.where(e >= torch.finfo(x.dtype).tiny, e / beta, torch.exp(un - log_beta))
+    neg = (eb * (un + 2) - e * e * (un * un + 2 * un + 2) / alpha) / (1 + (xn / alpha) * e) ** 3
+    root, xp = _srs_root(xf, u, alpha), xf.clamp(min=0.0)
+    q = (xp / alpha) * torch.exp(up)
+    pos = root * ((2 * (1 + up) / (1 + q) - up) / beta - 2 * (1 + up) / (xp + alpha * torch.exp(-up)))
+    pos = torch.where((root == 0) | torch.isinf(x), torch.zeros_like(x), pos * root)
+    return keep_nan(x, torch.where(x < 0, neg, pos))
 
 
 def _srs_dalpha(x, alpha, beta):
@@ -651,15 +690,14 @@ def _srs_dalpha(x, alpha, beta):
 
 
 def _srs_dbeta(x, alpha, beta):
-    # -(x/β)² E/D²; x < 0: -(x/β)² e/(1 + (x/α)e)²
-    xn, e, xp, E = _srs_parts(x, alpha, beta)
-    # (x/β)²e = (|x/β| e^{x/(2β)})²: e alone is subnormal from x/β < -87 (float32)
-    xb = (xn / beta).clamp(min=-_SRS_FAR)
-    root = xb.abs() * torch.exp(xb / 2)
+    # -(x/β)² E/D²; x < 0: -(x/β)² e/(1 + (x/α)e)², with (x/β)²e = (|x/β| e^{x/(2β)})² (e alone
+    # is subnormal from x/β < -87 in float32)
+    xf, u, xn, e = _srs_parts(x, alpha, beta)
+    un = u.clamp(max=0.0)
+    root = un.abs() * torch.exp(un / 2)
     neg = -(root * root) / (1 + (xn / alpha) * e) ** 2
-    d = xp / alpha + E
-    # ((x/β)/D)² E as (((x/β)/D) e^{-x/(2β)})²: E alone is subnormal from x/β > 87 (float32)
-    pos = -(((xp / beta).clamp(max=_SRS_FAR) / d) * torch.exp(-xp / (2 * beta))) ** 2
+    up = u.clamp(min=0.0)
+    pos = -(up * _srs_root(xf, u, alpha)) ** 2
     return keep_nan(x, torch.where(x < 0, neg, torch.where(torch.isinf(x), torch.zeros_like(x), pos)))
 
 
@@ -679,6 +717,7 @@ define(
     learn_by_default=True,
     forward=_srs,
     derivative=_srs_d,
+    second_derivative=_srs_d2,
     param_grads={"alpha": _srs_dalpha, "beta": _srs_dbeta},
     bounds={"d_alpha:float32": Bound(8, "∂f/∂α = (f/α)² carries twice f's relative error, and f's "
                                      "denominator 1 + (x/α)e^(x/β) cancels 2.2:1 near x = -3 (the "
