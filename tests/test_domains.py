@@ -35,6 +35,9 @@ REGRESSIONS = {
     # found by the full sweep: f'' lost its digits where e^-|βx| is subnormal (448 ULP at
     # β = 1000); β = 1e-300 is 0 in float32, measured there at 0 (accuracy.measured_params)
     "swish": [{"beta": 1000.0}, {"beta": 1e-300}],
+    # E = e^{-x/β} subnormal or 0 where f' is not (α = 1e30: f' = 4e10 at x = 316 in float32);
+    # β = 1e-300 is 0 in float32, where f is the step α·H(x) (it was NaN at x = 0)
+    "srs": [{"alpha": 1e30}, {"alpha": 1e300}, {"beta": 1e-30}, {"beta": 1e-300}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction
