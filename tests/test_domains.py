@@ -38,6 +38,8 @@ REGRESSIONS = {
     # E = e^{-x/β} subnormal or 0 where f' is not (α = 1e30: f' = 4e10 at x = 316 in float32);
     # β = 1e-300 is 0 in float32, where f is the step α·H(x) (it was NaN at x = 0)
     "srs": [{"alpha": 1e30}, {"alpha": 1e300}, {"beta": 1e-30}, {"beta": 1e-300}],
+    # inf - inf at x = -inf with a1 < 0 < a2, and b - x overflowing at x = -max where a(b - x) does not
+    "apl": [{"a1": -1e-30}, {"a2": -1e30}, {"b1": 1e300}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction

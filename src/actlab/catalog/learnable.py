@@ -157,7 +157,11 @@ def _hinge(x, b):
 
 
 def _apl(x, a1, b1, a2, b2):
-    return torch.relu(x) + _pmul(a1, _hinge(x, b1)) + _pmul(a2, _hinge(x, b2))
+    f = torch.relu(x) + _pmul(a1, _hinge(x, b1)) + _pmul(a2, _hinge(x, b2))
+    # left of both hinges f = -(a1 + a2)x + a1 b1 + a2 b2: taken where the sum above is not finite
+    # (inf - inf at x = -inf with a1 < 0 < a2; b - x overflows at x = -max with b = 1e300)
+    left = _pmul(a1 + a2, -x.clamp(max=0.0)) + (a1 * b1 + a2 * b2)  # clamped: no inf at x = +inf
+    return torch.where(torch.isfinite(f) | (x > 0) | (x >= b1) | (x >= b2), f, left)
 
 
 def _apl_d(x, a1, b1, a2, b2):
