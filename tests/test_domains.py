@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 import torch
@@ -40,6 +41,9 @@ REGRESSIONS = {
     "srs": [{"alpha": 1e30}, {"alpha": 1e300}, {"beta": 1e-30}, {"beta": 1e-300}],
     # inf - inf at x = -inf with a1 < 0 < a2, and b - x overflowing at x = -max where a(b - x) does not
     "apl": [{"a1": -1e-30}, {"a2": -1e30}, {"b1": 1e300}],
+    # α e^{βx} where e^{βx} alone underflows (α = 1e30 at x = -751 in float64); β = 1e-300 is 0
+    # in float32 (βx = 0·inf at x = -inf); β² = 1e60 overflows float32 in f''
+    "mpelu": [{"alpha": 1e30}, {"alpha": -1e300}, {"beta": 1e-300}, {"beta": 1e30}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction
@@ -164,3 +168,16 @@ def test_snake_float32_meets_its_bound_under_dense_sampling(alpha):
     kappa = np.abs(xd * (1 + np.sin(2 * alpha * xd)) / np.where(ref == 0, 1, ref))
     ulps = accuracy.ulp(accuracy.round_to(ref, torch.float32), torch.float32)
     assert (np.abs(y - ref) / ulps / np.maximum(1, kappa)).max() <= 4
+
+
+def test_scaled_exp_keeps_products_whose_exponential_alone_underflows():
+    from actlab.numerics.stable import scaled_exp
+
+    t = torch.tensor([-751.0, -10.0, -math.inf], dtype=torch.float64)
+    got = scaled_exp(t, -1e30, 2.0)
+    want = [-2e30 * float(mpmath.exp(-751)), -2e30 * math.exp(-10.0), -0.0]
+    assert got[0].item() == pytest.approx(want[0], rel=1e-13) and got[0].item() != 0
+    assert got[1].item() == pytest.approx(want[1], rel=1e-15) and got[2].item() == 0
+    # float32: β·β = 1e60 overflows, β·(β·e^t) need not
+    t32 = torch.tensor([-150.0], dtype=torch.float32)
+    assert scaled_exp(t32, 1e30, 1e30).item() == pytest.approx(1e60 * float(mpmath.exp(-150)), rel=1e-5)

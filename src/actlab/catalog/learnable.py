@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from ..numerics.stable import finite as _fin
-from ..numerics.stable import keep_nan, neg_abs, select, step, zero
+from ..numerics.stable import keep_nan, neg_abs, scaled_exp, select, step, zero
 from ..numerics.stable import sigmoid as _sigmoid
 from ..numerics.stable import sigmoid_grad as _dsig
 from ..numerics.stable import softplus as _softplus
@@ -570,13 +570,19 @@ define(
 def _expm1_neg(u):
     # e^u - 1 for u <= 0 as 2t/(1 - t), t = tanh(u/2): exact to the last bits near 0 without
     # expm1 (which inductor lowers as exp - 1 in a user's compiled graph)
+    # (|u| < eps: u itself, as u/2 loses the last bits of a subnormal u)
     t = torch.tanh(u / 2)
-    return 2 * t / (1 - t)
+    return torch.where(u.abs() < torch.finfo(u.dtype).eps, u, 2 * t / (1 - t))
+
+
+def _mpelu_t(x, beta):
+    # βx for x <= 0, -inf at x = -inf also where float32 flushed β = 1e-300 to 0 (β > 0 always)
+    xn = torch.clamp(x, max=0.0)
+    return torch.where(torch.isinf(xn), xn, beta * _fin(xn))
 
 
 def _mpelu_neg(x, alpha, beta):
-    xn = torch.clamp(x, max=0.0)
-    return _pmul(alpha, _expm1_neg(beta * xn))
+    return _pmul(alpha, _expm1_neg(_mpelu_t(x, beta)))
 
 
 def _mpelu_dbeta(x, alpha, beta):
@@ -601,12 +607,12 @@ define(
     learn_by_default=True,
     forward=lambda x, alpha, beta: torch.where(x > 0, x, _mpelu_neg(x, alpha, beta)),
     derivative=lambda x, alpha, beta: torch.where(
-        x > 0, torch.ones_like(x), alpha * beta * torch.exp(beta * torch.clamp(x, max=0.0))),
+        x > 0, torch.ones_like(x), scaled_exp(_mpelu_t(x, beta), alpha, beta)),
     second_derivative=lambda x, alpha, beta: torch.where(
-        x > 0, torch.zeros_like(x), alpha * beta * beta * torch.exp(beta * torch.clamp(x, max=0.0))),
+        x > 0, torch.zeros_like(x), scaled_exp(_mpelu_t(x, beta), alpha, beta, beta)),
     param_grads={
-        "alpha": lambda x, alpha, beta: torch.where(x > 0, torch.zeros_like(x), torch.expm1(
-            beta * torch.clamp(x, max=0.0))),
+        "alpha": lambda x, alpha, beta: torch.where(x > 0, torch.zeros_like(x), _expm1_neg(
+            _mpelu_t(x, beta))),
         "beta": _mpelu_dbeta,
     },
     reference=lambda x, alpha, beta: sp.Piecewise((x, x > 0), (alpha * (sp.exp(beta * x) - 1), True)),

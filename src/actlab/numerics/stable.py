@@ -15,7 +15,7 @@ from torch import Tensor
 
 __all__ = [
     "INV_SQRT_2PI", "SQRT_2", "SQRT_2_OVER_PI", "clip_grad", "finite", "inv_1p_sq", "keep_nan",
-    "neg_abs", "normal_cdf", "normal_pdf", "pos_part", "recip", "scaled", "sech2", "select",
+    "neg_abs", "normal_cdf", "normal_pdf", "pos_part", "recip", "scaled", "scaled_exp", "sech2", "select",
     "sigmoid", "sigmoid_grad", "softplus", "step", "x_over_1p_sq", "zero",
 ]
 
@@ -140,3 +140,22 @@ def scaled(c: float | Tensor, y: Tensor, x: Tensor) -> Tensor:
     without bound (slope·x, β·x σ(x) at x = ±inf), whose limit is 0. NaN only from a NaN ``x``."""
     out = c * y
     return torch.where(torch.isnan(out) & ~torch.isnan(x), torch.zeros_like(out), out)
+
+
+def scaled_exp(t: Tensor, *factors: float | Tensor) -> Tensor:
+    """The product of ``factors`` times e^t (t <= 0), also where e^t alone underflows and the
+    product does not (α = 1e30 times e^-751 in float64 is 3e-297): there as
+    ±e^(t + Σ log|factor|). The factors multiply e^t one at a time, so that their product alone
+    (β² = 1e60 in float32) need not be finite."""
+    e = torch.exp(t)
+    out = e
+    for c in factors:
+        out = c * out
+    low = e < torch.finfo(t.dtype).tiny
+    sign, logs = torch.ones_like(t), torch.zeros_like(t)
+    for c in factors:
+        c = torch.as_tensor(c, dtype=t.dtype, device=t.device)
+        sign = sign * torch.sign(c)
+        logs = logs + torch.log(torch.where(c == 0, torch.ones_like(c), c.abs()))  # log|0| unused
+    far = sign * torch.exp(torch.where(low, t, torch.zeros_like(t)) + logs)
+    return torch.where(low & (sign != 0), far, out)
