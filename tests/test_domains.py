@@ -44,6 +44,17 @@ REGRESSIONS = {
     # α e^{βx} where e^{βx} alone underflows (α = 1e30 at x = -751 in float64); β = 1e-300 is 0
     # in float32 (βx = 0·inf at x = -inf); β² = 1e60 overflows float32 in f''
     "mpelu": [{"alpha": 1e30}, {"alpha": -1e300}, {"beta": 1e-300}, {"beta": 1e30}],
+    # sin² a underflowing before /β; r·0 and 0/0 where float32 flushed β to 0; NaN at ±inf where
+    # the ripple is below the last bit (α = 1e-300, β = 1e30) and the limit exists
+    "snake_beta": [{"alpha": 1e-300}, {"alpha": 1e30}, {"beta": 1e-300}, {"beta": 1e-30}, {"beta": 1e30}],
+    # ∂f/∂β's limit 0 at ±inf (α = 1e30; the checker took the value at ±max for it), 0/0 at
+    # x = 0 with β flushed to 0 in float32, β + |x| overflowing at ±max (β = 1e300)
+    "scaled_softsign": [{"alpha": 1e30}, {"beta": 1e-300}, {"beta": 1e300}],
+    # βx overflowing where log(1 + βx) does not (β = 1e30 at x = 1.8e19 in float32); β·inf with β
+    # flushed to 0
+    "nlrelu": [{"beta": 1e-300}, {"beta": 1e30}],
+    # ε·(sin x - cos x) at x = -inf: NaN where ε = 0 leaves the limit 0
+    "sinerelu": [{"epsilon": 0.0}, {"epsilon": 1e-300}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction
@@ -73,6 +84,10 @@ KNOWN = {
     ("snake", "alpha", 0.149, "float32", "d_alpha"): "overflow sign at ±max, as float64",
     ("snake", "alpha", 0.0316, "float64", "d_alpha"): "overflow sign at ±max, as above",
     ("snake", "alpha", 0.0316, "float32", "d_alpha"): "overflow sign at ±max, as above",
+    ("snake_beta", "alpha", 1e30, "float32", "d2f"): "2α²/β cos 2αx overflows float32 with a sign "
+        "set by the phase of αx, which float32 cannot hold there (αx = 1.9e49), as snake's d_alpha",
+    ("snake_beta", "alpha", 1e30, "float16", "df"): "1 + (α/β) sin 2αx overflows float16 with the "
+        "sign of a phase that float32, in which it is computed, cannot hold (αx = -1e34, ULP 1e27)",
     ("snake", "alpha", 1e-300, "float64", "d2f"): "not the code: at x = -max the oracle's f‴ = "
         "-4α² sin 2αx (4e-600) underflows to 0 as a float, so κ = |x f‴/f″| (1.6e9 there) is "
         "scored as 0; the computed f″ is off by 9e-8 relative, 0.3 ULP·κ",

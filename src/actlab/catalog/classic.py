@@ -7,6 +7,8 @@ Why ~600 lines: one file per family, 18 entries of a few lines per field each.""
 
 from __future__ import annotations
 
+import math
+
 from ..numerics.stable import finite as _fin
 from ..numerics.stable import keep_nan, neg_abs, step, zero
 from ..numerics.stable import sigmoid as _sigmoid
@@ -198,6 +200,28 @@ def _x_over_1px(x, beta):
     return torch.where(big, 1 / (beta + 1 / xb), xs / (1 + beta * xs))
 
 
+def _nlrelu(x, beta):
+    # log(1 + βx) for x > 0; where βx overflows (β = 1e30 at x = 1.8e19 in float32) log β + log x,
+    # as 1/(βx) is below the last bit; +inf at x = +inf also where float32 flushed β to 0
+    xp = torch.relu(x)
+    bx = beta * xp
+    far = torch.isinf(bx) & torch.isfinite(x)
+    log_beta = torch.log(beta) if isinstance(beta, torch.Tensor) else math.log(beta)
+    out = torch.where(far, log_beta + torch.log(torch.where(far, xp, torch.ones_like(xp))), torch.log1p(bx))
+    return torch.where(torch.isinf(x) & (x > 0), x, out)
+
+
+def _nlrelu_d(x, beta):
+    # β/(1 + βx) for x > 0; 1/(x + 1/β) where βx overflows (0 there, not 1/x); the limit 0 at
+    # x = +inf (β·inf is NaN where float32 flushed β to 0)
+    xp = torch.where(torch.isinf(x), torch.zeros_like(x), x.clamp(min=0.0))
+    bx = beta * xp
+    far = torch.isinf(bx)
+    near = beta / (1 + torch.where(far, torch.zeros_like(bx), bx))
+    out = torch.where(far, 1 / (xp + 1 / _t(beta, x)), near)
+    return keep_nan(x, torch.where((x > 0) & torch.isfinite(x), out, torch.zeros_like(x)))
+
+
 define(
     "nlrelu", family="rectifier", aliases=("natural_log_relu",),
     summary="Natural-logarithm ReLU log(1 + β·max(x, 0)): a ReLU with logarithmic growth.",
@@ -205,12 +229,9 @@ define(
     citation="Liu, Liu, Zhou & Xu 2019, Natural-logarithm-rectified activation function in "
     "convolutional neural networks, arXiv:1908.03682",
     params=[Param("beta", 1.0, POSITIVE, learnable=True, doc="scale β inside the logarithm.")],
-    forward=lambda x, beta: torch.log1p(beta * torch.relu(x)),
-    # at +inf the limit 0
-    derivative=lambda x, beta: keep_nan(x, torch.where(
-        x > 0, beta / (1 + beta * x.clamp(min=0.0)), torch.zeros_like(x))),
-    second_derivative=lambda x, beta: keep_nan(x, torch.where(
-        x > 0, -(beta / (1 + beta * x.clamp(min=0.0))) ** 2, torch.zeros_like(x))),
+    forward=_nlrelu,
+    derivative=_nlrelu_d,
+    second_derivative=lambda x, beta: -(_nlrelu_d(x, beta) ** 2),
     param_grads={"beta": lambda x, beta: keep_nan(x, torch.where(x > 0, _x_over_1px(x, beta),
                                                                   torch.zeros_like(x)))},
     reference=lambda x, beta: sp.Piecewise((0, x <= 0), (sp_log1p(beta * x), True)),
@@ -422,6 +443,13 @@ define(
 
 
 # ------------------------------------------------------------------------------------ SineReLU
+def _ripple(x, epsilon, wave):
+    # ε·wave; at x = -inf the wave has no limit (NaN), but with ε = 0 in x's dtype (float32
+    # flushes 1e-300) the product has one, 0
+    e = _t(epsilon, x)
+    return torch.where(torch.isinf(x) & (e == 0), torch.zeros_like(x), e * wave)
+
+
 define(
     "sinerelu", family="periodic", aliases=("sine_relu",),
     summary="SineReLU: x for x > 0, ε(sin x - cos x) otherwise (ε = 0.0025).",
@@ -429,11 +457,11 @@ define(
     citation="Rodrigues 2018, SineReLU: an alternative to the ReLU activation function, Medium "
     "(Echo's SineReLU)",
     params=[Param("epsilon", 0.0025, learnable=True, doc="amplitude ε of the negative part.")],
-    forward=lambda x, epsilon: torch.where(x > 0, x, epsilon * (torch.sin(x) - torch.cos(x))),
+    forward=lambda x, epsilon: torch.where(x > 0, x, _ripple(x, epsilon, torch.sin(x) - torch.cos(x))),
     derivative=lambda x, epsilon: torch.where(x > 0, torch.ones_like(x),
-                                              epsilon * (torch.cos(x) + torch.sin(x))),
+                                              _ripple(x, epsilon, torch.cos(x) + torch.sin(x))),
     second_derivative=lambda x, epsilon: torch.where(x > 0, torch.zeros_like(x),
-                                                     epsilon * (torch.cos(x) - torch.sin(x))),
+                                                     _ripple(x, epsilon, torch.cos(x) - torch.sin(x))),
     param_grads={"epsilon": lambda x, epsilon: torch.where(x > 0, torch.zeros_like(x),
                                                            torch.sin(x) - torch.cos(x))},
     reference=lambda x, epsilon: sp.Piecewise((x, x > 0), (epsilon * (sp.sin(x) - sp.cos(x)), True)),

@@ -433,9 +433,18 @@ def _snake_arg(x, alpha):
     return torch.where(torch.isinf(a) & torch.isfinite(x), torch.zeros_like(a), a)
 
 
+def _settled(x, v, gone, limit: float):
+    # at x = ±inf sin αx has no limit, but a ripple below the last bit of the value it rides on
+    # (``gone``: α = 1e-300, β = 1e30) leaves one: v is ``limit`` there, NaN (no limit) elsewhere
+    return torch.where(torch.isinf(x) & torch.as_tensor(gone, device=x.device), torch.full_like(v, limit), v)
+
+
 def _snake_beta(x, alpha, beta):
+    # sin²(a)/β as s·(s/β): s² alone underflows for tiny a (β = 1e-300 at x = -5.7e-301); 0 at
+    # s = 0, also where float32 flushed β to 0 (s/β = 0/0 there)
     s = torch.sin(_snake_arg(x, alpha))
-    return torch.where(torch.isinf(x), x, x + s * s / beta)
+    ripple = torch.where(s == 0, torch.zeros_like(s), s * (s / beta))
+    return torch.where(torch.isinf(x), x, x + ripple)
 
 
 def _snake_beta_d(x, alpha, beta):
@@ -443,10 +452,39 @@ def _snake_beta_d(x, alpha, beta):
     # 1 + sin 2a when α = β (Snake), where the textbook form cancels; and a sum of two terms >= 0
     # for r <= 1. For r >= 2 the roots are simple and that form cancels r:1 (1 - r = -30.6
     # against 31.6 near a = 0 for r = 31.6: 81 ULP), 1 + r·2 sin a cos a at most 2:1.
+    # 1 at s = 0 (r = inf where float32 flushed β to 0: r·0 was NaN).
     a = _snake_arg(x, alpha)
     s, c = torch.sin(a), torch.cos(a)
     r = alpha / beta
-    return torch.where(torch.as_tensor(r < 2), (1 - r) + r * (s + c) ** 2, 1 + r * (2 * s * c))
+    out = torch.where(torch.as_tensor(r < 2), (1 - r) + r * (s + c) ** 2, 1 + r * (2 * s * c))
+    out = torch.where(s == 0, torch.ones_like(out), out)
+    return _settled(x, out, r < torch.finfo(x.dtype).eps / 4, 1.0)
+
+
+def _snake_beta_dalpha(x, alpha, beta):
+    # x·((2 sin a cos a)/β): 2x overflows at the largest floats, where x sin 2a does not;
+    # x·sin 2a before /β is subnormal for tiny x (4.8 ULP in float32 at β = 0.0316); 0 at s = 0
+    # (0/0 where float32 flushed β to 0)
+    a = _snake_arg(x, alpha)
+    s = torch.sin(a)
+    return torch.where(s == 0, torch.zeros_like(s), x * ((2 * s * torch.cos(a)) / beta))
+
+
+def _snake_beta_dbeta(x, alpha, beta):
+    # -(sin a/β)²: sin² a is subnormal before the division for tiny a (232 ULP at x = 4e-159).
+    # At ±inf: 0 where 1/β² is 0 in x's dtype, -inf where it overflows (every value but at the
+    # zeros of sin), else no limit
+    v = -((torch.sin(_snake_arg(x, alpha)) / beta) ** 2)
+    scale = _t(1 / (beta * beta), x)
+    return _settled(x, _settled(x, v, scale == 0, 0.0), torch.isinf(scale), -math.inf)
+
+
+def _snake_beta_d2(x, alpha, beta):
+    # (2α²/β) cos 2a, as (2α²/β)(cos a - sin a)(cos a + sin a)
+    a = _snake_arg(x, alpha)
+    s, c = torch.sin(a), torch.cos(a)
+    k = 2 * alpha * alpha / beta
+    return _settled(x, k * ((c - s) * (c + s)), _t(k, x) == 0, 0.0)
 
 
 define(
@@ -460,16 +498,10 @@ define(
     learn_by_default=True,
     forward=_snake_beta,
     derivative=_snake_beta_d,
-    second_derivative=lambda x, alpha, beta: (2 * alpha * alpha / beta) * (
-        (torch.cos(_snake_arg(x, alpha)) - torch.sin(_snake_arg(x, alpha)))
-        * (torch.cos(_snake_arg(x, alpha)) + torch.sin(_snake_arg(x, alpha)))),
+    second_derivative=_snake_beta_d2,
     param_grads={
-        # x·((2 sin a cos a)/β): 2x overflows at the largest floats, where x sin 2a does not;
-        # x·sin 2a before /β is subnormal for tiny x (4.8 ULP in float32 at β = 0.0316).
-        "alpha": lambda x, alpha, beta: x * ((2 * torch.sin(_snake_arg(x, alpha)) * torch.cos(
-            _snake_arg(x, alpha))) / beta),
-        # -(sin a/β)²: sin² a is subnormal before the division for tiny a (232 ULP at x = 4e-159)
-        "beta": lambda x, alpha, beta: -((torch.sin(_snake_arg(x, alpha)) / beta) ** 2),
+        "alpha": _snake_beta_dalpha,
+        "beta": _snake_beta_dbeta,
     },
     reference=lambda x, alpha, beta: x + sp.sin(alpha * x) ** 2 / beta,
     notes="α = β is Snake; BigVGAN learns both per channel (optionally as logarithms).",
@@ -501,10 +533,34 @@ define(
 )
 
 
-def _ssoftsign_d(x, alpha, beta):
-    # αβ/(β + |x|)², as (α/(β + |x|))·(β/(β + |x|)): no overflow of the square
+def _ssoftsign_den(x, beta):
+    # (β + |x|, its scale): halved where β + |x| overflows though both are finite (β = 1e300 at
+    # x = ±max: f would be ±0, not ±1)
     d = beta + x.abs()
-    return (alpha / d) * (beta / d)
+    over = torch.isinf(d) & torch.isfinite(x)
+    return torch.where(over, beta / 2 + x.abs() / 2, d), torch.where(over, 0.5, 1.0)
+
+
+def _ssoftsign(x, alpha, beta):
+    # α·(x/(β + |x|)): at x = ±inf, x/(β + |x|) is inf/inf, its limit ±1 taken explicitly; x
+    # itself at x = 0 (0/0 where float32 flushed β = 1e-300 to 0; β > 0 always)
+    d, k = _ssoftsign_den(x, beta)
+    return alpha * torch.where(torch.isinf(x), torch.sign(x), torch.where(x == 0, x, (k * x) / d))
+
+
+def _ssoftsign_d(x, alpha, beta):
+    # αβ/(β + |x|)², as (α/(β + |x|))·(β/(β + |x|)): no overflow of the square; 0 where β/(β + |x|)
+    # is (β flushed to 0 in float32, where α/|x| may be inf)
+    d, k = _ssoftsign_den(x, beta)
+    q = _t(beta, x) / d  # a tensor: a plain number over d is its reciprocal times it (inf·0)
+    return torch.where(q == 0, q, ((alpha / d) * q) * (k * k))
+
+
+def _ssoftsign_d2(x, alpha, beta):
+    # -2 sign(x) f'/(β + |x|), 0 where f' is
+    d, k = _ssoftsign_den(x, beta)
+    d1 = _ssoftsign_d(x, alpha, beta)
+    return torch.where(d1 == 0, d1, -2 * torch.sign(x) * d1 / d * k)
 
 
 def _ssoftsign_dbeta(x, alpha, beta):
@@ -512,9 +568,9 @@ def _ssoftsign_dbeta(x, alpha, beta):
     # Where x/d is subnormal it has lost digits that the result keeps after /d (16 ULP at
     # x = -1.6e-316, β = 0.0316): there -x·(α/d²), rounded once (d = β, d² normal).
     xd = _f64(x)
-    d = beta + xd.abs()
-    q = xd / d
-    out = torch.where(q.abs() < torch.finfo(x.dtype).tiny, -(xd * (alpha / (d * d))), -alpha * (q / d))
+    d, k = _ssoftsign_den(xd, beta)
+    q = (k * xd) / d
+    out = torch.where(q.abs() < torch.finfo(x.dtype).tiny, -(xd * (alpha / (d * d))), -alpha * (q / d) * k)
     return torch.where(torch.isinf(x), torch.zeros_like(out), out)
 
 
@@ -526,14 +582,11 @@ define(
     params=[Param("alpha", 1.0, learnable=True, channelwise=True, doc="output range ±α."),
             Param("beta", 1.0, POSITIVE, learnable=True, channelwise=True, doc="knee β.")],
     learn_by_default=True,
-    # α·(x/(β + |x|)): at x = ±inf, x/(β + |x|) is inf/inf; its limit ±1 is taken explicitly
-    forward=lambda x, alpha, beta: alpha * torch.where(
-        torch.isinf(x), torch.sign(x), x / (beta + x.abs())),
+    forward=_ssoftsign,
     derivative=_ssoftsign_d,
-    second_derivative=lambda x, alpha, beta: (
-        -2 * torch.sign(x) * _ssoftsign_d(x, alpha, beta) / (beta + x.abs())),
+    second_derivative=lambda x, alpha, beta: _ssoftsign_d2(x, alpha, beta),
     param_grads={
-        "alpha": lambda x, alpha, beta: torch.where(torch.isinf(x), torch.sign(x), x / (beta + x.abs())),
+        "alpha": lambda x, alpha, beta: _ssoftsign(x, 1.0, beta),
         "beta": _ssoftsign_dbeta,
     },
     reference=lambda x, alpha, beta: sp.Piecewise((alpha * x / (beta - x), x < 0),
