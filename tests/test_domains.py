@@ -55,6 +55,10 @@ REGRESSIONS = {
     "nlrelu": [{"beta": 1e-300}, {"beta": 1e30}],
     # ε·(sin x - cos x) at x = -inf: NaN where ε = 0 leaves the limit 0
     "sinerelu": [{"epsilon": 0.0}, {"epsilon": 1e-300}],
+    # a huge amplitude times σ(x) where σ alone is subnormal (α = 1e30 at x = -745 in float64);
+    # a phase βx that overflows, or β = 0 at x = ±inf (0·inf); αβ² overflowing float32
+    "coslu": [{"alpha": 1e30}, {"alpha": -1e300}, {"beta": 0.0}, {"beta": 1e-300}, {"beta": 1e30}],
+    "sinlu": [{"a": 1e30}, {"b": 1e-300}, {"b": 1e30}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction
@@ -88,6 +92,12 @@ KNOWN = {
         "set by the phase of αx, which float32 cannot hold there (αx = 1.9e49), as snake's d_alpha",
     ("snake_beta", "alpha", 1e30, "float16", "df"): "1 + (α/β) sin 2αx overflows float16 with the "
         "sign of a phase that float32, in which it is computed, cannot hold (αx = -1e34, ULP 1e27)",
+    ("coslu", "beta", 1e30, "float32", "d2f"): "αβ² cos(βx)σ(x) overflows float32 with a sign set "
+        "by the phase βx, which float32 cannot hold there (βx = 4.5e31 at x = -44.8, ULP 5e24)",
+    ("coslu", "beta", 1e30, "float16", "df"): "1 - αβ sin(βx)σ + ... overflows float16 with the "
+        "sign of a phase that float32, in which it is computed, cannot hold, as above",
+    ("sinlu", "b", 1e30, "float32", "d2f"): "overflow sign set by a lost phase, as coslu's",
+    ("sinlu", "b", 1e30, "float16", "df"): "overflow sign set by a lost phase, as coslu's",
     ("snake", "alpha", 1e-300, "float64", "d2f"): "not the code: at x = -max the oracle's f‴ = "
         "-4α² sin 2αx (4e-600) underflows to 0 as a float, so κ = |x f‴/f″| (1.6e9 there) is "
         "scored as 0; the computed f″ is off by 9e-8 relative, 0.3 ULP·κ",

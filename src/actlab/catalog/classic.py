@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from ..numerics.stable import finite as _fin
-from ..numerics.stable import keep_nan, neg_abs, step, zero
+from ..numerics.stable import keep_nan, neg_abs, phase, scaled_exp, settled, step, zero
 from ..numerics.stable import sigmoid as _sigmoid
 from ..numerics.stable import sigmoid_grad as _dsig
 from ..spec import POSITIVE
@@ -471,11 +471,21 @@ define(
 
 
 # ---------------------------------------------------------------------------- CosLU / SinLU
+def _left(xs, out, *terms):
+    # Σ g·σ(x) (or g·σ'(x)) far left, where σ(x) = e^x is subnormal or 0 and g holds a huge
+    # amplitude (a = 1e30 at x = -745 in float64): each term e^x·g as stable.scaled_exp of g's
+    # factors (αβ² alone overflows float32 for β = 1e30)
+    left = xs < math.log(torch.finfo(xs.dtype).tiny)
+    t = torch.where(left, xs, torch.zeros_like(xs))
+    return torch.where(left, sum(scaled_exp(t, *term) for term in terms), out)
+
+
 def _osc_lu(x, a, b, trig):
     # (x + a·trig(bx))σ(x); at x = -inf the limit 0 (trig(inf) is NaN), at +inf x itself
     xs = x.clamp(-SAT, SAT)
-    out = (xs + a * trig(b * xs)) * _sigmoid(xs)
-    far = torch.where(torch.isinf(x), x, x + a * trig(b * x))
+    g = xs + a * trig(phase(b, xs))
+    out = _left(xs, g * _sigmoid(xs), (g,))
+    far = torch.where(torch.isinf(x), x, x + a * trig(phase(b, x)))
     return torch.where(x.abs() > SAT, torch.where(x > 0, far, torch.zeros_like(x)), out)
 
 
@@ -484,21 +494,33 @@ def _osc_lu_d(x, a, b, trig, dtrig):
     # e((1 + x) + e)/(1 + e)² plus the ripple's e·a(b·trig'(bx)(1 + e) + trig(bx))/(1 + e)²:
     # 1 + x is exact near SiLU's dip, where the two-term sum cancels 2.2:1 (4.8 ULP in float32
     # at x = -2 for a = 0.0316).
+    # The phase bx as stable.phase: 0 where it is lost (b = 1e30 at x = 1.8e19 in float32).
     xs = x.clamp(-SAT, SAT)
-    tr, dt = trig(b * xs), dtrig(b * xs)
+    tr, dt = trig(phase(b, xs)), dtrig(phase(b, xs))
     pos = _sigmoid(xs) * (1 + a * b * dt) + (xs + a * tr) * _dsig(xs)
     e = torch.exp(xs.clamp(max=0.0))
-    neg = e * (((1 + xs) + e) + a * (b * dt * (1 + e) + tr)) / (1 + e) ** 2
-    out = torch.where(xs < 0, neg, pos)
-    return torch.where(x < -SAT, torch.zeros_like(x),
-                       torch.where(x > SAT, 1 + a * b * dtrig(b * x), out))
+    g = ((1 + xs) + e) + a * (b * dt * (1 + e) + tr)
+    out = _left(xs, torch.where(xs < 0, e * g / (1 + e) ** 2, pos), (g,))
+    far = settled(x, 1 + a * b * dtrig(phase(b, x)), abs(_t(a * b, x)) < torch.finfo(x.dtype).eps / 4, 1.0)
+    return torch.where(x < -SAT, torch.zeros_like(x), torch.where(x > SAT, far, out))
+
+
+def _osc_dfreq(x, a, b, trig, gone):
+    # ∂f/∂b = a·x·trig(bx)σ(x): 0 far left, e^x·(a·x·trig) where σ is subnormal, the limit 0 at
+    # +inf where ``gone`` (a or b is 0 in x's dtype), else no limit
+    xs = x.clamp(-SAT, SAT)
+    g = a * x * trig(phase(b, x))
+    out = settled(x, _left(xs, g * _sigmoid(xs), (g,)), gone, 0.0)
+    return torch.where(x < -SAT, torch.zeros_like(x), out)
 
 
 def _neg_sin(v):
     return -torch.sin(v)
 
 
-def _osc_far(x, out, far):
+def _osc_far(x, out, far, amplitude):
+    # far right: the ripple's term alone, with the limit 0 at +inf where its amplitude is 0
+    far = settled(x, far, _t(amplitude, x) == 0, 0.0)
     return torch.where(x < -SAT, torch.zeros_like(x), torch.where(x > SAT, far, out))
 
 
@@ -510,20 +532,28 @@ def _coslu_d2(x, alpha, beta):
     xs = x.clamp(-SAT, SAT)
     T = torch.tanh(xs / 2)
     c = alpha * beta * beta
-    cb, sh = torch.cos(beta * xs), torch.sin(beta * xs / 2)
+    bx = phase(beta, xs)
+    cb, sh = torch.cos(bx), torch.sin(bx / 2)
     near = ((1 - c) + 2 * c * sh * sh - T * (c * cb + T)) / 2  # 1 + T cancels far left: |x| < 1
-    a = torch.where(xs.abs() < 1, near, -c * cb * _sigmoid(xs) + 2 * _dsig(xs))
-    b = -_dsig(xs) * (2 * alpha * beta * torch.sin(beta * xs) + (xs + alpha * cb) * T)
-    return _osc_far(x, a + b, -c * torch.cos(beta * x))
+    # αβ²·cos·σ with σ first: αβ² alone overflows float32 for β = 1e30 where σ(x) is 0
+    a = torch.where(xs.abs() < 1, near, -(alpha * (beta * (beta * (cb * _sigmoid(xs))))) + 2 * _dsig(xs))
+    b = -_dsig(xs) * (2 * alpha * beta * torch.sin(bx) + (xs + alpha * cb) * T)
+    # far left σ = σ' = e^x: the sum over it
+    rest = 2 - (2 * alpha * beta * torch.sin(bx) + (xs + alpha * cb) * T)
+    return _osc_far(x, _left(xs, a + b, (-alpha, beta, beta, cb), (rest,)),
+                    -(alpha * (beta * (beta * torch.cos(phase(beta, x))))), c)
 
 
 def _sinlu_d2(x, a, b):
     # -ab² sin(bx)σ + 2(1 + ab cos bx)σ' - (x + a sin bx)σ'tanh(x/2)
     xs = x.clamp(-SAT, SAT)
-    sb = torch.sin(b * xs)
-    out = (-a * b * b * sb * _sigmoid(xs) + 2 * (1 + a * b * torch.cos(b * xs)) * _dsig(xs)
+    bx = phase(b, xs)
+    sb = torch.sin(bx)
+    out = (-(a * (b * (b * (sb * _sigmoid(xs))))) + 2 * (1 + a * b * torch.cos(bx)) * _dsig(xs)
            - (xs + a * sb) * _dsig(xs) * torch.tanh(xs / 2))
-    return _osc_far(x, out, -a * b * b * torch.sin(b * x))
+    rest = 2 * (1 + a * b * torch.cos(bx)) - (xs + a * sb) * torch.tanh(xs / 2)
+    out = _left(xs, out, (-a, b, b, sb), (rest,))
+    return _osc_far(x, out, -(a * (b * (b * torch.sin(phase(b, x))))), a * b * b)
 
 
 define(
@@ -540,10 +570,9 @@ define(
     second_derivative=_coslu_d2,
     param_grads={
         "alpha": lambda x, alpha, beta: torch.where(
-            x < -SAT, torch.zeros_like(x), torch.cos(beta * x) * _sigmoid(x.clamp(-SAT, SAT))),
-        "beta": lambda x, alpha, beta: torch.where(
-            x < -SAT, torch.zeros_like(x),
-            -alpha * x * torch.sin(beta * x) * _sigmoid(x.clamp(-SAT, SAT))),
+            x < -SAT, torch.zeros_like(x), torch.cos(phase(beta, x)) * _sigmoid(x.clamp(-SAT, SAT))),
+        "beta": lambda x, alpha, beta: _osc_dfreq(x, -alpha, beta, torch.sin,
+                                                 (_t(alpha, x) == 0) | (_t(beta, x) == 0)),
     },
     reference=lambda x, alpha, beta: (x + alpha * sp.cos(beta * x)) / (1 + sp.exp(-x)),
     naive=lambda x, alpha, beta: (x + alpha * torch.cos(beta * x)) * torch.sigmoid(x),
@@ -563,9 +592,8 @@ define(
     second_derivative=_sinlu_d2,
     param_grads={
         "a": lambda x, a, b: torch.where(
-            x < -SAT, torch.zeros_like(x), torch.sin(b * x) * _sigmoid(x.clamp(-SAT, SAT))),
-        "b": lambda x, a, b: torch.where(
-            x < -SAT, torch.zeros_like(x), a * x * torch.cos(b * x) * _sigmoid(x.clamp(-SAT, SAT))),
+            x < -SAT, torch.zeros_like(x), torch.sin(phase(b, x)) * _sigmoid(x.clamp(-SAT, SAT))),
+        "b": lambda x, a, b: _osc_dfreq(x, a, b, torch.cos, _t(a, x) == 0),
     },
     reference=lambda x, a, b: (x + a * sp.sin(b * x)) / (1 + sp.exp(-x)),
     naive=lambda x, a, b: (x + a * torch.sin(b * x)) * torch.sigmoid(x),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from ..numerics.stable import finite as _fin
-from ..numerics.stable import keep_nan, neg_abs, scaled_exp, select, step, zero
+from ..numerics.stable import keep_nan, neg_abs, scaled_exp, select, settled, step, zero
 from ..numerics.stable import sigmoid as _sigmoid
 from ..numerics.stable import sigmoid_grad as _dsig
 from ..numerics.stable import softplus as _softplus
@@ -433,12 +433,6 @@ def _snake_arg(x, alpha):
     return torch.where(torch.isinf(a) & torch.isfinite(x), torch.zeros_like(a), a)
 
 
-def _settled(x, v, gone, limit: float):
-    # at x = ±inf sin αx has no limit, but a ripple below the last bit of the value it rides on
-    # (``gone``: α = 1e-300, β = 1e30) leaves one: v is ``limit`` there, NaN (no limit) elsewhere
-    return torch.where(torch.isinf(x) & torch.as_tensor(gone, device=x.device), torch.full_like(v, limit), v)
-
-
 def _snake_beta(x, alpha, beta):
     # sin²(a)/β as s·(s/β): s² alone underflows for tiny a (β = 1e-300 at x = -5.7e-301); 0 at
     # s = 0, also where float32 flushed β to 0 (s/β = 0/0 there)
@@ -458,7 +452,7 @@ def _snake_beta_d(x, alpha, beta):
     r = alpha / beta
     out = torch.where(torch.as_tensor(r < 2), (1 - r) + r * (s + c) ** 2, 1 + r * (2 * s * c))
     out = torch.where(s == 0, torch.ones_like(out), out)
-    return _settled(x, out, r < torch.finfo(x.dtype).eps / 4, 1.0)
+    return settled(x, out, r < torch.finfo(x.dtype).eps / 4, 1.0)
 
 
 def _snake_beta_dalpha(x, alpha, beta):
@@ -476,7 +470,7 @@ def _snake_beta_dbeta(x, alpha, beta):
     # zeros of sin), else no limit
     v = -((torch.sin(_snake_arg(x, alpha)) / beta) ** 2)
     scale = _t(1 / (beta * beta), x)
-    return _settled(x, _settled(x, v, scale == 0, 0.0), torch.isinf(scale), -math.inf)
+    return settled(x, settled(x, v, scale == 0, 0.0), torch.isinf(scale), -math.inf)
 
 
 def _snake_beta_d2(x, alpha, beta):
@@ -484,7 +478,7 @@ def _snake_beta_d2(x, alpha, beta):
     a = _snake_arg(x, alpha)
     s, c = torch.sin(a), torch.cos(a)
     k = 2 * alpha * alpha / beta
-    return _settled(x, k * ((c - s) * (c + s)), _t(k, x) == 0, 0.0)
+    return settled(x, k * ((c - s) * (c + s)), _t(k, x) == 0, 0.0)
 
 
 define(

@@ -15,8 +15,8 @@ from torch import Tensor
 
 __all__ = [
     "INV_SQRT_2PI", "SQRT_2", "SQRT_2_OVER_PI", "clip_grad", "finite", "inv_1p_sq", "keep_nan",
-    "neg_abs", "normal_cdf", "normal_pdf", "pos_part", "recip", "scaled", "scaled_exp", "sech2", "select",
-    "sigmoid", "sigmoid_grad", "softplus", "step", "x_over_1p_sq", "zero",
+    "neg_abs", "normal_cdf", "normal_pdf", "phase", "pos_part", "recip", "scaled", "scaled_exp",
+    "sech2", "select", "settled", "sigmoid", "sigmoid_grad", "softplus", "step", "x_over_1p_sq", "zero",
 ]
 
 SQRT_2 = math.sqrt(2.0)
@@ -143,19 +143,42 @@ def scaled(c: float | Tensor, y: Tensor, x: Tensor) -> Tensor:
 
 
 def scaled_exp(t: Tensor, *factors: float | Tensor) -> Tensor:
-    """The product of ``factors`` times e^t (t <= 0), also where e^t alone underflows and the
-    product does not (α = 1e30 times e^-751 in float64 is 3e-297): there as
-    ±e^(t + Σ log|factor|). The factors multiply e^t one at a time, so that their product alone
-    (β² = 1e60 in float32) need not be finite."""
+    """The product of ``factors`` times e^t (t <= 0), also where e^t alone is subnormal or 0 and
+    the product is not (α = 1e30 times e^-751 in float64 is 3e-297): there as h·f1·f2 ... with
+    h = e^(t/2), times h again once the running product reaches 1; where h underflows too
+    (β² = 1e600 times e^-1827) as ±e^(t + Σ log|f|), whose rounding is small beside κ = |t|
+    there. The factors multiply one at a time: their product alone (β² = 1e60 in float32) need
+    not be finite."""
+    log_tiny = math.log(torch.finfo(t.dtype).tiny)
     e = torch.exp(t)
-    out = e
-    for c in factors:
-        out = c * out
-    low = e < torch.finfo(t.dtype).tiny
-    sign, logs = torch.ones_like(t), torch.zeros_like(t)
-    for c in factors:
+    low, lowest = e < torch.finfo(t.dtype).tiny, t < 2 * log_tiny
+    zero = torch.zeros_like(t)
+    h = torch.exp(torch.where(low & ~lowest, t, zero) / 2)  # t = 0 where unused: autograd-safe
+    near, far, sign, logs = e, h, torch.ones_like(t), torch.where(lowest, t, zero)
+    pending = torch.ones_like(t, dtype=torch.bool)  # the second h: once the product reaches 1
+    for c in factors:  # (h·β·β overflows float32 for β = 1e30, h·1·h underflows for α = 1)
+        near, far = c * near, c * far
+        now = pending & (far.abs() >= 1)
+        far, pending = torch.where(now, far * h, far), pending & ~now
         c = torch.as_tensor(c, dtype=t.dtype, device=t.device)
         sign = sign * torch.sign(c)
         logs = logs + torch.log(torch.where(c == 0, torch.ones_like(c), c.abs()))  # log|0| unused
-    far = sign * torch.exp(torch.where(low, t, torch.zeros_like(t)) + logs)
-    return torch.where(low & (sign != 0), far, out)
+    far = torch.where(pending, far * h, far)
+    return torch.where(lowest, sign * torch.exp(logs), torch.where(low, far, near))
+
+
+def phase(b: float | Tensor, x: Tensor) -> Tensor:
+    """The phase b·x of a periodic term, 0 where it is lost: where b·x overflows for a finite x
+    (its ULP there is beyond the period: any value of the sine is as right as another) and
+    where b is 0 (0·inf at x = ±inf; float32 flushes b = 1e-300 to 0)."""
+    bx = b * x
+    lost = (torch.isinf(bx) & torch.isfinite(x)) | (torch.as_tensor(b, dtype=x.dtype, device=x.device) == 0)
+    return torch.where(lost, torch.zeros_like(bx), bx)
+
+
+def settled(x: Tensor, v: Tensor, gone: bool | Tensor, limit: float) -> Tensor:
+    """``v`` with ``limit`` at x = ±inf where ``gone``: a periodic term has no limit there (NaN),
+    but one whose amplitude is below the last bit of what it rides on (α = 1e-300, β = 1e30)
+    leaves the limit of the rest."""
+    at = torch.isinf(x) & torch.as_tensor(gone, device=x.device)
+    return torch.where(at, torch.full_like(v, limit), v)
