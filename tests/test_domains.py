@@ -59,6 +59,8 @@ REGRESSIONS = {
     # a phase βx that overflows, or β = 0 at x = ±inf (0·inf); αβ² overflowing float32
     "coslu": [{"alpha": 1e30}, {"alpha": -1e300}, {"beta": 0.0}, {"beta": 1e-300}, {"beta": 1e30}],
     "sinlu": [{"a": 1e30}, {"b": 1e-300}, {"b": 1e30}],
+    # 12/γ² overflowing times u = 0 (γ = 1e-300); 1 ± 2u losing the digits of u near ±γ/2
+    "smooth_step": [{"gamma": 1e-300}, {"gamma": 1e-30}, {"gamma": 1e300}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction

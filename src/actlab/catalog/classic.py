@@ -407,14 +407,19 @@ def _smooth_step(x, gamma):
 
 def _ss_scaled(x, gamma, c):
     # c·u, u = x/γ; where u is subnormal it has lost digits that c·u keeps (c = 12/γ² = 1.2e4 at
-    # γ = 0.0316: 5.8e3 ULP in f''): there x·(c/γ), rounded once (γ >= 2e-16 there: c/γ normal)
+    # γ = 0.0316: 5.8e3 ULP in f''): there x·(c/γ), rounded once (γ >= 2e-16 there: c/γ normal).
+    # 0 at x = 0 also where c overflows (γ = 1e-300: inf·0)
     u = _ss_u(x, gamma)
-    return torch.where(u.abs() < torch.finfo(x.dtype).tiny, x * (c / gamma), c * u)
+    out = torch.where(u.abs() < torch.finfo(x.dtype).tiny, x * (c / gamma), c * u)
+    return torch.where(x == 0, torch.zeros_like(out), out)
 
 
 def _smooth_step_d(x, gamma):
-    u = _ss_u(x, gamma)
-    inner = (1.5 / gamma) * ((1 - 2 * u) * (1 + 2 * u))
+    # (3/(2γ))(1 - 2u)(1 + 2u) = (6/γ)·((γ/2 - x)/γ)·((γ/2 + x)/γ): γ/2 ± x is exact near the
+    # ends, where 1 ± 2u loses the digits of u = x/γ (2e7 ULP at x = -γ/2 + ULP for γ = 1e300)
+    h = gamma / 2
+    xc = x.clamp(-h, h)
+    inner = (6 / gamma) * (((h - xc) / gamma) * ((h + xc) / gamma))
     return keep_nan(x, torch.where((x <= -gamma / 2) | (x >= gamma / 2), torch.zeros_like(x), inner))
 
 
@@ -432,7 +437,7 @@ define(
         (x <= -gamma / 2) | (x >= gamma / 2), torch.zeros_like(x),
         _ss_scaled(x, gamma, -12 / gamma / gamma))),
     param_grads={"gamma": lambda x, gamma: torch.where(
-        _ss_u(x, gamma).abs() < torch.finfo(x.dtype).tiny, -(x * (1.5 / gamma / gamma)),
+        _ss_u(x, gamma).abs() < torch.finfo(x.dtype).tiny, _ss_scaled(x, gamma, -1.5 / gamma),
         -_ss_u(x, gamma) * _smooth_step_d(x, gamma))},
     reference=lambda x, gamma: sp.Piecewise(
         (0, x <= -gamma / 2), (1, x >= gamma / 2),
