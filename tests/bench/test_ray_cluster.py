@@ -200,42 +200,19 @@ def _tasks(pid: int, cmd: bytes) -> bool:
     return b"ray::_ray_task" in cmd  # Ray names a worker process so while it runs a task
 
 
-def kill_first_task_worker(timeout: float = 120.0) -> threading.Thread:
-    """A thread that SIGKILLs the first Ray worker process seen running ``_ray_task``, after it
-    has trained a moment."""
+def _kill_when(seen, victims, pause: float, timeout: float = 120.0) -> threading.Thread:
+    """A thread that waits until a process for which ``seen(pid, cmdline)`` holds runs, lets it
+    work ``pause`` seconds (mid-run, not at its first line), then SIGKILLs ``victims()``."""
     def run() -> None:
         deadline = time.time() + timeout
         while time.time() < deadline and not t.stop.is_set():
-            pids = _pids(_tasks)
-            if pids:
-                time.sleep(0.3)  # mid-run, not at its first line
-                os.kill(pids[0], signal.SIGKILL)
-                t.pids.append(pids[0])
-                return
-            time.sleep(0.05)
-
-    t = threading.Thread(target=run, daemon=True)
-    t.pids, t.stop = [], threading.Event()
-    t.start()
-    return t
-
-
-def kill_node_while_it_trains(session: int, timeout: float = 120.0) -> threading.Thread:
-    """A thread that waits until a task runs in the node whose processes share ``session``, then
-    SIGKILLs every process of that node at once (raylet, object store, workers): a lost machine."""
-    def in_node(pid: int, cmd: bytes) -> bool:
-        return os.getsid(pid) == session
-
-    def run() -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline and not t.stop.is_set():
-            if _pids(lambda p, c: in_node(p, c) and _tasks(p, c)):
-                time.sleep(0.5)  # mid-run
-                for pid in _pids(in_node):
+            if _pids(seen):
+                time.sleep(pause)
+                for pid in victims():
                     try:
                         os.kill(pid, signal.SIGKILL)
                         t.pids.append(pid)
-                    except ProcessLookupError:
+                    except ProcessLookupError:  # ended meanwhile
                         pass
                 return
             time.sleep(0.05)
@@ -244,3 +221,17 @@ def kill_node_while_it_trains(session: int, timeout: float = 120.0) -> threading
     t.pids, t.stop = [], threading.Event()
     t.start()
     return t
+
+
+def kill_first_task_worker() -> threading.Thread:
+    """SIGKILL the first Ray worker process seen running ``_ray_task``, after it trained a moment."""
+    return _kill_when(_tasks, lambda: _pids(_tasks)[:1], pause=0.3)
+
+
+def kill_node_while_it_trains(session: int) -> threading.Thread:
+    """Once a task runs in the node whose processes share ``session``, SIGKILL every process of
+    that node at once (raylet, object store, workers): a lost machine."""
+    def in_node(pid: int, cmd: bytes) -> bool:
+        return os.getsid(pid) == session
+
+    return _kill_when(lambda p, c: in_node(p, c) and _tasks(p, c), lambda: _pids(in_node), pause=0.5)
