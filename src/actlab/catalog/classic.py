@@ -3,7 +3,8 @@ activation-survey literature) ship: SQNL, absolute value, Elliott, the oscillati
 the complementary log-log and log-log (Gumbel) gates, Gish, NLReLU, SERLU, PFLU, dSiLU,
 Flatten-T Swish, smooth-step, SineReLU, CosLU, SinLU and Keras 2's linear hard sigmoid.
 
-Why ~600 lines: one file per family, 18 entries of a few lines per field each."""
+Why ~650 lines: one file per family, 18 entries of a few lines per field each; CosLU and SinLU
+also carry stable forms for extreme parameters (issue 16)."""
 
 from __future__ import annotations
 

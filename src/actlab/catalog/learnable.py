@@ -3,7 +3,7 @@ libraries (torch-activation, Echo, BigVGAN) ship: ACON-C, APL, SReLU, PSerf and 
 ShiLU, scaled softsign, bounded ReLU, MPELU and soft-root-sign. Every parameter may be a scalar
 or (``channelwise``) one value per channel; ∂f/∂θ is analytic for each.
 
-Why ~700 lines: one file per family, and this family's 11 entries each carry f, f′, f″ and an
+Why ~800 lines: one file per family, and this family's 11 entries each carry f, f′, f″ and an
 analytic ∂f/∂θ per parameter, several with stable forms for extreme parameters (issue 16); no
 entry is over the catalog's few-lines-per-field shape, there are simply many fields.
 """
