@@ -407,6 +407,21 @@ def test_fused_erfc_is_accurate_and_its_polynomial_is_what_it_says():
     assert np.abs(poly - target).max() < 1e-8
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_kernels_load_every_element_whatever_the_size_and_offset(dtype):
+    # 16-bit loads are one 16-byte load per 8 elements on AVX2 (fused.inductor._half_width_load):
+    # every size around the vector width and an odd offset (unaligned), against the eager f'
+    spec = get_spec("silu")
+    k = fused.kernels.get(spec, "backward", dtype, torch.device("cpu"))
+    base = torch.linspace(-6, 6, 80).to(dtype)
+    grad = torch.linspace(0.5, 2, 80).to(dtype)
+    for n in (2, 7, 8, 9, 15, 16, 17, 31, 33, 64, 79):
+        for start in (0, 1):
+            x, g = base[start:start + n], grad[start:start + n]
+            want = (g.float() * spec.derivative(x.float())).to(dtype)
+            assert torch.equal(k(x, g), want), (n, start)
+
+
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="SLEEF's AVX variants")
 def test_fused_sin_is_as_accurate_as_eager():
     # inductor's own Vectorized<float>::sin is SLEEF's 3.5-ULP variant (1.9 ULP here); actlab's
