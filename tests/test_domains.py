@@ -61,6 +61,9 @@ REGRESSIONS = {
     "sinlu": [{"a": 1e30}, {"b": 1e-300}, {"b": 1e30}],
     # 12/γ² overflowing times u = 0 (γ = 1e-300); 1 ± 2u losing the digits of u near ±γ/2
     "smooth_step": [{"gamma": 1e-300}, {"gamma": 1e-30}, {"gamma": 1e300}],
+    # a clip at 0: gelu rounds to -0 for x < -13.5 (float32) but is below 0, so clipped there;
+    # the oracle's own gelu cancelled to 0 (SymPy's 2 - erfc) and called it clipped at max_val = 0
+    "clipped_gelu": [{"min_val": 0.0}, {"max_val": 0.0}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction

@@ -323,6 +323,8 @@ _GELU_ARGMIN = -0.7517915246935716  # gelu's minimum, -0.16997...
 def _gelu_roots(c: float) -> tuple[float, ...]:
     if not math.isfinite(c):
         return ()
+    if c == 0:
+        return (0.0,)  # exactly: bisection would stop at a subnormal beside it
     gmin = _gelu_py(_GELU_ARGMIN)
     if c > gmin and c < 0:
         return (_bisect(-40.0, _GELU_ARGMIN, c), _bisect(_GELU_ARGMIN, 0.0, c))
@@ -336,25 +338,35 @@ def _gelu():
     return get_spec("gelu")
 
 
-def _clip_inside(g, min_val, max_val):
-    return (g >= min_val) & (g <= max_val)  # torch.clip passes the gradient at both ends
+def _gelu_clip(x, min_val, max_val):
+    """gelu(x) and masks for "below min_val" and "above max_val". Where gelu(x) rounds to ±0 at
+    x != 0 (x < -13.5 or 0 < x < 3e-45 in float32) the true value has x's sign and is nearer 0
+    than any nonzero float: it is below a clip value c when c >= 0 (x < 0) or c > 0 (x > 0)."""
+    g = _gelu().forward(x)
+    lo, hi = _t(min_val, x), _t(max_val, x)
+    tiny, neg = (g == 0) & (x != 0), x < 0
+    below = torch.where(tiny, torch.where(neg, lo >= 0, lo > 0), g < lo)
+    above = torch.where(tiny, torch.where(neg, hi < 0, hi <= 0), g > hi)
+    return g, lo, hi, below, above
+
+
+def _clip_inside(x, min_val, max_val):
+    _, _, _, below, above = _gelu_clip(x, min_val, max_val)
+    return ~below & ~above  # torch.clip passes the gradient at both ends
 
 
 def _clipped_gelu(x, min_val, max_val):
-    g = _gelu().forward(x)
-    lo, hi = _t(min_val, x), _t(max_val, x)
-    return torch.where(g <= lo, lo.expand_as(g), torch.where(g >= hi, hi.expand_as(g), g))
+    g, lo, hi, below, above = _gelu_clip(x, min_val, max_val)
+    return torch.where(below, lo.expand_as(g), torch.where(above, hi.expand_as(g), g))
 
 
 def _clipped_gelu_d(x, min_val, max_val):
-    g = _gelu().forward(x)
-    return keep_nan(x, torch.where(_clip_inside(g, min_val, max_val), _gelu().derivative(x),
+    return keep_nan(x, torch.where(_clip_inside(x, min_val, max_val), _gelu().derivative(x),
                                    torch.zeros_like(x)))
 
 
 def _clipped_gelu_d2(x, min_val, max_val):
-    g = _gelu().forward(x)
-    return keep_nan(x, torch.where(_clip_inside(g, min_val, max_val), _gelu().second_derivative(x),
+    return keep_nan(x, torch.where(_clip_inside(x, min_val, max_val), _gelu().second_derivative(x),
                                    torch.zeros_like(x)))
 
 
@@ -363,7 +375,10 @@ def _min_below_max(min_val: float, max_val: float) -> bool:
 
 
 def _gelu_ref(x):
-    return x / 2 * sp.erfc(-x / sp.sqrt(2))
+    # evaluate=False: SymPy would rewrite erfc(-x/√2) as 2 - erfc(x/√2), which cancels to exactly
+    # 0 at x = -40 until ~350 digits, and a clip's condition "gelu(x) >= 0" then holds there at
+    # every precision the oracle tries
+    return x / 2 * sp.erfc(-x / sp.sqrt(2), evaluate=False)
 
 
 define(
@@ -381,8 +396,8 @@ define(
     derivative=_clipped_gelu_d,
     second_derivative=_clipped_gelu_d2,
     param_grads={
-        "min_val": lambda x, min_val, max_val: step(_gelu().forward(x) < min_val, 1.0, 0.0, x),
-        "max_val": lambda x, min_val, max_val: step(_gelu().forward(x) > max_val, 1.0, 0.0, x),
+        "min_val": lambda x, min_val, max_val: step(_gelu_clip(x, min_val, max_val)[3], 1.0, 0.0, x),
+        "max_val": lambda x, min_val, max_val: step(_gelu_clip(x, min_val, max_val)[4], 1.0, 0.0, x),
     },
     reference=lambda x, min_val, max_val: sp.Piecewise(
         (min_val, _gelu_ref(x) <= min_val), (max_val, _gelu_ref(x) >= max_val), (_gelu_ref(x), True)),
