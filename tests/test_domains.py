@@ -64,6 +64,8 @@ REGRESSIONS = {
     # a clip at 0: gelu rounds to -0 for x < -13.5 (float32) but is below 0, so clipped there;
     # the oracle's own gelu cancelled to 0 (SymPy's 2 - erfc) and called it clipped at max_val = 0
     "clipped_gelu": [{"min_val": 0.0}, {"max_val": 0.0}],
+    # σ = 1e-300 is 0 in float32: e^{-w²}/σ was 0/0; σ = 1e300 overflowed w's split products
+    "laplace": [{"sigma": 1e-300}, {"sigma": 1e300}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction

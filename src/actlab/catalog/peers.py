@@ -241,16 +241,20 @@ def _laplace_w(x, mu, sigma):
         wc = torch.where(small, w_hi, torch.zeros_like(w_hi))
         return w_hi, wc, torch.zeros_like(w_hi), torch.where(small, torch.exp(-wc * wc), torch.zeros_like(wc))
     mu_t, sigma_t = torch.as_tensor(mu, dtype=x.dtype), torch.as_tensor(sigma, dtype=x.dtype)
-    small = w_hi.abs() < _W_FAR
+    # the split products cannot overflow for σ < 1e150 (σ = 1e300 made them NaN at x = -1.4e154);
+    # beyond, |w| > 1 needs |x| > σ, where f's κ ≈ z² in x covers w's roundings: w_lo = 0 there
+    split = sigma_t < 1e150
+    sigma_s = torch.where(split, sigma_t, torch.ones_like(sigma_t))
+    small = (w_hi.abs() < _W_FAR) & split
     zero = torch.zeros_like(w_hi)
-    wc = torch.where(small, w_hi, zero)
+    wc = torch.where(w_hi.abs() < _W_FAR, w_hi, zero)
     d_hi, d_lo = _two_sum(mu_t, -torch.where(small, x, zero))
-    s_hi, s_e = _two_prod(sigma_t, torch.as_tensor(SQRT_2, dtype=x.dtype))
-    s_lo = s_e + sigma_t * _SQRT2_LO
-    p, pe = _two_prod(wc, s_hi)
+    s_hi, s_e = _two_prod(sigma_s, torch.as_tensor(SQRT_2, dtype=x.dtype))
+    s_lo = s_e + sigma_s * _SQRT2_LO
+    p, pe = _two_prod(torch.where(small, wc, zero), s_hi)
     w_lo = torch.where(small, (((d_hi - p) - pe) + d_lo - wc * s_lo) / s_hi, zero)
     q, qe = _two_prod(wc, wc)
-    g = torch.where(small, torch.exp(-q) * (1 - (qe + 2 * wc * w_lo)), zero)
+    g = torch.where(w_hi.abs() < _W_FAR, torch.exp(-q) * (1 - (qe + 2 * wc * w_lo)), zero)
     return w_hi, wc, w_lo, g
 
 
@@ -262,6 +266,12 @@ def _laplace(x, mu, sigma):
 def _laplace_pdf(x, mu, sigma):
     # φ(z) = e^{-w²}/√(2π)
     return keep_nan(x, _laplace_w(x, mu, sigma)[3] / math.sqrt(2 * math.pi))
+
+
+def _per_sigma(v, sigma):
+    # v/σ, 0 where v is: a σ that float32 flushes to 0 (1e-300) makes w = ±inf and e^{-w²} = 0,
+    # whose limit over σ is 0, not 0/0
+    return torch.where(v == 0, v, v / sigma)
 
 
 def _laplace_zphi(x, mu, sigma):
@@ -285,11 +295,11 @@ define(
             Param("sigma", 0.282095, POSITIVE,
                   doc="scale σ (√(1/(4π)), as Hugging Face writes it).")],
     forward=_laplace,
-    derivative=lambda x, mu, sigma: _laplace_pdf(x, mu, sigma) / sigma,
-    second_derivative=lambda x, mu, sigma: -_laplace_zphi(x, mu, sigma) / sigma / sigma,
+    derivative=lambda x, mu, sigma: _per_sigma(_laplace_pdf(x, mu, sigma), sigma),
+    second_derivative=lambda x, mu, sigma: -_per_sigma(_per_sigma(_laplace_zphi(x, mu, sigma), sigma), sigma),
     param_grads={
-        "mu": lambda x, mu, sigma: -_laplace_pdf(x, mu, sigma) / sigma,
-        "sigma": lambda x, mu, sigma: -_laplace_zphi(x, mu, sigma) / sigma,
+        "mu": lambda x, mu, sigma: -_per_sigma(_laplace_pdf(x, mu, sigma), sigma),
+        "sigma": lambda x, mu, sigma: -_per_sigma(_laplace_zphi(x, mu, sigma), sigma),
     },
     reference=lambda x, mu, sigma: sp.erfc(-(x - mu) / (sigma * sp.sqrt(2))) / 2,
     bounds={f"{q}:{d}": Bound(24, _LAPLACE_BOUND) for q in ("f", "df", "d_mu", "d_sigma")
