@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -148,8 +149,8 @@ class Spec:
 
         return get_spec, (self.name,)
 
-    @property
-    def param_names(self) -> tuple[str, ...]:
+    @functools.cached_property
+    def param_names(self) -> tuple[str, ...]:  # cached: read on every call of an activation
         return tuple(p.name for p in self.params)
 
     @property

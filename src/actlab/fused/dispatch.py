@@ -90,7 +90,7 @@ def _fusable(x: torch.Tensor, s: Settings) -> bool:
 
 def _native(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:
     try:
-        y = spec.native(x, **dict(zip(spec.param_names, values)))  # type: ignore[misc]
+        y = spec.native(x, **dict(zip(spec.param_names, values))) if values else spec.native(x)  # type: ignore[misc]
     except (RuntimeError, NotImplementedError):  # e.g. a dtype torch has no kernel for here
         return None
     _STATS[spec.name, "forward", "native"] += 1
