@@ -66,6 +66,9 @@ REGRESSIONS = {
     "clipped_gelu": [{"min_val": 0.0}, {"max_val": 0.0}],
     # σ = 1e-300 is 0 in float32: e^{-w²}/σ was 0/0; σ = 1e300 overflowed w's split products
     "laplace": [{"sigma": 1e-300}, {"sigma": 1e300}],
+    # x·σ(z) rounding to a subnormal before p1 = 1e300 scaled it; (p1 - p2)s(z) + p2 cancelling
+    # where s(z) = 1 (p2 = 1e30); σ'(u) subnormal where β(p1 - p2)²σ'(u) is not (β = 1e30)
+    "acon_c": [{"p1": 1e300}, {"p2": 1e30}, {"beta": 1e30}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction

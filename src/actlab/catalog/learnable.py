@@ -69,7 +69,14 @@ def _acon(x, p1, p2, beta):
     # p1·x·σ(z) + p2·x·σ(-z) (= (p1 - p2)x σ(z) + p2 x): two terms of one sign when p1, p2 are,
     # so nothing cancels; x itself where its sigmoid is >= 1/2, else x clamped finite.
     z = _acon_z(x, p1, p2, beta)
-    return _pmul(p1, _x_sig(x, z)) + _pmul(p2, _x_sig(x, -z))
+    return _p_x_sig(p1, x, z) + _p_x_sig(p2, x, -z)
+
+
+def _p_x_sig(p, x, z):
+    # p·x·σ(z) as (p·x)σ(z) wherever p·x is finite: x·σ(z) first rounds to a subnormal at
+    # x = -5e-324 (p = 1e300: 7e15 ULP); p·(x σ(z)) only where p·x overflows
+    px = p * x
+    return torch.where(torch.isfinite(px), _x_sig(px, z), _pmul(p, _x_sig(x, z)))
 
 
 def _x_sig(x, z):
@@ -83,15 +90,31 @@ def _acon_d(x, p1, p2, beta):
     # (p1 - p2)·s(z) + p2 with s Swish's derivative σ(z)(1 + zσ(-z)), stable through its dip;
     # p1σ(z) + p2σ(-z) + (p1 - p2)zσ'(z) cancelled 2.4:1 there (4.5 ULP in float32 at x = -3
     # for p2 = 0.0316), this sum 1.6:1
+    # ... and as p1·s(z) + p2·s(-z) (s(z) + s(-z) = 1): (p1 - p2)s(z) + p2 cancelled to 0 where
+    # s(z) = 1 and |p2| >> |p1| (p2 = -1e300 at z = 1830)
     z = _acon_z(x, p1, p2, beta)
-    return (p1 - p2) * _sd(z) + p2
+    return _p_sd(p1, z) + _p_sd(p2, -z)
+
+
+def _p_sd(p, t):
+    # p·s(t), s Swish's derivative; where e^t is subnormal s(t) = e^t(1 + t) has lost digits that
+    # p·(1 + t)·e^t keeps (p = 1e30 in float32)
+    t = _fin(t)
+    deep = (t < 0) & (torch.exp(t) < torch.finfo(t.dtype).tiny)
+    return torch.where(deep, _deep(_t(p, t) * (1 + t), t.clamp(max=0.0)), _pmul(p, _sd(t)))
 
 
 def _acon_d2(x, p1, p2, beta):
-    # β(p1 - p2)² σ'(z)(2 - z tanh(z/2)), even in z
-    u = neg_abs(_acon_z(x, p1, p2, beta))
-    d = p1 - p2
-    return beta * d * d * _dsig(u) * (2 - u * torch.tanh(u / 2))
+    # β(p1 - p2)²σ'(u)(2 - u tanh(u/2)), even in u, as sign(β)·k²·m with k = |p1 - p2|·e^{u/2}
+    # ·√|β|/(1 + e^u), so σ'(u) = e^u/(1 + e^u)² is never formed alone: it is subnormal where the
+    # product is not (β = 1e30, u = -109 in float32: 8e4 ULP; p1 = 1e300, u = -1827 in float64),
+    # and β(p1 - p2)² overflows where σ'(u) = 0 (p1 = 1e300 at x = -inf: inf·0). u is clamped to
+    # -1e4, where k is 0 and m finite.
+    u = neg_abs(_acon_z(x, p1, p2, beta)).clamp(min=-1e4)
+    b = _t(beta, u)
+    q = torch.exp(u / 4)  # e^{u/2} in two steps: it underflows at u = -1490 where k need not
+    k = ((_t(p1 - p2, u).abs() * q) * torch.sqrt(b.abs()) * q) / (1 + torch.exp(u))
+    return torch.sign(b) * (k * k) * (2 - u * torch.tanh(u / 2))
 
 
 def _deep(v, t):
