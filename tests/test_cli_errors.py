@@ -110,6 +110,9 @@ CASES: dict[str, list[tuple[list[str], str]]] = {
         (["meanfield", "tanh", "relu", "-p", "alpha=1"], "single activation"),
         (["gradflow", "--theory", "--plot", "g.png"], "--theory"),
         (["bench", "train", "--profile", "ci", "--task", "digits"], "--profile fixes"),
+        # the profile's experiments name their own activations: a list beside it was ignored
+        (["bench", "train", "relu", "sigmoid", "--profile", "full", "--only", "depth 16 lecun"],
+         "--profile fixes"),
         (["bench", "train", "--task", "digits", "--estimate"], "needs --profile"),
         (["bench", "results", "--db", "{db}", "--only", "digits"], "needs --profile"),
         (["properties", "relu", "--json", "--csv"], "one output format"),

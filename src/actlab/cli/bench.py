@@ -115,9 +115,10 @@ def train(
     if figures is not None:
         output_dir(figures, out_opt)
     if profile is not None:
-        if task is not None or set_ or epochs is not None or steps is not None:
-            raise UserError("--profile fixes the tasks and settings; drop --task/--set/--epochs/--steps "
-                            "(or drop --profile to run your own grid)")
+        if task is not None or set_ or epochs is not None or steps is not None or acts is not None:
+            raise UserError("--profile fixes the tasks, activations and settings; drop the activations "
+                            "and --task/--set/--epochs/--steps (choose experiments with --only), or drop "
+                            "--profile to run your own grid")
         _train_profile(profile, only, estimate, figures, db, backend, address, workers, threads, progress,
                        as_json)
         return
