@@ -97,6 +97,7 @@ def train(
     """
     workers, jobs_opt = aliased(jobs, "--jobs", workers, "--workers")
     figures, out_opt = aliased(out_, "--out", figures, "--figures")
+    named = activations is not None or acts is not None  # before the core preset fills them in
     if activations is not None and acts is not None:
         raise UserError("--acts is the old form of the activations argument: give only the names, "
                         "e.g. actlab bench train relu,gelu --task digits")
@@ -115,7 +116,7 @@ def train(
     if figures is not None:
         output_dir(figures, out_opt)
     if profile is not None:
-        if task is not None or set_ or epochs is not None or steps is not None or acts is not None:
+        if task is not None or set_ or epochs is not None or steps is not None or named:
             raise UserError("--profile fixes the tasks, activations and settings; drop the activations "
                             "and --task/--set/--epochs/--steps (choose experiments with --only), or drop "
                             "--profile to run your own grid")
