@@ -245,16 +245,17 @@ def _laplace_w(x, mu, sigma):
     # beyond, |w| > 1 needs |x| > σ, where f's κ ≈ z² in x covers w's roundings: w_lo = 0 there
     split = sigma_t < 1e150
     sigma_s = torch.where(split, sigma_t, torch.ones_like(sigma_t))
-    small = (w_hi.abs() < _W_FAR) & split
+    near = w_hi.abs() < _W_FAR
+    small = near & split
     zero = torch.zeros_like(w_hi)
-    wc = torch.where(w_hi.abs() < _W_FAR, w_hi, zero)
+    wc = torch.where(near, w_hi, zero)
     d_hi, d_lo = _two_sum(mu_t, -torch.where(small, x, zero))
     s_hi, s_e = _two_prod(sigma_s, torch.as_tensor(SQRT_2, dtype=x.dtype))
     s_lo = s_e + sigma_s * _SQRT2_LO
     p, pe = _two_prod(torch.where(small, wc, zero), s_hi)
     w_lo = torch.where(small, (((d_hi - p) - pe) + d_lo - wc * s_lo) / s_hi, zero)
     q, qe = _two_prod(wc, wc)
-    g = torch.where(w_hi.abs() < _W_FAR, torch.exp(-q) * (1 - (qe + 2 * wc * w_lo)), zero)
+    g = torch.where(near, torch.exp(-q) * (1 - (qe + 2 * wc * w_lo)), zero)
     return w_hi, wc, w_lo, g
 
 
