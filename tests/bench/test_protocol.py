@@ -55,8 +55,43 @@ def test_tune_then_test_picks_the_lr_a_direct_grid_shows_best(tmp_path):
     assert len({r["config_hash"] for r in tested}) == 1  # one experiment despite per-activation lrs
     for r in tested:
         assert r["metric"] == r["epochs"][r["best_epoch"]]["test_metric"]
+    assert out["extended"] == []  # the best lr lies inside the grid: nothing to extend
     again = protocol.run_profile(prof, tmp_path / "r.sqlite", workers=0, progress=False)
     assert again["tune"].skipped == 6 and again["test"].skipped == 4  # resumes, same choice
+
+
+def test_a_best_lr_at_the_end_of_the_grid_extends_it_until_bracketed(tmp_path):
+    prof = profile(("relu",), (1e-5, 1e-4), test_seeds=1)  # both too small to learn in 24 steps
+    assert protocol.ladder(prof, prof.experiments[0]) == (1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
+    out = protocol.run_profile(prof, tmp_path / "r.sqlite", workers=0, progress=False)
+    direct = {}
+    for lr in (1e-5, 1e-4, 1e-3, 1e-2):
+        spec = RunSpec.make("digits", "relu", protocol.TUNE_SEED0, {**TINY, "lr": lr, "stage": "tune"})
+        r = train.run(spec)
+        direct[lr] = max(e["metric"] for e in r["epochs"][1:])
+    assert direct[1e-4] > direct[1e-5] and direct[1e-2] > direct[1e-3] > direct[1e-4]  # rising
+    (c,) = out["choice"]
+    assert c["curve"] == direct  # two steps up, then the ladder ends; never down (1e-5 lost)
+    assert c["best_lr"] == 1e-2 and len(out["extended"]) == 2
+    assert c["sensitivity"] == pytest.approx(direct[1e-2] - (direct[1e-5] + direct[1e-4]) / 2)
+    with Store(tmp_path / "r.sqlite") as s:
+        assert {r["lr"] for r in protocol.tested_runs(s.runs())} == {1e-2}
+    again = protocol.run_profile(prof, tmp_path / "r.sqlite", workers=0, progress=False)
+    assert again["extended"] == [] or all(rep.skipped and not rep.stored for rep in again["extended"])
+
+
+def test_extension_steps_one_lr_past_the_end_where_the_best_lies():
+    prof = profile(("relu",), (1e-3, 1e-2, 1e-1))
+
+    def lrs(curve):
+        choice = [{"experiment": "digits", "activation": "relu", "curve": curve,
+                   "best_lr": max(curve, key=curve.get)}]
+        return [r.config["lr"] for r in protocol.extension_plan(prof, choice)]
+
+    assert lrs({1e-3: 0.9, 1e-2: 0.5, 1e-1: 0.1}) == [1e-4]
+    assert lrs({1e-3: 0.1, 1e-2: 0.5, 1e-1: 0.9}) == [1.0]
+    assert lrs({1e-3: 0.1, 1e-2: 0.9, 1e-1: 0.5}) == []
+    assert lrs({1e-5: 0.9, 1e-4: 0.5, 1e-3: 0.4, 1e-2: 0.2, 1e-1: 0.1}) == []  # EXTEND steps taken
 
 
 def test_a_diverged_run_is_a_counted_failure(tmp_path):

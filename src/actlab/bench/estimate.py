@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .protocol import Experiment, Profile
+from .protocol import EXTEND, Experiment, Profile
 
 __all__ = ["STAND_IN", "estimate", "run_cost", "step_seconds"]
 
@@ -112,5 +112,6 @@ def estimate(profile: Profile, probe_steps: int = 15) -> dict[str, Any]:
                      "s/step": test["step_seconds"], "s/run": test["seconds"], "cpu_seconds": cpu,
                      "cpu_hours": cpu / 3600})
     total = sum(r["cpu_seconds"] for r in rows)
+    extra = sum(len(exp.acts) * 2 * EXTEND * profile.tune_seeds for exp in profile.experiments)
     return {"profile": profile.name, "experiments": rows, "runs": sum(r["runs"] for r in rows),
-            "cpu_seconds": total, "cpu_hours": total / 3600}
+            "cpu_seconds": total, "cpu_hours": total / 3600, "extension_runs_max": extra}

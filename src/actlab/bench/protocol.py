@@ -8,8 +8,11 @@ lost at 1e-2), and a test score that also chose the epoch is optimistic. So, per
    ≥ 1000, never reused for testing), score each run on the *validation* split (carved from the
    training data; the test split is not even evaluated), at its best-validation epoch. The
    best lr is the one with the highest mean validation score; a diverged run scores as the
-   untrained model, so an lr that diverges on some seeds loses. The whole curve is kept:
-   **lr sensitivity** = best − mean over the grid (Eger et al. 2018's "best vs expected").
+   untrained model, so an lr that diverges on some seeds loses. A best lr at an end of the
+   grid says the grid did not bracket it: the grid is extended one step (the grid's own ratio)
+   past that end and tuned again, at most :data:`EXTEND` steps each way. The whole curve is
+   kept: **lr sensitivity** = best − mean over the profile's grid (Eger et al. 2018's "best vs
+   expected"; over the same grid for every activation, whatever was extended).
 2. **Test.** Train with fresh seeds (0, 1, ...) at each activation's best lr, score on *test*
    at the best-validation epoch. Only these runs go into the comparisons and ``recommend``.
 
@@ -41,6 +44,7 @@ from .train import RunSpec
 __all__ = [
     "CORE",
     "DEPTH_ACTS",
+    "EXTEND",
     "FFN8",
     "FULL_ACTS",
     "KA_CONTROL",
@@ -56,8 +60,10 @@ __all__ = [
     "describe_known_answer",
     "describe_protocol",
     "exp_key",
+    "extension_plan",
     "get_profile",
     "known_answer",
+    "ladder",
     "run_profile",
     "test_plan",
     "tested_runs",
@@ -65,6 +71,7 @@ __all__ = [
 ]
 
 TUNE_SEED0 = 1000  # tuning seeds start here; test seeds start at 0: never the same run
+EXTEND = 2  # lr steps the tuning may add past either end of a profile's grid
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,43 @@ def tune_plan(profile: Profile) -> list[RunSpec]:
             for act in exp.acts for lr in profile.grid(exp)]
 
 
+def _beyond(grid: Sequence[float], side: int, k: int) -> float:
+    """The lr ``k`` steps past the low (``side`` −1) or high (+1) end of ``grid``, at the grid's
+    own geometric ratio, to 3 significant digits (a stable key for the stored runs)."""
+    lo, hi = min(grid), max(grid)
+    ratio = (hi / lo) ** (1 / (len(grid) - 1))
+    return float(f"{(lo / ratio ** k if side < 0 else hi * ratio ** k):.3g}")
+
+
+def ladder(profile: Profile, exp: Experiment) -> tuple[float, ...]:
+    """Every lr the tuning of ``exp`` may try: the grid and :data:`EXTEND` steps past each end
+    (none for a grid of one lr: that is a fixed lr, not a search)."""
+    grid = profile.grid(exp)
+    if len(set(grid)) < 2:
+        return tuple(grid)
+    return tuple(sorted({*grid, *(_beyond(grid, side, k) for side in (-1, 1) for k in range(1, EXTEND + 1))}))
+
+
+def extension_plan(profile: Profile, choice: Sequence[Mapping[str, Any]]) -> list[RunSpec]:
+    """Tuning runs one lr step past the end of the curve where an activation's best lr lies at
+    that end (the grid did not bracket it), while the ladder (:func:`ladder`) has a step left."""
+    exps = {exp.name: exp for exp in profile.experiments}
+    out = []
+    for c in choice:
+        if c["best_lr"] is None:
+            continue
+        exp = exps[c["experiment"]]
+        steps = ladder(profile, exp)
+        tried = sorted(c["curve"])
+        i = steps.index(c["best_lr"])
+        nxt = (steps[i - 1] if i > 0 and c["best_lr"] == tried[0] else
+               steps[i + 1] if i + 1 < len(steps) and c["best_lr"] == tried[-1] else None)
+        if nxt is not None:
+            out += [_spec(profile, exp, c["activation"], TUNE_SEED0 + s, nxt, "tune")
+                    for s in range(profile.tune_seeds)]
+    return out
+
+
 def exp_key(task: str, config: Mapping[str, Any]) -> str:
     """An experiment's identity: its task and settings except lr and stage (stable hash)."""
     from .train import config_hash
@@ -220,8 +264,9 @@ def _exp_id(profile: Profile, exp: Experiment) -> tuple[str, str]:
 
 def choose_lrs(profile: Profile, runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per experiment and activation: the lr curve (mean validation score per lr over the tuning
-    seeds, failures counted), the best lr and the sensitivity (best − mean over the grid).
-    Missing tuning runs make ``best_lr`` None (run the command again to finish them)."""
+    seeds, failures counted: the grid and any extension past its ends that has run), the best
+    lr and the sensitivity (best − mean over the profile's grid). Missing tuning runs make
+    ``best_lr`` None (run the command again to finish them)."""
     from .tasks import canonical_activation, get_task
 
     by: dict[tuple[str, str, float], list[Mapping[str, Any]]] = defaultdict(list)
@@ -236,19 +281,23 @@ def choose_lrs(profile: Profile, runs: Sequence[Mapping[str, Any]]) -> list[dict
         key = _exp_id(profile, exp)[1]
         for act in exp.acts:
             a = canonical_activation(act)
+            grid = profile.grid(exp)
             curve, failures, complete = {}, 0, True
-            for lr in profile.grid(exp):
+            for lr in ladder(profile, exp):
                 rs = by.get((key, a, lr), [])
+                if lr not in grid and not rs:
+                    continue  # an extension not run (not needed, or not yet)
                 if len(rs) < profile.tune_seeds:
                     complete = False
                 curve[lr] = float(np.mean([r["metric"] for r in rs])) if rs else math.nan
                 failures += sum(r["status"] == "diverged" for r in rs)
             finite = {lr: v for lr, v in curve.items() if math.isfinite(v)}
+            on_grid = [v for lr, v in finite.items() if lr in grid]
             best = max(finite, key=lambda lr: sign * finite[lr]) if complete and finite else None
             out.append({"experiment": exp.name, "task": t.name, "activation": a, "curve": curve,
                         "best_lr": best, "best": finite.get(best, math.nan) if best else math.nan,
-                        "sensitivity": (sign * (finite[best] - float(np.mean(list(finite.values())))))
-                        if best else math.nan, "tune_failures": failures, "metric": t.metric})
+                        "sensitivity": (sign * (finite[best] - float(np.mean(on_grid))))
+                        if best and on_grid else math.nan, "tune_failures": failures, "metric": t.metric})
     return out
 
 
@@ -283,7 +332,8 @@ def tested_runs(runs: Sequence[Mapping[str, Any]], protocol: str | None = None) 
 
 def run_profile(profile: Profile, db: str | Path, *, backend: str = "local", workers: int | None = None,
                 address: str | None = None, threads: int = 1, progress: bool = True) -> dict[str, Any]:
-    """Tune, choose, test; returns the sweep reports, the lr choice and the wall time."""
+    """Tune (extending the grid where it did not bracket the best lr), choose, test; returns the
+    sweep reports (``extended``: one per extension round), the lr choice and the wall time."""
     from .store import Store
     from .sweep import run_sweep
 
@@ -292,10 +342,18 @@ def run_profile(profile: Profile, db: str | Path, *, backend: str = "local", wor
     kw = {"backend": backend, "workers": workers, "address": address, "threads": threads,
           "progress": progress}
     tune = run_sweep(tune_plan(profile), db, **kw)
-    with Store(db, readonly=True) as s:
-        choice = choose_lrs(profile, s.runs())
-    out: dict[str, Any] = {"profile": profile.name, "tune": tune, "choice": choice, "test": None}
-    if tune.complete:
+    extended, complete = [], tune.complete
+    while True:  # each round moves every unbracketed best one step outwards, along a finite ladder
+        with Store(db, readonly=True) as s:
+            choice = choose_lrs(profile, s.runs())
+        more = extension_plan(profile, choice) if complete else []
+        if not more:
+            break
+        extended.append(run_sweep(more, db, **kw))
+        complete = extended[-1].complete
+    out: dict[str, Any] = {"profile": profile.name, "tune": tune, "extended": extended, "choice": choice,
+                           "test": None}
+    if complete:
         out["test"] = run_sweep(test_plan(profile, choice), db, **kw)
     out["seconds"] = time.perf_counter() - t0
     return out

@@ -189,7 +189,8 @@ def _train_profile(name: str, only: str | None, estimate: bool, figures: Path | 
               title=f"profile {name}: estimated cost on this machine (ReLU's step time, ±50%)")
         out.print(f"profile {name}: {est['runs']} runs, about {est['cpu_hours']:.2f} CPU-hours "
                   f"({est['cpu_hours'] / max(1, workers or os.cpu_count() or 1):.2f} h wall with "
-                  f"{workers or os.cpu_count()} workers)")
+                  f"{workers or os.cpu_count()} workers), plus up to {est['extension_runs_max']} tuning "
+                  "runs where a best lr lies at an end of the grid")
         return
     with user_errors():  # run_profile checks --backend, --address, --workers and the data first
         done = run_profile(prof, db, backend=backend, workers=workers, address=address, threads=threads,
@@ -198,6 +199,9 @@ def _train_profile(name: str, only: str | None, estimate: bool, figures: Path | 
         if done[stage] is not None:
             err.print(f"{stage} stage: ", end="")
             _report_failures(done[stage])
+        for report in done["extended"] if stage == "tune" else ():
+            err.print("tune stage, lr grid extended past an end where the best lr lay: ", end="")
+            _report_failures(report)
     if done["test"] is None:
         err.print("[yellow]tuning is incomplete[/]: run the same command again to finish it, then the test "
                   "stage runs")
