@@ -60,9 +60,12 @@ def test_tune_then_test_picks_the_lr_a_direct_grid_shows_best(tmp_path):
     assert again["tune"].skipped == 6 and again["test"].skipped == 4  # resumes, same choice
 
 
-def test_a_best_lr_at_the_end_of_the_grid_extends_it_until_bracketed(tmp_path):
+def test_a_best_lr_at_the_end_of_the_grid_extends_it_until_bracketed(tmp_path, monkeypatch):
     prof = profile(("relu",), (1e-5, 1e-4), test_seeds=1)  # both too small to learn in 24 steps
     assert protocol.ladder(prof, prof.experiments[0]) == (1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
+    with monkeypatch.context() as m:  # a store tested before extensions existed: tested at 1e-4
+        m.setattr(protocol, "EXTEND", 0)
+        protocol.run_profile(prof, tmp_path / "r.sqlite", workers=0, progress=False)
     out = protocol.run_profile(prof, tmp_path / "r.sqlite", workers=0, progress=False)
     direct = {}
     for lr in (1e-5, 1e-4, 1e-3, 1e-2):
@@ -75,7 +78,9 @@ def test_a_best_lr_at_the_end_of_the_grid_extends_it_until_bracketed(tmp_path):
     assert c["best_lr"] == 1e-2 and len(out["extended"]) == 2
     assert c["sensitivity"] == pytest.approx(direct[1e-2] - (direct[1e-5] + direct[1e-4]) / 2)
     with Store(tmp_path / "r.sqlite") as s:
-        assert {r["lr"] for r in protocol.tested_runs(s.runs())} == {1e-2}
+        runs = s.runs()
+    assert {r["config"]["lr"] for r in runs if r["config"]["stage"] == "test"} == {1e-4, 1e-2}
+    assert {r["lr"] for r in protocol.tested_runs(runs)} == {1e-2}  # the current choice only
     again = protocol.run_profile(prof, tmp_path / "r.sqlite", workers=0, progress=False)
     assert again["extended"] == [] or all(rep.skipped and not rep.stored for rep in again["extended"])
 

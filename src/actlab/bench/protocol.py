@@ -318,16 +318,36 @@ def test_plan(profile: Profile, choice: Sequence[Mapping[str, Any]]) -> list[Run
 def tested_runs(runs: Sequence[Mapping[str, Any]], protocol: str | None = None) -> list[dict[str, Any]]:
     """The tuned test-stage runs (of ``protocol``, or of any tune-test protocol), regrouped so that
     an experiment is its settings without the lr (each activation ran at its own best lr):
-    ``config_hash`` becomes :func:`exp_key`; ``lr`` is kept on each run."""
-    out = []
+    ``config_hash`` becomes :func:`exp_key`; ``lr`` is kept on each run.
+
+    Where an activation's test runs used more than one lr (its choice moved: tuning runs were
+    added after it was tested, e.g. a grid extension), only those at the lr with the best mean
+    tuning score count, never a mix."""
+    from .tasks import get_task
+
+    out, tuned = [], defaultdict(list)
     for r in runs:
         c = r["config"]
         p = c.get("protocol", "none")
-        if c.get("stage") != "test" or p == "none" or (protocol and p != protocol):
+        if p == "none" or (protocol and p != protocol) or c.get("stage") not in ("tune", "test"):
+            continue
+        if c["stage"] == "tune":
+            tuned[(p, r["task"], exp_key(r["task"], c), r["activation"], c["lr"])].append(r["metric"])
             continue
         out.append({**r, "config_hash": exp_key(r["task"], c), "lr": c["lr"],
                     "config": {k: v for k, v in c.items() if k != "lr"}})
-    return out
+    lrs = defaultdict(set)
+    for r in out:
+        lrs[(r["config"]["protocol"], r["task"], r["config_hash"], r["activation"])].add(r["lr"])
+
+    def score(group: tuple[Any, ...], lr: float) -> float:
+        vals = [v for v in tuned.get((*group, lr), []) if v is not None and math.isfinite(v)]
+        sign = 1.0 if get_task(group[1]).higher_is_better else -1.0
+        return sign * float(np.mean(vals)) if vals else -math.inf
+
+    keep = {g: max(sorted(ls), key=lambda lr, g=g: score(g, lr)) for g, ls in lrs.items()}
+    return [r for r in out if r["lr"] == keep[(r["config"]["protocol"], r["task"], r["config_hash"],
+                                                 r["activation"])]]
 
 
 def run_profile(profile: Profile, db: str | Path, *, backend: str = "local", workers: int | None = None,
