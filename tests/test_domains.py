@@ -69,6 +69,13 @@ REGRESSIONS = {
     # x·σ(z) rounding to a subnormal before p1 = 1e300 scaled it; (p1 - p2)s(z) + p2 cancelling
     # where s(z) = 1 (p2 = 1e30); σ'(u) subnormal where β(p1 - p2)²σ'(u) is not (β = 1e30)
     "acon_c": [{"p1": 1e300}, {"p2": 1e30}, {"beta": 1e30}],
+    # γe^t where e^t is subnormal (γ = 1e30); x clamped to ±1e4 where w = γx is far from
+    # saturated (γ = -1e-30: NaN at 1e154); the e^t tail taken where w = 0 because γ = 0; δ = 0
+    # at x = ±inf, where ∂f/∂γ is x·constant
+    "pserf": [{"gamma": 1e30}, {"gamma": -1e-30}, {"gamma": 0.0}, {"delta": 0.0}],
+    # αe^t subnormal before x² multiplied it (α = 1e-300); e^t clamped where it is the truth's
+    # overflow (α = 0); x·2/√π overflowing at ±max before e^{-α²} (β = 0)
+    "erfact": [{"alpha": 1e-300}, {"alpha": 0.0}, {"beta": 0.0}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction

@@ -271,69 +271,72 @@ define(
 
 
 # ------------------------------------------------------------------------ PSerf / ErfAct
-def _pserf_w(x, gamma, delta):
-    return gamma * _softplus(delta * _fin(x))
+LOW = -40.0  # t below which softplus(t) = σ(t) = e^t to every dtype's precision
 
 
-def _pserf_x(x, delta):
-    # x clamped to ±1e4/min(1, |δ|): beyond, δx is past ±1e4 and every term x multiplies is 0
-    # (σ(δx), softplus(δx) or e^{-w²}). Not ±1e4 itself: with δ = 0.0316, δ·-1e4 = -316 and
-    # f', f'', ∂f/∂γ, ∂f/∂δ were ~1e-135 at -inf, where the limit is 0.
-    if isinstance(delta, torch.Tensor):
-        lim = SAT / delta.abs().to(x.dtype).clamp(min=1e-30, max=1.0)
-        return torch.maximum(torch.minimum(_fin(x), lim), -lim)
-    return x.clamp(-SAT / min(1.0, max(abs(delta), 1e-30)), SAT / min(1.0, max(abs(delta), 1e-30)))
+def _pserf_parts(x, gamma, delta):
+    """t = δx, softplus(t), w = γ softplus(t), ρ = σ(t)/softplus(t), e^{-w²}, and the masks
+    t < LOW and (``tail``) t < LOW with w below the normal range.
 
-
-def _pserf_tail(x, w, delta, v, normal):
-    # ``normal``, or v·e^{δx} where w = γ softplus(δx) is below the normal range (for δx < 0:
-    # softplus(δx) = e^{δx}, erf(w) = (2/√π)w, e^{-w²} = 1), whose digits w has lost
-    t = (delta * _fin(x)).clamp(max=0.0)
-    return torch.where((w.abs() < torch.finfo(x.dtype).tiny) & (t < 0), _deep(v, t), normal)
+    Below LOW every term is ∝ e^t, taken by scaled_exp: where e^t is subnormal its digits are
+    lost that γe^t keeps (γ = 1e300 at t = -744 in float64: 4e11 ULP). w is clamped to ±1e10:
+    beyond, erf(w) = ±1 and e^{-w²} = 0 in every dtype, and w² stays finite, so w^k e^{-w²} is 0,
+    not inf·0 (γ = 1e300 at x = -358)."""
+    t = _fin(delta * _fin(x))
+    low = t < LOW
+    s = _softplus(t)
+    w = torch.where(low, scaled_exp(t.clamp(max=0.0), gamma), gamma * s).clamp(-1e10, 1e10)
+    rho = torch.where(low, torch.ones_like(t), _sigmoid(t) / torch.where(low, torch.ones_like(s), s))
+    tail = low & (w.abs() < torch.finfo(x.dtype).tiny)
+    return t, s, w, rho, torch.exp(-w * w), low, tail
 
 
 def _pserf(x, gamma, delta):
-    w = _pserf_w(x, gamma, delta)
-    return _pserf_tail(x, w, delta, _fin(x) * (gamma * TWO_OVER_SQRT_PI), _times(x, torch.erf(w)))
+    # x erf(w); where w has lost its digits, x γ (2/√π) e^t
+    t, _, w, _, _, _, tail = _pserf_parts(x, gamma, delta)
+    return torch.where(tail, _deep(_fin(x) * (gamma * TWO_OVER_SQRT_PI), t), _times(x, torch.erf(w)))
 
 
 def _pserf_d(x, gamma, delta):
-    # erf(w) + x w' (2/√π) e^{-w²}, w = γ softplus(δx), w' = γδσ(δx)
-    xs = _pserf_x(x, delta)
-    w = _pserf_w(xs, gamma, delta)
-    return torch.erf(w) + xs * ((gamma * delta * TWO_OVER_SQRT_PI) * torch.exp(-w * w) * _sigmoid(delta * xs))
+    # erf(w) + x w' (2/√π) e^{-w²}, w' = γδσ(t), so x w' = γσ(t)·t (= w·t below LOW, where σ(t)
+    # alone may have lost digits); 0 where e^{-w²} is (|w| > 27: γσ(t)·t may be inf there).
+    # Where w has lost its digits, γ (2/√π)(1 + t) e^t.
+    t, _, w, _, e, low, tail = _pserf_parts(x, gamma, delta)
+    gate = torch.where(low, w, gamma * _sigmoid(t))
+    normal = torch.erf(w) + torch.where(e == 0, torch.zeros_like(e), (TWO_OVER_SQRT_PI * e) * gate * t)
+    return torch.where(tail, scaled_exp(t.clamp(max=0.0), 1 + t, gamma, TWO_OVER_SQRT_PI), normal)
 
 
 def _pserf_d2(x, gamma, delta):
-    # (2/√π) e^{-w²} (2w' + x(w'' - 2w w'²)), w'' = γδ²σ'(δx)
-    xs = _pserf_x(x, delta)
-    w = _pserf_w(xs, gamma, delta)
-    dw = gamma * delta * _sigmoid(delta * xs)
-    d2w = gamma * delta * delta * _dsig(delta * xs)
-    return TWO_OVER_SQRT_PI * torch.exp(-w * w) * (2 * dw + xs * (d2w - 2 * w * dw * dw))
+    # (2/√π) e^{-w²} (2w' + x(w'' - 2w w'²)) = (2/√π) γσ(t) δ e^{-w²} (2 + tσ(-t) - 2tρ w²).
+    # The first product by scaled_exp: e^{-w²} is subnormal where δ times it is not (δ = 1e300,
+    # t = 27); below LOW σ(t) = e^t, with e^t's own digits kept.
+    t, _, w, rho, e, low, _ = _pserf_parts(x, gamma, delta)
+    scale = torch.where(low, scaled_exp(t.clamp(max=0.0), gamma, delta, TWO_OVER_SQRT_PI, e),
+                        scaled_exp(-w * w, gamma, _sigmoid(t), delta, TWO_OVER_SQRT_PI))
+    return scale * (2 + t * _sigmoid(-t) - (t * rho) * (2 * w * w))  # not 2t: -2·max overflows
 
 
 def _pserf_dgamma(x, gamma, delta):
-    # x (2/√π) e^{-w²} softplus(δx): e^{-w²} through _deep, as it is subnormal from w > 9.4
-    # (float32; 195 ULP at x = 316, γ = 0.0316), and softplus(δx) where it is (19 ULP at
-    # x = -3162, δ = 0.0316)
-    xs = _pserf_x(x, delta)
-    w = _pserf_w(xs, gamma, delta)
-    v = _deep(xs * (TWO_OVER_SQRT_PI * _softplus(delta * xs)), -w * w)
-    return _pserf_tail(x, w, delta, xs * TWO_OVER_SQRT_PI, v)
+    # x (2/√π) e^{-w²} softplus(t), one factor at a time (x softplus(t) overflows where e^{-w²}
+    # makes the product finite); below LOW softplus(t) = e^t, with its own digits kept. At
+    # x = ±inf, x times the rest at ±max: ±inf where that is not 0 (δ = 0: x·constant).
+    t, s, w, _, e, low, _ = _pserf_parts(x, gamma, delta)
+    xf = _fin(x)
+    normal = torch.where(torch.isinf(x), _times(x, scaled_exp(-w * w, s, TWO_OVER_SQRT_PI)),
+                         scaled_exp(-w * w, xf, s, TWO_OVER_SQRT_PI))
+    return torch.where(low, scaled_exp(t.clamp(max=0.0), xf, TWO_OVER_SQRT_PI, e), normal)
 
 
 def _pserf_ddelta(x, gamma, delta):
-    # x² γ (2/√π) e^{-w²} σ(δx), each small exponential through _deep: σ(δx) ≈ e^{δx} where it is
-    # subnormal (δx < -708 in float64), e^{-w²} from w > 9.4 in float32 (210 ULP at x = 316,
-    # δ = 0.0316)
-    xs = _pserf_x(x, delta)
-    t = delta * xs
-    w = _pserf_w(xs, gamma, delta)
-    deep = torch.exp(neg_abs(t)) < torch.finfo(x.dtype).tiny
-    v = xs * (xs * (gamma * TWO_OVER_SQRT_PI))
-    return torch.where(deep & (t < 0), _deep(v * torch.exp(-w * w), t.clamp(max=0.0)),
-                       _deep(v * _sigmoid(t), -w * w))
+    # x² γ σ(t) (2/√π) e^{-w²}, one factor at a time, γ first: x² overflows where γ or e^{-w²}
+    # makes the product finite (γ = 1e-300 at x = 1.3e154; δ = 1e-300 at x = 2.7e301: 2e286),
+    # and γσ(t) alone is subnormal where the product is not (γ = 1e-300, x = -36.7: 21 ULP);
+    # below LOW σ(t) = e^t
+    t, _, w, _, e, low, _ = _pserf_parts(x, gamma, delta)
+    xf = _fin(x)
+    return torch.where(low, scaled_exp(t.clamp(max=0.0), gamma, xf, xf, TWO_OVER_SQRT_PI, e),
+                       scaled_exp(-w * w, gamma, xf, xf, _sigmoid(t), TWO_OVER_SQRT_PI))
 
 
 _SERF_BOUND = ("f' = erf(w) + x(2/√π)e^(-w²)w' (Serf's at γ = δ = 1): for x < -1 both terms are "
@@ -360,52 +363,69 @@ define(
 )
 
 
-def _erfact_w(x, alpha, beta):
-    # α e^{βx}, kept <= 1e10 (and its exponent below exp's overflow): past it e^{-w²} is 0 and
-    # erf(w) is 1 in every dtype, and w² stays finite, so w·e^{-w²} is 0, not inf·0
+def _erfact_parts(x, alpha, beta):
+    """t = βx, w = αe^t, e^{-w²}, and ``tail``: t <= 0 with w below the normal range, whose
+    digits are lost (every term is then ∝ αe^t, taken by scaled_exp).
+
+    For t < 0, w = αe^t by scaled_exp: e^t is subnormal where αe^t is not (α = 1e300 at
+    t = -744 in float64). Past exp's overflow, w = ±e^{t + log|α|}. w is clamped to ±1e10:
+    beyond, erf(w) = ±1 and e^{-w²} = 0 in every dtype, and w² stays finite, so w^k e^{-w²} is
+    0, not inf·0."""
+    t = _fin(beta * _fin(x))
     top = 700.0 if x.dtype == torch.float64 else 80.0
-    return torch.clamp(alpha * torch.exp(torch.clamp(beta * _fin(x), max=top)), max=1e10)
-
-
-def _erfact_r(x, alpha, beta):
-    # (2/√π) w e^{-w²}
-    w = _erfact_w(x, alpha, beta)
-    return TWO_OVER_SQRT_PI * w * torch.exp(-w * w)
-
-
-def _erfact_q(x, alpha, beta):
-    return beta * _erfact_r(x, alpha, beta)
-
-
-def _erfact_tiny(x, alpha, beta, v, normal):
-    # ``normal``, or v·e^{βx} where w = αe^{βx} is below the normal range: erf(w) = (2/√π)w and
-    # e^{-w²} = 1 there, and w (or e^{βx}) has lost digits that v·e^{βx} keeps (27 ULP in f,
-    # 5e3 in ∂f/∂β at x = -3162, β = 0.0316 in float32)
-    w = _erfact_w(x, alpha, beta)
-    t = (beta * _fin(x)).clamp(max=0.0)
-    return torch.where(w.abs() < torch.finfo(x.dtype).tiny, _deep(v, t), normal)
+    a = torch.as_tensor(alpha, dtype=x.dtype, device=x.device)
+    far = torch.sign(a) * torch.exp((t + torch.log(a.abs())).clamp(max=50.0))  # e^50 > 1e10
+    up = torch.where(t > top, far, a * torch.exp(t.clamp(max=top)))
+    w = torch.where(t < 0, scaled_exp(t.clamp(max=0.0), alpha), up).clamp(-1e10, 1e10)
+    return t, w, torch.exp(-w * w), (t <= 0) & (w.abs() < torch.finfo(x.dtype).tiny)
 
 
 def _erfact(x, alpha, beta):
-    return _erfact_tiny(x, alpha, beta, _fin(x) * (alpha * TWO_OVER_SQRT_PI),
-                        _times(x, torch.erf(_erfact_w(x, alpha, beta))))
+    # x erf(w); where w has lost its digits, x α (2/√π) e^t
+    t, w, _, tail = _erfact_parts(x, alpha, beta)
+    return torch.where(tail, _deep(_fin(x) * (alpha * TWO_OVER_SQRT_PI), t.clamp(max=0.0)),
+                       _times(x, torch.erf(w)))
+
+
+def _erfact_d(x, alpha, beta):
+    # erf(w) + x w' (2/√π) e^{-w²}, x w' = xβw = tw; 0 where e^{-w²} is (t w may be inf there).
+    # Where w has lost its digits, α (2/√π)(1 + t) e^t.
+    t, w, e, tail = _erfact_parts(x, alpha, beta)
+    normal = torch.erf(w) + torch.where(e == 0, torch.zeros_like(e), (TWO_OVER_SQRT_PI * e) * w * t)
+    return torch.where(tail, scaled_exp(t.clamp(max=0.0), 1 + t, TWO_OVER_SQRT_PI, alpha), normal)
+
+
+def _erfact_d2(x, alpha, beta):
+    # (2/√π) w β e^{-w²} (2 + t(1 - 2w²)), the product by scaled_exp (e^{-w²} is subnormal where
+    # β times it is not), 0 where it is 0 (t(1 - 2w²) may be inf there); where w has lost its
+    # digits, (2/√π) αβ (2 + t) e^t
+    t, w, _, tail = _erfact_parts(x, alpha, beta)
+    scale = scaled_exp(-w * w, w, beta, TWO_OVER_SQRT_PI)
+    normal = torch.where(scale == 0, scale, scale * (2 + t * (1 - 2 * w * w)))
+    return torch.where(tail, scaled_exp(t.clamp(max=0.0), 2 + t, beta, TWO_OVER_SQRT_PI, alpha), normal)
 
 
 def _erfact_dalpha(x, alpha, beta):
-    # x (2/√π) e^{-w²} e^{βx}; x itself, not x clamped to ±1e4: with β = 0.0316, e^{β·-1e4} is
-    # 1e-137, not the 0 of the limit at -inf
-    xf = _fin(x)
-    g = TWO_OVER_SQRT_PI * torch.exp(torch.clamp(beta * xf, max=80.0)) * torch.exp(
-        -_erfact_w(x, alpha, beta) ** 2)
-    return _erfact_tiny(x, alpha, beta, xf * TWO_OVER_SQRT_PI, _times(x, g))
+    # x (2/√π) e^{-w²} e^t: for t <= 0 by scaled_exp (x itself, not clamped: with β = 0.0316,
+    # e^{β·-1e4} is 1e-137, not the 0 of the limit at -inf); for t > 0, 0 where e^{-w²} is
+    # (e^t may be inf there), and inf where e^t is and e^{-w²} is not (α = 0: x(2/√π)e^t);
+    # at x = ±inf, x times the rest (β = 0: x·constant)
+    t, _, e, _ = _erfact_parts(x, alpha, beta)
+    rest = torch.where(e == 0, e, TWO_OVER_SQRT_PI * torch.exp(t) * e)
+    return torch.where(torch.isinf(x) | (t > 0), _times(x, rest),
+                       scaled_exp(t.clamp(max=0.0), _fin(x), e, TWO_OVER_SQRT_PI))  # x·c overflows at ±max
 
 
 def _erfact_dbeta(x, alpha, beta):
-    # x² (2/√π) w e^{-w²}
-    xs = x.clamp(-SAT, SAT)
+    # x² (2/√π) w e^{-w²}; where x² overflows or e^{-w²} is subnormal, one factor at a time, w
+    # first (w or e^{-w²} make the product finite); where w has lost its digits, x² α (2/√π) e^t,
+    # α last (α = 1e-300: αe^t alone is subnormal, 40 ULP, where x²αe^t is not)
+    t, w, e, tail = _erfact_parts(x, alpha, beta)
     xf = _fin(x)
-    return _erfact_tiny(x, alpha, beta, xf * (xf * (alpha * TWO_OVER_SQRT_PI)),
-                        xs ** 2 * _erfact_r(x, alpha, beta))
+    plain = (xf.abs() < math.sqrt(torch.finfo(x.dtype).max)) & (e >= torch.finfo(x.dtype).tiny)
+    return torch.where(tail, scaled_exp(t.clamp(max=0.0), xf, xf, TWO_OVER_SQRT_PI, alpha),
+                       torch.where(plain, xf * xf * (TWO_OVER_SQRT_PI * w * e),
+                                   scaled_exp(-w * w, w, xf, xf, TWO_OVER_SQRT_PI)))
 
 
 define(
@@ -418,16 +438,14 @@ define(
             Param("beta", 0.75, learnable=True, channelwise=True, doc="input scale β.")],
     learn_by_default=True,
     forward=_erfact,
-    derivative=lambda x, alpha, beta: (
-        torch.erf(_erfact_w(x, alpha, beta)) + _times(x.clamp(-SAT, SAT), _erfact_q(x, alpha, beta))),
-    second_derivative=lambda x, alpha, beta: _erfact_q(x, alpha, beta) * (
-        2 + x.clamp(-SAT, SAT) * beta * (1 - 2 * _erfact_w(x, alpha, beta) ** 2)),
+    derivative=_erfact_d,
+    second_derivative=_erfact_d2,
     param_grads={
         "alpha": _erfact_dalpha,
         "beta": _erfact_dbeta,
     },
-    # x where αe^(βx) > 30 (erf(30) = 1 - 1e-393), so that the oracle never evaluates
-    # erf(e^7500) and e^(-w²) at w = e^7500 (as tanhexp's reference)
+    # ±x where αe^(βx) is beyond ±30 (erf(30) = 1 - 1e-393), so that the oracle never
+    # evaluates erf(±e^7500) and e^(-w²) at w = ±e^7500 (as tanhexp's reference)
     bounds={"df:float32": Bound(8, "f' = erf(w) + x(2/√π)βw e^(-w²), w = αe^(βx): for x < 0 the terms "
                                 "cancel ~4:1 near x = -2.3 with κ < 1, each with ~1.5 ULP from "
                                 "erf/exp of the rounded w; the float32 grid peaks at 5.3 ULP"),
@@ -435,6 +453,7 @@ define(
                                      "rounding by w² (≈ 2 near x = 1); the float32 grid peaks at "
                                      "4.5 ULP")},
     reference=lambda x, alpha, beta: sp.Piecewise((x, alpha * sp.exp(beta * x) > 30),
+                                                  (-x, alpha * sp.exp(beta * x) < -30),
                                                   (x * sp.erf(alpha * sp.exp(beta * x)), True)),
     naive=lambda x, alpha, beta: x * torch.erf(alpha * torch.exp(beta * x)),
 )
