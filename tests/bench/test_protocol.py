@@ -96,6 +96,7 @@ def test_extension_steps_one_lr_past_the_end_where_the_best_lies():
     assert lrs({1e-3: 0.9, 1e-2: 0.5, 1e-1: 0.1}) == [1e-4]
     assert lrs({1e-3: 0.1, 1e-2: 0.5, 1e-1: 0.9}) == [1.0]
     assert lrs({1e-3: 0.1, 1e-2: 0.9, 1e-1: 0.5}) == []
+    assert lrs({1e-3: 0.1, 1e-2: 0.1, 1e-1: 0.1}) == []  # flat (at chance everywhere): no end is best
     assert lrs({1e-5: 0.9, 1e-4: 0.5, 1e-3: 0.4, 1e-2: 0.2, 1e-1: 0.1}) == []  # EXTEND steps taken
 
 

@@ -227,20 +227,34 @@ def ladder(profile: Profile, exp: Experiment) -> tuple[float, ...]:
     return tuple(sorted({*grid, *(_beyond(grid, side, k) for side in (-1, 1) for k in range(1, EXTEND + 1))}))
 
 
+def _past_end(curve: Mapping[float, float], best: float, steps: Sequence[float], sign: float) -> float | None:
+    """The next rung of ``steps`` past the end of ``curve`` where ``best`` lies, if it is strictly
+    better than the lr next to it (a NaN neighbour counts as beaten); else None."""
+    tried = sorted(curve)
+    i = steps.index(best)
+    if len(tried) < 2:
+        return None
+    if best == tried[0] and i > 0 and not sign * curve[tried[1]] >= sign * curve[best]:
+        return steps[i - 1]
+    if best == tried[-1] and i + 1 < len(steps) and not sign * curve[tried[-2]] >= sign * curve[best]:
+        return steps[i + 1]
+    return None
+
+
 def extension_plan(profile: Profile, choice: Sequence[Mapping[str, Any]]) -> list[RunSpec]:
     """Tuning runs one lr step past the end of the curve where an activation's best lr lies at
-    that end (the grid did not bracket it), while the ladder (:func:`ladder`) has a step left."""
+    that end, strictly better than the lr next to it (the grid did not bracket it; a flat curve,
+    at chance everywhere, is not extended), while the ladder (:func:`ladder`) has a step left."""
+    from .tasks import get_task
+
     exps = {exp.name: exp for exp in profile.experiments}
     out = []
     for c in choice:
         if c["best_lr"] is None:
             continue
         exp = exps[c["experiment"]]
-        steps = ladder(profile, exp)
-        tried = sorted(c["curve"])
-        i = steps.index(c["best_lr"])
-        nxt = (steps[i - 1] if i > 0 and c["best_lr"] == tried[0] else
-               steps[i + 1] if i + 1 < len(steps) and c["best_lr"] == tried[-1] else None)
+        sign = 1.0 if get_task(exp.task).higher_is_better else -1.0
+        nxt = _past_end(c["curve"], c["best_lr"], ladder(profile, exp), sign)
         if nxt is not None:
             out += [_spec(profile, exp, c["activation"], TUNE_SEED0 + s, nxt, "tune")
                     for s in range(profile.tune_seeds)]
