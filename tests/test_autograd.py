@@ -114,6 +114,26 @@ def test_double_backward_equals_second_derivative(name):
     torch.testing.assert_close(h, actlab.get(name).second_derivative(x.detach()), rtol=1e-8, atol=1e-12)
 
 
+LEARNED = [s.name for s in actlab.specs() if s.kind == "elementwise" and any(p.learnable for p in s.params)]
+FAR = [-1e4, -800.0, -50.0, -3.0, -1.0, -1e-3, 0.0, 1e-3, 1.0, 3.0, 50.0, 800.0, 1e4]
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("name", LEARNED)
+def test_second_order_gradients_with_learned_parameters_are_finite_far_out(name, dtype):
+    # the double backward differentiates both sides of every torch.where: an unused branch with
+    # an inf (e^800) or an infinite slope (√0) there gave 0·inf = NaN (erfact at 1e4, acon_c at -1e4)
+    spec = actlab.get_spec(name)
+    x = torch.tensor(FAR, dtype=dtype, requires_grad=True)
+    ps = [torch.tensor(float(p.default), dtype=dtype, requires_grad=True) for p in spec.params]
+    y = getattr(actlab.functional, name)(x, **dict(zip(spec.param_names, ps)))
+    grads = torch.autograd.grad(y.sum(), [x, *ps], create_graph=True, allow_unused=True)
+    assert all(g is None or torch.isfinite(g).all() for g in grads)
+    total = sum(g.sum() for g in grads if g is not None and g.requires_grad)
+    second = torch.autograd.grad(total, [x, *ps], allow_unused=True)
+    assert all(h is None or torch.isfinite(h).all() for h in second), second
+
+
 def test_per_channel_parameter_gradient_is_reduced_to_its_shape():
     m = actlab.nn.PReLU(num_channels=3)
     x = torch.randn(2, 3, 4, 4)

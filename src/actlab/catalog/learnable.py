@@ -110,11 +110,13 @@ def _acon_d2(x, p1, p2, beta):
 
 def _deep(v, t):
     # v·e^t for t <= 0, also where e^t is subnormal (t < -708 in float64, -87 in float32) but
-    # v·e^t is not: there as sign(v)·(√|v|·e^{t/2})², which rounds once, at the end.
+    # v·e^t is not: there as sign(v)·(√|v|·e^{t/2})², which rounds once, at the end. √ of 1
+    # where unused or v = 0 (sign(0) = 0 gives 0): √'s infinite slope at 0 made the double
+    # backward 0·inf = NaN (acon_c at x = -1e4).
     v = _fin(v)
     e = torch.exp(t)
     deep = e < torch.finfo(v.dtype).tiny
-    root = torch.sqrt(torch.where(deep, v.abs(), torch.ones_like(v))) * torch.exp(t / 2)
+    root = torch.sqrt(torch.where(deep & (v != 0), v.abs(), torch.ones_like(v))) * torch.exp(t / 2)
     return torch.where(deep, torch.sign(v) * root * root, v * e)
 
 
@@ -374,7 +376,8 @@ def _erfact_parts(x, alpha, beta):
     t = _fin(beta * _fin(x))
     top = 700.0 if x.dtype == torch.float64 else 80.0
     a = torch.as_tensor(alpha, dtype=x.dtype, device=x.device)
-    far = torch.sign(a) * torch.exp((t + torch.log(a.abs())).clamp(max=50.0))  # e^50 > 1e10
+    log_a = torch.log(torch.where(a == 0, torch.ones_like(a), a.abs()))  # log 0 unused (and its
+    far = torch.sign(a) * torch.exp((t + log_a).clamp(max=50.0))  # gradient NaN); e^50 > 1e10
     up = torch.where(t > top, far, a * torch.exp(t.clamp(max=top)))
     w = torch.where(t < 0, scaled_exp(t.clamp(max=0.0), alpha), up).clamp(-1e10, 1e10)
     return t, w, torch.exp(-w * w), (t <= 0) & (w.abs() < torch.finfo(x.dtype).tiny)
@@ -411,7 +414,8 @@ def _erfact_dalpha(x, alpha, beta):
     # (e^t may be inf there), and inf where e^t is and e^{-w²} is not (α = 0: x(2/√π)e^t);
     # at x = ±inf, x times the rest (β = 0: x·constant)
     t, _, e, _ = _erfact_parts(x, alpha, beta)
-    rest = torch.where(e == 0, e, TWO_OVER_SQRT_PI * torch.exp(t) * e)
+    used = torch.where(e == 0, torch.zeros_like(t), t)  # an unused e^t = inf: autograd's 0·inf = NaN
+    rest = torch.where(e == 0, e, TWO_OVER_SQRT_PI * torch.exp(used) * e)
     return torch.where(torch.isinf(x) | (t > 0), _times(x, rest),
                        scaled_exp(t.clamp(max=0.0), _fin(x), e, TWO_OVER_SQRT_PI))  # x·c overflows at ±max
 
