@@ -134,6 +134,20 @@ def test_second_order_gradients_with_learned_parameters_are_finite_far_out(name,
     assert all(h is None or torch.isfinite(h).all() for h in second), second
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_double_backward_is_finite_far_out_where_the_second_derivative_is(name, dtype):
+    # squareplus: b/(r - x) in the unused branch, r - x = 0 at x = 1e4 in float32: NaN
+    spec = actlab.get_spec(name)
+    x = torch.tensor(FAR, dtype=dtype, requires_grad=True)
+    (g,) = torch.autograd.grad(apply(spec, x).sum(), x, create_graph=True)
+    if not g.requires_grad:  # piecewise constant f': no second derivative recorded
+        return
+    (h,) = torch.autograd.grad(g.sum(), x)
+    finite = torch.isfinite(actlab.get(name).second_derivative(x.detach().double()))
+    assert torch.isfinite(h[finite]).all(), h
+
+
 def test_per_channel_parameter_gradient_is_reduced_to_its_shape():
     m = actlab.nn.PReLU(num_channels=3)
     x = torch.randn(2, 3, 4, 4)

@@ -263,7 +263,9 @@ def _sqp_parts(x, b):
     s = torch.sqrt(b)
     r = torch.hypot(x, s)
     pos = x >= 0
-    f = torch.where(pos, x / 2 + r / 2, (b / 4) / (r / 2 - x / 2))
+    # (the conjugate's denominator is 1 where unused: r - x rounds to 0 at x = 1e4 in float32,
+    # and b/0's infinite slope made the double backward 0·inf = NaN)
+    f = torch.where(pos, x / 2 + r / 2, (b / 4) / torch.where(pos, 1, r / 2 - x / 2))
     far = x > s
     ratio = torch.where(far, 1 / torch.hypot(torch.ones_like(x), s / torch.where(far, x, 1)),
                         x / torch.where(far, 1, r).clamp(min=torch.finfo(x.dtype).tiny))
