@@ -210,6 +210,13 @@ def tune_plan(profile: Profile) -> list[RunSpec]:
             for act in exp.acts for lr in profile.grid(exp)]
 
 
+def _sign(task: str) -> float:
+    """+1 where the task's metric is better higher (accuracy), −1 where lower (bits per char)."""
+    from .tasks import get_task
+
+    return 1.0 if get_task(task).higher_is_better else -1.0
+
+
 def _beyond(grid: Sequence[float], side: int, k: int) -> float:
     """The lr ``k`` steps past the low (``side`` −1) or high (+1) end of ``grid``, at the grid's
     own geometric ratio, to 3 significant digits (a stable key for the stored runs)."""
@@ -245,16 +252,13 @@ def extension_plan(profile: Profile, choice: Sequence[Mapping[str, Any]]) -> lis
     """Tuning runs one lr step past the end of the curve where an activation's best lr lies at
     that end, strictly better than the lr next to it (the grid did not bracket it; a flat curve,
     at chance everywhere, is not extended), while the ladder (:func:`ladder`) has a step left."""
-    from .tasks import get_task
-
     exps = {exp.name: exp for exp in profile.experiments}
     out = []
     for c in choice:
         if c["best_lr"] is None:
             continue
         exp = exps[c["experiment"]]
-        sign = 1.0 if get_task(exp.task).higher_is_better else -1.0
-        nxt = _past_end(c["curve"], c["best_lr"], ladder(profile, exp), sign)
+        nxt = _past_end(c["curve"], c["best_lr"], ladder(profile, exp), _sign(exp.task))
         if nxt is not None:
             out += [_spec(profile, exp, c["activation"], TUNE_SEED0 + s, nxt, "tune")
                     for s in range(profile.tune_seeds)]
@@ -291,11 +295,11 @@ def choose_lrs(profile: Profile, runs: Sequence[Mapping[str, Any]]) -> list[dict
     out = []
     for exp in profile.experiments:
         t = get_task(exp.task)
-        sign = 1.0 if t.higher_is_better else -1.0
+        sign = _sign(t.name)
         key = _exp_id(profile, exp)[1]
+        grid = profile.grid(exp)
         for act in exp.acts:
             a = canonical_activation(act)
-            grid = profile.grid(exp)
             curve, failures, complete = {}, 0, True
             for lr in ladder(profile, exp):
                 rs = by.get((key, a, lr), [])
@@ -337,8 +341,6 @@ def tested_runs(runs: Sequence[Mapping[str, Any]], protocol: str | None = None) 
     Where an activation's test runs used more than one lr (its choice moved: tuning runs were
     added after it was tested, e.g. a grid extension), only those at the lr with the best mean
     tuning score count, never a mix."""
-    from .tasks import get_task
-
     out, tuned = [], defaultdict(list)
     for r in runs:
         c = r["config"]
@@ -356,8 +358,7 @@ def tested_runs(runs: Sequence[Mapping[str, Any]], protocol: str | None = None) 
 
     def score(group: tuple[Any, ...], lr: float) -> float:
         vals = [v for v in tuned.get((*group, lr), []) if v is not None and math.isfinite(v)]
-        sign = 1.0 if get_task(group[1]).higher_is_better else -1.0
-        return sign * float(np.mean(vals)) if vals else -math.inf
+        return _sign(group[1]) * float(np.mean(vals)) if vals else -math.inf
 
     keep = {g: max(sorted(ls), key=lambda lr, g=g: score(g, lr)) for g, ls in lrs.items()}
     return [r for r in out if r["lr"] == keep[(r["config"]["protocol"], r["task"], r["config_hash"],
