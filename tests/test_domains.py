@@ -76,6 +76,9 @@ REGRESSIONS = {
     # αe^t subnormal before x² multiplied it (α = 1e-300); e^t clamped where it is the truth's
     # overflow (α = 0); x·2/√π overflowing at ±max before e^{-α²} (β = 0)
     "erfact": [{"alpha": 1e-300}, {"alpha": 0.0}, {"beta": 0.0}],
+    # b = 0 (ReLU; 1e-300 is 0 in float32): the conjugate's r/2 - x/2 was 0 at x = -5e-324, and
+    # 0.25/r went through 1/r, which overflows at subnormal r, where 1/(4r) does not
+    "squareplus": [{"b": 0.0}, {"b": 1e-300}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction

@@ -298,6 +298,24 @@ def test_peak_bytes_counts_a_known_allocation():
     assert kb.peak_bytes(fn, torch.device("cpu")) == (1 << 20) + (1 << 19)
 
 
+def test_outputs_of_32_mib_meet_fresh_memory_in_every_sample(monkeypatch):
+    # glibc maps blocks of 32 MiB and more freshly on each allocation, but a block can also be
+    # served warm from the heap, depending on what ran before: the bench hands free memory back
+    # before every sample at those sizes, so that no contender is timed on another's warm pages
+    released, real = [], kb.release_free_memory
+    monkeypatch.setattr(kb, "release_free_memory", lambda: released.append(1))
+    kb.time_round_robin({"a": lambda: None, "b": lambda: None}, 3, torch.device("cpu"), fresh=True)
+    assert len(released) == 6
+    kb.time_round_robin({"a": lambda: None}, 3, torch.device("cpu"))
+    assert len(released) == 6
+    # run(): 8M float32 is 32 MiB: fresh; 4K is not
+    kb.run(["relu"], sizes=[4096], repeats=1, compiled=False, memory=False)
+    assert len(released) == 6
+    kb.run(["relu"], sizes=[kb.FRESH_BYTES // 4], repeats=1, compiled=False, memory=False)
+    assert len(released) > 6
+    real()  # safe to call anywhere (a no-op off glibc)
+
+
 def test_run_summarize_and_targets_on_a_small_size():
     rows = kb.run(["relu", "squareplus"], sizes=[4096], repeats=1, compiled=False)
     impls = {(r["activation"], r["direction"], r["impl"]) for r in rows}

@@ -21,7 +21,12 @@ Contenders, at each size and dtype (parameters at their defaults):
 Timing: each contender is warmed up (compiling where it compiles), then the contenders take turns,
 ``repeats`` rounds, each sample looping enough calls to last >= 2 ms; the reported time is the
 minimum per call (the least-disturbed sample, which is what the machine can do: other processes
-only ever add time) and the median is kept beside it. Forward is timed under ``torch.no_grad()``
+only ever add time) and the median is kept beside it. Where x is 32 MiB or more (16M float32),
+free heap memory is handed back to the OS (glibc ``malloc_trim``) before every sample: glibc maps
+blocks that large freshly on every allocation (its mmap threshold stops rising at 32 MiB), so in
+a user's loop every output of that size is page-faulted in, and no contender may be served
+memory a previous one left warm (without this, one contender's 16M forward was 5x another's on
+identical kernels). Forward is timed under ``torch.no_grad()``
 (inference); forward+backward builds the graph and calls ``y.backward(g)``.
 
 Peak memory (CPU): one extra call under ``torch.profiler`` with ``profile_memory=True``; the
@@ -39,6 +44,8 @@ The figure of the rows of :func:`run` (time per call against size) is
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import statistics
 import time
@@ -58,6 +65,7 @@ __all__ = [
     "DTYPES",
     "FFN",
     "FLOORS",
+    "FRESH_BYTES",
     "MEMORY_SLACK",
     "SAMPLE_S",
     "UNITS",
@@ -74,6 +82,7 @@ __all__ = [
     "parse_size",
     "parse_sizes",
     "peak_bytes",
+    "release_free_memory",
     "run",
     "size_label",
     "summarize",
@@ -155,9 +164,23 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+FRESH_BYTES = 32 << 20  # glibc's largest mmap threshold: blocks this large are always mapped fresh
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free memory back to the OS (glibc ``malloc_trim(0)``), so that the next
+    large allocation is page-faulted in as a fresh one is; a no-op off glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def time_round_robin(fns: dict[str, Callable[[], Any]], repeats: int, device: torch.device,
-                     warmup: int = 1) -> dict[str, list[float]]:
-    """Per-call seconds of each ``fns[k]``, ``repeats`` samples each, taking turns."""
+                     warmup: int = 1, fresh: bool = False) -> dict[str, list[float]]:
+    """Per-call seconds of each ``fns[k]``, ``repeats`` samples each, taking turns. ``fresh``:
+    :func:`release_free_memory` before every sample (outputs of ``FRESH_BYTES`` or more)."""
     inner: dict[str, int] = {}
     for k, fn in fns.items():
         for _ in range(warmup):
@@ -171,6 +194,8 @@ def time_round_robin(fns: dict[str, Callable[[], Any]], repeats: int, device: to
     samples: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeats):
         for k, fn in fns.items():
+            if fresh:
+                release_free_memory()
             _sync(device)
             t = time.perf_counter()
             for _ in range(inner[k]):
@@ -356,7 +381,7 @@ def _measure(spec: ActivationSpec | None, cs: list[Contender], x: torch.Tensor, 
     for direction in ("fwd", "fwd+bwd"):
         fns = {c.impl: (lambda c=c: c.fwd(x)) if direction == "fwd" else (lambda c=c: c.step(x, g))
                for c in cs}
-        samples = time_round_robin(fns, repeats, dev)
+        samples = time_round_robin(fns, repeats, dev, fresh=x.numel() * x.element_size() >= FRESH_BYTES)
         for c in cs:
             s = samples[c.impl]
             peak = peak_bytes(fns[c.impl], dev) if memory else None

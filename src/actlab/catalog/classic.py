@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ..numerics.stable import finite as _fin
-from ..numerics.stable import keep_nan, neg_abs, phase, scaled_exp, settled, step, zero
+from ..numerics.stable import hypot, keep_nan, neg_abs, phase, scaled_exp, settled, step, zero
 from ..numerics.stable import sigmoid as _sigmoid
 from ..numerics.stable import sigmoid_grad as _dsig
 from ..spec import POSITIVE
@@ -280,16 +280,17 @@ define(
 # -------------------------------------------------------------------------------------- PFLU
 def _pflu_t(x):
     # x/√(1 + x²) as x/hypot(1, x), with its limits ±1 at ±inf
-    h = torch.hypot(torch.ones_like(x), x)
+    h = hypot(1.0, x)
     return torch.where(torch.isinf(x), torch.sign(x), x / h), h
 
 
 def _pflu(x):
     # x(1 + x/h)/2; for x < 0, 1 + x/h = 1/(h(h - x)) (it cancels directly): x/(2h(h - x)),
     # evaluated as ((x/h)/4)/(h/2 - x/2), which neither overflows nor underflows early.
-    t, _ = _pflu_t(x)
+    # (h(xn) is h(x) where x < 0: one hypot, not two.)
+    t, h = _pflu_t(x)
     xn = _f64(x).clamp(max=0.0)
-    hn = torch.hypot(torch.ones_like(xn), xn)
+    hn = torch.where(x < 0, h, 1)
     neg = ((xn / hn) / 4) / (hn / 2 - xn / 2)
     neg = torch.where(torch.isinf(x), torch.zeros_like(x), neg)  # the limit 0 at -inf
     return torch.where(x < 0, neg, x * ((1 + t) / 2))
@@ -298,21 +299,22 @@ def _pflu(x):
 def _pflu_d(x):
     # (1 + x/h)/2 + x/(2h³) down to x = -0.1 (the terms cancel at most 1.2:1 there); below,
     # (1 + xh)/(2h³(h - x)) = (((1/h + x)/h)/h)/(2(h - x)), where (1 + x/h) would cancel.
-    # Both sides at x clamped finite.
-    xn = _fin(x).clamp(max=-0.1)
-    hn = torch.hypot(torch.ones_like(xn), xn)
+    # Both sides at x clamped finite; one hypot, each side's h taken from it.
+    xf = _fin(x)
+    h, h_cut = hypot(1.0, xf), hypot(1.0, torch.full((), -0.1, dtype=x.dtype, device=x.device))
+    below = x < -0.1
+    xn, hn = torch.where(below, xf, -0.1), torch.where(below, h, h_cut)
     neg = (((1 / hn + xn) / hn) / hn) / (hn - xn) / 2
-    xp = _fin(x).clamp(min=-0.1)
-    hp = torch.hypot(torch.ones_like(xp), xp)
+    xp, hp = torch.where(below, -0.1, xf), torch.where(below, h_cut, h)
     tp = xp / hp
     pos = (1 + tp) / 2 + (tp / hp) / hp / 2
-    return torch.where(x < -0.1, neg, pos)
+    return torch.where(below, neg, pos)
 
 
 def _pflu_d2(x):
     # (2 - x²)/(2h⁵) = (2r² - t²)·r³/2, r = 1/h, t = x/h: no x² to overflow
     xf = _fin(x)
-    h = torch.hypot(torch.ones_like(xf), xf)
+    h = hypot(1.0, xf)
     r, t = 1 / h, xf / h
     return (2 * r * r - t * t) * r * r * r / 2
 

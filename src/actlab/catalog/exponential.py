@@ -6,7 +6,7 @@ import math
 
 import torch.nn.functional as F
 
-from ..numerics.stable import keep_nan, neg_abs, pos_part
+from ..numerics.stable import hypot, keep_nan, neg_abs, pos_part
 from ..numerics.stable import sigmoid as _sigmoid
 from ..numerics.stable import softplus as _softplus
 from ..registry import get_spec
@@ -258,17 +258,18 @@ def _sqp_parts(x, b):
     # r = sqrt(x² + b) as hypot(x, sqrt b): x² overflows for |x| > 1.3e154 (float64).
     # f = (x + r)/2 cancels for x << 0: there use the conjugate b/(2(r - x)), as (b/4)/(r/2 - x/2)
     # so r - x cannot overflow at x near -max. f' = (r + x)/(2r) = f/r, but for x >= 0 as
-    # (1 + x/r)/2 with x/r = 1/hypot(1, sqrt(b)/x) beyond sqrt(b), so x = inf gives 1, not inf/inf.
+    # (1 + x/r)/2 with x/r = ±1 where r is inf (x = ±inf: inf/inf), 0 where r = 0 (x = b = 0).
     b = torch.as_tensor(b, dtype=x.dtype, device=x.device)
     s = torch.sqrt(b)
-    r = torch.hypot(x, s)
+    r = hypot(s, x)
     pos = x >= 0
     # (the conjugate's denominator is 1 where unused: r - x rounds to 0 at x = 1e4 in float32,
-    # and b/0's infinite slope made the double backward 0·inf = NaN)
-    f = torch.where(pos, x / 2 + r / 2, (b / 4) / torch.where(pos, 1, r / 2 - x / 2))
-    far = x > s
-    ratio = torch.where(far, 1 / torch.hypot(torch.ones_like(x), s / torch.where(far, x, 1)),
-                        x / torch.where(far, 1, r).clamp(min=torch.finfo(x.dtype).tiny))
+    # and b/0's infinite slope made the double backward 0·inf = NaN; above x = -1 it is
+    # (r - x)/2, as r/2 - x/2 is 0 at the smallest subnormal x, 0/0 with b = 0)
+    half_gap = torch.where(x > -1, (r - x) / 2, r / 2 - x / 2)
+    f = torch.where(pos, x / 2 + r / 2, (b / 4) / torch.where(pos, 1, half_gap))
+    edge = torch.isinf(r) | (r == 0)
+    ratio = torch.where(edge, torch.sign(x), x / torch.where(edge, 1, r))
     df = torch.where(pos, (1 + ratio) / 2, f / r)
     return f, df, r, b
 
@@ -283,7 +284,9 @@ define(
     derivative=lambda x, b: _sqp_parts(x, b)[1],
     # b/(2r³) as three divisions: r³ overflows for r > 5.6e102 (float64).
     second_derivative=lambda x, b: (lambda f, df, r, bb: bb / 2 / r / r / r)(*_sqp_parts(x, b)),
-    param_grads={"b": lambda x, b: 0.25 / _sqp_parts(x, b)[2]},  # 1/(4r): 4r overflows at r near max
+    # 1/(4r) as 0.25/r (4r overflows at r near max), a tensor division: torch takes a Python
+    # number over a tensor as number·(1/r), and 1/r overflows at subnormal r (x = 5e-309, b = 0)
+    param_grads={"b": lambda x, b: (lambda r: torch.full_like(r, 0.25) / r)(_sqp_parts(x, b)[2])},
     reference=lambda x, b: (x + sp.sqrt(x**2 + b)) / 2,
     naive=lambda x, b: (x + torch.sqrt(x * x + b)) / 2,
     notes="For b = 0 (ReLU) f'(0) is 1/2.",

