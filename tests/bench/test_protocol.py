@@ -211,6 +211,10 @@ def test_profiles_are_well_formed():
             assert "," not in exp.name  # --only takes a comma-separated list of names
     ci = protocol.get_profile("ci")
     assert {e.sets.get("init") for e in ci.experiments if e.task == "depth"} == {"lecun", "critical"}
+    # deeper plain nets get a longer budget, so that depth 32 ranks trained nets
+    budget = {e.sets["depth"]: e.sets["epochs"] for e in protocol.PROFILES["full"].experiments
+              if e.task == "depth"}
+    assert budget == {8: 20, 16: 20, 32: 40}
     with pytest.raises(ValueError, match="unknown profile"):
         protocol.get_profile("huge")
     part = protocol.get_profile("full", "mnist1d, text")
