@@ -170,6 +170,10 @@ class Spec:
     def defaults(self) -> dict[str, float]:
         return {p.name: p.default for p in self.params}
 
+    @functools.cached_property
+    def default_values(self) -> tuple[float, ...]:  # cached: compared on every routed call
+        return tuple(p.default for p in self.params)
+
     def resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Complete ``params`` with defaults; check every value against its domain and the
         relations between them."""

@@ -30,7 +30,7 @@ from .routes import EAGER, FUSED, Route
 from .settings import Settings, settings
 
 __all__ = ["backward", "compile_kernels", "forward", "gated_backward", "gated_forward", "native_call",
-           "reset", "route", "stats"]
+           "reset", "route", "serves_whole", "stats"]
 
 log = logging.getLogger("actlab.fused")
 _STATS: Counter[tuple[str, str, str]] = Counter()
@@ -99,18 +99,37 @@ def _native(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> t
 
 def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:
     """The whole call, autograd included, by torch's native op where the route measured that
-    torch's f, f' and f'' meet actlab's bounds (``Route.native_autograd``); else ``None``."""
-    if spec.native is None:
-        return None
-    # only the measured table's routes have native_autograd ("off" and "force" have not): the
-    # table first, which costs less than the settings
-    r = routes.table(_device(x)).get(spec.name)
-    if r is None or not r.native_autograd or (r.small if x.numel() < routes.SMALL else r.forward) != "native":
+    torch's f, f' and f'' meet actlab's bounds (``Route.native_autograd``), at the parameters it
+    measured them at, the defaults (torch's ELU backward loses digits at α = 1000 in float32);
+    else ``None``."""
+    if not _whole(spec, x.numel(), _device(x), values):
         return None
     s = _active(x, values)
     if s is None or s.mode != "auto":
         return None
     return _native(spec, x, values)
+
+
+def _whole(spec: ActivationSpec, numel: int, device: str, values: tuple[Any, ...] | None) -> bool:
+    # only the measured table's routes have native_autograd ("off" and "force" have not): the
+    # table first, which costs less than the settings
+    if spec.native is None:
+        return False
+    if values is not None and (not _plain(values) or values != spec.default_values):
+        return False
+    r = routes.table(device).get(spec.name)
+    if r is None or not r.native_autograd:
+        return False
+    return (r.small if numel < routes.SMALL else r.forward) == "native"
+
+
+def serves_whole(spec: ActivationSpec, numel: int, device: str = "cpu",
+                 values: tuple[Any, ...] | None = None) -> bool:
+    """Whether a plain call of ``numel`` elements on ``device`` with parameter ``values``
+    (default: the defaults) is torch's op with its own autograd (:func:`native_call`), so that
+    f' there follows torch's conventions: at a NaN input torch's ReLU passes the incoming
+    gradient and its hardtanh zeroes it, where actlab's own paths give NaN."""
+    return settings().mode == "auto" and _whole(spec, numel, device, values)
 
 
 def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:

@@ -28,6 +28,7 @@ import torch
 from .. import registry
 from ..activation import Activation
 from ..functional import apply
+from ..fused import dispatch
 from ..spec import ActivationSpec, Bound, Domain, Param, float32_overflows
 from . import reference
 
@@ -208,8 +209,12 @@ class Score:
 
 
 def score(xs: np.ndarray, computed: np.ndarray, ref: np.ndarray, dref: np.ndarray,
-          dtype: torch.dtype) -> Score:
-    """Conditioned ULP error of ``computed`` against ``ref`` (hi, lo); ``dref`` its x-derivative."""
+          dtype: torch.dtype, torch_nan_convention: bool = False) -> Score:
+    """Conditioned ULP error of ``computed`` against ``ref`` (hi, lo); ``dref`` its x-derivative.
+
+    A NaN input must give NaN, except with ``torch_nan_convention``: a derivative taken by torch's
+    autograd of its own op, which at a NaN input follows torch's convention per op (ReLU passes
+    the incoming gradient, hardtanh zeroes it) where the loss above is NaN anyway."""
     hi, lo = ref[:, 0], ref[:, 1]
     true_r = round_to(hi, dtype)
     with np.errstate(all="ignore"):
@@ -217,7 +222,7 @@ def score(xs: np.ndarray, computed: np.ndarray, ref: np.ndarray, dref: np.ndarra
         undefined = ~nan_in & np.isnan(hi)
         overflow = ~nan_in & ~undefined & np.isinf(true_r)
         normal = ~nan_in & ~undefined & ~overflow
-        bad = (nan_in & ~np.isnan(computed)) | (normal & ~np.isfinite(computed))
+        bad = (nan_in & ~np.isnan(computed) & (not torch_nan_convention)) | (normal & ~np.isfinite(computed))
         bad |= overflow & (computed != true_r)
         ok = normal & np.isfinite(computed)
         err = np.zeros_like(hi)
@@ -411,9 +416,12 @@ def measure(name: str, dtypes: Sequence[str] = ("float64", "float32", "bfloat16"
         if inexact.size:
             near = (np.abs(xs[:, None] - inexact[None, :]) <= 2 * ulp(inexact, dtype)[None, :]).any(1)
             xs, ref, dref = xs[~near], ref[~near], dref[~near]
-        mine = score(xs, computed(spec, q, xs, dtype, at), ref, dref, dtype)
+        # f' by autograd: torch's own where the call is torch's op whole (a measured route)
+        values = tuple(at[n] for n in spec.param_names)
+        torchs = q == "df" and dispatch.serves_whole(spec, xs.size, values=values)
+        mine = score(xs, computed(spec, q, xs, dtype, at), ref, dref, dtype, torch_nan_convention=torchs)
         nat = computed(spec, q, xs, dtype, at, native=True)
-        theirs = None if nat is None else score(xs, nat, ref, dref, dtype)
+        theirs = None if nat is None else score(xs, nat, ref, dref, dtype, torch_nan_convention=q != "f")
         bound, reason = bound_for(spec, q, dname, params)
         out.append(Measurement(spec.name, dname, q, bound, reason, mine, theirs, dict(params)))
     return out
