@@ -49,6 +49,19 @@ def test_a_parameter_float32_cannot_hold_is_refused_unless_the_input_is_float64(
     assert actlab.functional.swish(x, beta=1e-300).tolist() == [-0.5, 0.0, 1.0]
 
 
+def test_every_default_passes_the_checks_a_call_without_parameters_skips():
+    # actlab.functional.<name>(x) with no parameters checks only x's dtype (a fast path): the
+    # defaults must resolve to themselves and fit float32, where half inputs are computed
+    from actlab.spec import ActivationSpec, float32_misfits
+
+    specs = [s for s in actlab.registry.specs() if type(s) is ActivationSpec]
+    assert len(specs) > 100
+    for spec in specs:
+        assert spec.resolve({}) == spec.defaults, spec.name
+        assert tuple(spec.defaults.values()) == spec.default_values, spec.name
+        assert not float32_misfits(spec.params, spec.defaults), spec.name
+
+
 def test_unknown_parameter_lists_the_ones_it_takes():
     with pytest.raises(TypeError, match=r"elu\(\) got unknown parameter\(s\) \['beta'\]; it takes: alpha"):
         actlab.get("elu", beta=1.0)
