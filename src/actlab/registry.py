@@ -24,6 +24,9 @@ def register(spec: Spec) -> Spec:
             raise ValueError(f"activation name '{name}' is already taken by '{_ALIASES[key]}'")
         _ALIASES[key] = spec.name
     _SPECS[spec.name] = spec
+    # cached properties read on every call: computed now, since dynamo cannot trace the lock of
+    # a first access inside a user's torch.compile (functools.cached_property, Python < 3.12)
+    spec.param_names, spec.default_values  # noqa: B018
     return spec
 
 
