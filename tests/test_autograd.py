@@ -48,7 +48,7 @@ def test_saves_exactly_one_tensor_the_size_of_the_input(name):
     # torch's PReLU, where the route hands it the whole call, also saves its one-element weight
     big = [t for t in saved if t.numel() > 1]
     assert len(big) == 1 and big[0].shape == x.shape and big[0].dtype == x.dtype
-    assert len(saved) == 1 or actlab.fused.dispatch.serves_whole(actlab.get_spec(name), x.numel())
+    assert len(saved) == 1 or dispatch.serves_whole(actlab.get_spec(name), x.numel())
     # the input, or the output where f' is a function of it (ReLU); torch's own op, where the
     # route hands it the whole call, saves what it saves (exp: its output)
     kept = y if actlab.get_spec(name).derivative_from_output else x

@@ -33,7 +33,7 @@ def apply(
     defaults to the spec's (-1; Dynamic ReLU's channels: 1)."""
     spec = registry.get_spec(spec)
     if not params and type(spec) is ActivationSpec and isinstance(x, torch.Tensor):
-        # the defaults are valid in every dtype (tests/test_functional.py): only the dtype to check
+        # the defaults are valid in every dtype (tests/test_errors.py): only the dtype to check
         check_input(spec.name, x)
         return apply_elementwise(spec, x, spec.default_values)
     if dim is None:

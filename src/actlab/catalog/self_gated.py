@@ -34,8 +34,9 @@ def _sat(x):
 
 
 # ------------------------------------------------------------------------------ Swish family
-# All in t = βx with e = exp(-|t|), so σ(t) = 1/(1+e) or e/(1+e): one exp, never of a positive.
-# β is learnable and may be tiny, so x is clamped only to ±max here, never to ±SAT.
+# All in t = βx: f as x/(1 + e^-t) with e^-t kept finite, derivatives in e = exp(-|t|), so
+# σ(t) = 1/(1+e) or e/(1+e); one exp each. β is learnable and may be tiny, so x is clamped only
+# to ±max here, never to ±SAT.
 def _plain_nonzero(beta) -> bool:
     # β·x at x = ±inf is NaN only where β = 0: a plain nonzero β (SiLU's 1) needs no clamp of x
     return isinstance(beta, float) and beta != 0
@@ -49,7 +50,7 @@ def _swish(x, beta):
     # a plain β > 0 only meets -inf there, β < 0 only +inf.
     if _plain_nonzero(beta):
         t = x if beta == 1.0 else beta * x
-        xf = x.clamp(min=-torch.finfo(x.dtype).max) if beta > 0 else x.clamp(max=torch.finfo(x.dtype).max)
+        xf = _lo(x) if beta > 0 else x.clamp(max=torch.finfo(x.dtype).max)
     else:
         xf = _fin(x)
         t = beta * xf  # β = 0 at x = ±inf: t = 0, not NaN

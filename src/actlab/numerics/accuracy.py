@@ -222,7 +222,9 @@ def score(xs: np.ndarray, computed: np.ndarray, ref: np.ndarray, dref: np.ndarra
         undefined = ~nan_in & np.isnan(hi)
         overflow = ~nan_in & ~undefined & np.isinf(true_r)
         normal = ~nan_in & ~undefined & ~overflow
-        bad = (nan_in & ~np.isnan(computed) & (not torch_nan_convention)) | (normal & ~np.isfinite(computed))
+        bad = normal & ~np.isfinite(computed)
+        if not torch_nan_convention:
+            bad |= nan_in & ~np.isnan(computed)
         bad |= overflow & (computed != true_r)
         ok = normal & np.isfinite(computed)
         err = np.zeros_like(hi)
@@ -417,8 +419,7 @@ def measure(name: str, dtypes: Sequence[str] = ("float64", "float32", "bfloat16"
             near = (np.abs(xs[:, None] - inexact[None, :]) <= 2 * ulp(inexact, dtype)[None, :]).any(1)
             xs, ref, dref = xs[~near], ref[~near], dref[~near]
         # f' by autograd: torch's own where the call is torch's op whole (a measured route)
-        values = tuple(at[n] for n in spec.param_names)
-        torchs = q == "df" and dispatch.serves_whole(spec, xs.size, values=values)
+        torchs = q == "df" and dispatch.serves_whole(spec, xs.size, tuple(at[n] for n in spec.param_names))
         mine = score(xs, computed(spec, q, xs, dtype, at), ref, dref, dtype, torch_nan_convention=torchs)
         nat = computed(spec, q, xs, dtype, at, native=True)
         theirs = None if nat is None else score(xs, nat, ref, dref, dtype, torch_nan_convention=q != "f")
