@@ -172,7 +172,7 @@ def test_losing_a_worker_node_loses_at_most_its_run_in_flight(cluster, driver_mn
         finally:
             lost.stop.set()
             lost.join()
-        alive = [n for n in ray.nodes() if n["Alive"]]
+        alive = alive_nodes_once_settled(expected=1)
     finally:
         ray.shutdown()
     assert lost.pids, "the worker node never ran a task"
@@ -181,6 +181,19 @@ def test_losing_a_worker_node_loses_at_most_its_run_in_flight(cluster, driver_mn
     idx._load.cache_clear()
     run_sweep(specs, tmp_path / "serial.sqlite", workers=0, progress=False)
     assert rows(tmp_path / "ray.sqlite") == rows(tmp_path / "serial.sqlite")
+
+
+def alive_nodes_once_settled(expected: int, timeout: float = 180.0) -> list[dict]:
+    """The nodes Ray's GCS calls alive, once it agrees with ``expected`` or ``timeout`` passed.
+    A SIGKILLed raylet is declared dead only after the GCS's health checks miss it several
+    times (seconds, longer on a busy machine), and the sweep may finish before that: reading
+    ``ray.nodes()`` once would make the answer depend on the clock."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [n for n in ray.nodes() if n["Alive"]]
+        if len(alive) == expected or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.5)
 
 
 def _pids(keep) -> list[int]:
