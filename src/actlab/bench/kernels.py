@@ -353,7 +353,8 @@ def run(names: Sequence[str] | None = None, sizes: Sequence[int] = DEFAULT_SIZES
                 cs = contenders(spec, compiled)
                 before = fused.stats()
                 rs = _measure(spec, cs, x, g, repeats, memory, dev)
-                path = _path(spec.name, before, fused.stats())
+                path = _path(spec.name, before, fused.stats(),
+                             whole=fused.dispatch.serves_whole(spec, n, dev.type))
                 for r in rs:
                     if r["impl"] == "actlab":
                         r["path"] = path
@@ -364,8 +365,13 @@ def run(names: Sequence[str] | None = None, sizes: Sequence[int] = DEFAULT_SIZES
     return rows
 
 
-def _path(name: str, before: dict, after: dict) -> str:
-    """Which kernels actlab's calls used: e.g. "fused/fused", "native/eager", "eager/eager"."""
+def _path(name: str, before: dict, after: dict, whole: bool = False) -> str:
+    """Which kernels actlab's calls used: e.g. "fused/fused", "native/eager", "eager/eager";
+    "native/torch" where the whole call was torch's op and its own autograd (``whole``), whose
+    backward actlab never sees."""
+    if whole and after.get((name, "forward", "native"), 0) > before.get((name, "forward", "native"), 0):
+        return "native/torch"
+
     def took(direction: str) -> str:
         for way in ("fused", "native"):
             if after.get((name, direction, way), 0) > before.get((name, direction, way), 0):
