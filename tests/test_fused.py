@@ -197,7 +197,7 @@ def test_routes_data_is_consistent_with_the_catalog():
         assert {"torch", "device", "isa", "measured", "routes"} <= set(t)
         for name, (small, forward, backward, *flags) in t["routes"].items():
             spec = actlab.get_spec(name)
-            assert flags in ([], ["native_autograd"]), (name, flags)
+            assert flags in ([], ["native_autograd"], ["native_autograd", "any_values"]), (name, flags)
             assert spec.name == name and name in ELEMENTWISE
             assert small in ("native", "eager", "fused") and forward in ("native", "fused", "eager")
             assert backward in ("fused", "eager")
@@ -226,16 +226,20 @@ def test_natives_routed_above_the_small_size_pass_the_ulp_bounds():
     # below min_numel tests/test_accuracy.py already sees the routed native; above it, only here
     from actlab.numerics import accuracy
 
-    routed = {n: "native_autograd" in flags for t in _all_tables()
+    routed = {n: flags for t in _all_tables()
               for n, (small, fwd, _, *flags) in t["routes"].items() if "native" in (small, fwd)}
-    for name, whole_call in sorted(routed.items()):
+    for name, flags in sorted(routed.items()):
         # the same grids as test_accuracy.py, so the two share the oracle's on-disk cache;
-        # a native_autograd route also hands f' and f'' to torch's autograd of its op
-        checked = ("f", "df", "d2f") if whole_call else ("f",)
-        for m in accuracy.measure(name, ("float32", "bfloat16")):
-            if m.quantity in checked:
-                assert m.native is not None and m.native.bad == 0, (name, m.dtype, m.quantity)
-                assert m.bound is None or m.native.max_ulp <= m.bound, (name, m.dtype, m.quantity)
+        # a native_autograd route also hands f' and f'' to torch's autograd of its op, and an
+        # any_values one does so at every parameter value: the sweep's points, small grids
+        checked = ("f", "df", "d2f") if "native_autograd" in flags else ("f",)
+        points = accuracy.param_points(get_spec(name)) if "any_values" in flags else [None]
+        for point in points:
+            size = "full" if point is None else "small"
+            for m in accuracy.measure(name, ("float32", "bfloat16"), size, point):
+                if m.quantity in checked:
+                    assert m.native is not None and m.native.bad == 0, (name, point, m.dtype, m.quantity)
+                    assert m.bound is None or m.native.max_ulp <= m.bound, (name, point, m.dtype, m.quantity)
 
 
 def _route_mish(monkeypatch, route: fused.Route) -> None:
@@ -257,6 +261,19 @@ def test_a_native_autograd_route_hands_the_whole_call_to_torch(monkeypatch):
 
 def _node(y: torch.Tensor) -> str:
     return type(y.grad_fn).__name__
+
+
+@pytest.mark.parametrize("any_values", [False, True])
+def test_other_parameter_values_go_to_torch_whole_only_where_the_sweep_passed(monkeypatch, any_values):
+    route = fused.Route("native", "native", "eager", native_autograd=True, any_values=any_values)
+    monkeypatch.setattr(fused.routes, "table", lambda device="cpu": {"leaky_relu": route})
+    x = _x(1000).requires_grad_(True)
+    assert _node(actlab.functional.leaky_relu(x)) == "LeakyReluBackward0"  # the defaults
+    y = actlab.functional.leaky_relu(x, negative_slope=0.2)
+    assert _node(y) == ("LeakyReluBackward0" if any_values else "FnBackward")
+    torch.testing.assert_close(y, torch.nn.functional.leaky_relu(x, 0.2), rtol=0, atol=0)
+    slope = torch.tensor(0.2)  # a tensor value is never a plain value: actlab's Function
+    assert _node(actlab.functional.leaky_relu(x, negative_slope=slope)) == "FnBackward"
 
 
 def test_without_native_autograd_the_function_keeps_the_backward(monkeypatch):

@@ -59,3 +59,22 @@ def test_native_autograd_where_torch_meets_every_bound():
     # actlab's kernels under 0.9x torch's forward+backward at the large size keep them there
     r = _decide(row(native_autograd_ok=True), times(10, 8, 4), times(10, 8, 3, fused_bwd=2, native_step=12))
     assert (r.small, r.forward, r.native_autograd) == ("native", "fused", True)
+
+
+def test_any_values_only_where_torch_passed_at_every_point_of_the_sweep():
+    for swept in (False, True):
+        r = _decide(row(native_autograd_ok=True) | {"native_any_values_ok": swept}, times(10, 8, 4),
+                    times(10, 8, 9, native_step=12))
+        assert (r.native_autograd, r.any_values) == (True, swept)
+    r = _decide(row() | {"native_any_values_ok": True}, times(10, 8, 4), times(10, 8, 9, native_step=12))
+    assert not r.any_values  # never without native_autograd
+
+
+def test_the_sweep_separates_torchs_exact_and_inexact_backwards():
+    # torch's leaky ReLU backward is exact at every slope; its ELU backward loses digits at
+    # α = ±1000 in float32 (4.5 ULP) and α = ±1e30 in float64 (measured: 1e13 ULP at x = -752)
+    from actlab import get_spec
+    from actlab.bench.calibrate import _native_everywhere
+
+    assert _native_everywhere(get_spec("leaky_relu"), ("float32",))
+    assert not _native_everywhere(get_spec("elu"), ("float64", "float32"))

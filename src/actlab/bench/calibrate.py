@@ -72,6 +72,7 @@ def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[i
     row["native_ok"] = native_ok(("f",))
     row["native_is_forward"] = spec.native is spec.forward
     row["native_autograd_ok"] = native_ok(("f", "df", "d2f"))  # torch's own backward and double backward
+    row["native_any_values_ok"] = row["native_autograd_ok"] and _native_everywhere(spec, accuracy_dtypes)
     cpu = torch.device("cpu")
     fwd_k = kernels.get(spec, "forward", torch.float32, cpu)
     bwd_k = kernels.get(spec, "backward", torch.float32, cpu)
@@ -99,6 +100,19 @@ def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[i
     small, large = (row[f"times@{size_label(n)}"] for n in (min(xs), max(xs)))
     row["route"] = _decide(row, small, large)
     return row
+
+
+def _native_everywhere(spec: ActivationSpec, dtypes: Sequence[str]) -> bool:
+    """Whether torch's f, f' and f'' meet the bounds at every parameter set of the accuracy
+    sweep (small grids); True at once for an activation without parameters."""
+    from ..numerics import accuracy
+
+    for point in accuracy.param_points(spec)[1:]:  # [0] is the defaults, measured already
+        for m in accuracy.measure(spec.name, dtypes, "small", point):
+            if m.quantity in ("f", "df", "d2f") and (
+                    m.native is None or m.native.bad or (m.bound is not None and m.native.max_ulp > m.bound)):
+                return False
+    return True
 
 
 def _fastest_forward(row: dict[str, Any], t: dict[str, float]) -> str:
@@ -132,7 +146,8 @@ def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float
     more than 5% faster); backward compiled where it passes and is faster at the large size.
 
     Where torch's op passes the bounds for f, f' and f'' in every dtype, the call is torch's op
-    with its autograd (``native_autograd``): always below :data:`~actlab.fused.routes.SMALL`
+    with its autograd (``native_autograd``; at any parameter values where it passes at every
+    point of the accuracy sweep, ``any_values``): always below :data:`~actlab.fused.routes.SMALL`
     elements, where actlab's Python Function costs more (~15 µs a call) than any kernel, and at
     or above it unless actlab's kernels take under 0.9x torch's forward+backward."""
     backward = _backward_way(row, large)
@@ -141,7 +156,7 @@ def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float
         return fused.Route(*ways, backward)
     ours = large[f"{ways[1]}_fwd"] + large[f"{backward}_bwd"]
     return fused.Route("native", "native" if large["native_step"] <= ours / 0.9 else ways[1], backward,
-                       native_autograd=True)
+                       native_autograd=True, any_values=row.get("native_any_values_ok", False))
 
 
 def routes_table(rows: Sequence[dict[str, Any]], measured: str) -> dict[str, Any]:
@@ -153,7 +168,8 @@ def routes_table(rows: Sequence[dict[str, Any]], measured: str) -> dict[str, Any
 
 
 def _route_entry(r: fused.Route) -> list[str]:
-    return [r.small, r.forward, r.backward] + (["native_autograd"] if r.native_autograd else [])
+    return [r.small, r.forward, r.backward] + [flag for flag, on in (
+        ("native_autograd", r.native_autograd), ("any_values", r.any_values)) if on]
 
 
 def _failures(ms: Sequence[Any]) -> str:

@@ -100,8 +100,9 @@ def _native(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> t
 def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:
     """The whole call, autograd included, by torch's native op where the route measured that
     torch's f, f' and f'' meet actlab's bounds (``Route.native_autograd``), at the parameters it
-    measured them at, the defaults (torch's ELU backward loses digits at α = 1000 in float32);
-    else ``None``."""
+    measured them at: the defaults, or any values where the sweep passed (``Route.any_values``;
+    torch's ELU backward loses digits at α = 1000 in float32, its leaky ReLU at no slope); else
+    ``None``."""
     # _active's checks, in the order that costs least on this path (~0.3 µs of a 4K ReLU's 2)
     if torch.compiler.is_compiling() or not _whole(spec, x.numel(), _device(x), values):
         return None
@@ -115,10 +116,10 @@ def _whole(spec: ActivationSpec, numel: int, device: str, values: tuple[Any, ...
     # table first, which costs less than the settings
     if spec.native is None:
         return False
-    if values is not None and (not _plain(values) or values != spec.default_values):
-        return False
     r = routes.table(device).get(spec.name)
     if r is None or not r.native_autograd:
+        return False
+    if values is not None and (not _plain(values) or (values != spec.default_values and not r.any_values)):
         return False
     return (r.small if numel < routes.SMALL else r.forward) == "native"
 

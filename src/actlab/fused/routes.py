@@ -30,12 +30,16 @@ class Route:
     ``native_autograd``: torch's op meets actlab's bounds for f, f' and f'' in every dtype, so
     where a size class's forward is "native" the call is torch's op with torch's own autograd
     (no Python Function: as fast as ``torch.nn`` at every size); ``backward`` serves the others.
+    ``any_values``: that holds at every parameter value of the accuracy sweep
+    (:func:`actlab.numerics.accuracy.param_points`), not only at the defaults, so a call with
+    other values (``leaky_relu(x, 0.2)``) is torch's whole call too.
     """
 
     small: str = "eager"
     forward: str = "eager"
     backward: str = "eager"
     native_autograd: bool = False
+    any_values: bool = False
 
 
 EAGER = Route()
@@ -66,7 +70,8 @@ def table(device: str = "cpu") -> dict[str, Route]:
     """The measured routes for this torch version, ``device`` and (on CPU) ISA; ``{}`` if none."""
     for t in _data()["tables"]:
         if t["torch"] == torch_version() and t["device"] == device and (device != "cpu" or t["isa"] == isa()):
-            return {name: Route(way[0], way[1], way[2], native_autograd="native_autograd" in way[3:])
+            return {name: Route(way[0], way[1], way[2], native_autograd="native_autograd" in way[3:],
+                                any_values="any_values" in way[3:])
                     for name, way in t["routes"].items()}
     return {}
 
