@@ -314,6 +314,34 @@ def test_bench_path_names_the_kernels_each_direction_took():
     assert kb._path("mish", both, both, whole=True) == "eager/eager"  # nothing new ran
 
 
+def test_bench_scores_each_alternative_against_the_oracle():
+    # ELU's naive composite computes e^x - 1, which cancels near 0 (1.7e7 ULP in float32, exact
+    # expm1 there is x); torch's ELU uses expm1 and meets the bound; ReLU's are all exact
+    spec = get_spec("elu")
+    misses = kb.accuracy_of(spec, torch.float32, kb.contenders(spec, compiled=False))
+    assert misses["native"] == {"fwd": "", "fwd+bwd": ""}
+    assert "ULP at x = -" in misses["naive"]["fwd"] and "(bound 4)" in misses["naive"]["fwd"]
+    relu = get_spec("relu")
+    assert all(m == {"fwd": "", "fwd+bwd": ""}
+               for m in kb.accuracy_of(relu, torch.float32, kb.contenders(relu, compiled=False)).values())
+
+
+def test_summary_compares_with_the_fastest_alternative_within_the_bounds():
+    def row(impl, t, miss=None):
+        r = {"activation": "a", "dtype": "float32", "size": 4096, "direction": "fwd", "impl": impl,
+             "time_s": t, "gb_per_s": 1.0, "peak_x": None, "peak_bytes": None}
+        return r | ({"miss": miss} if miss is not None else {})
+
+    rows = [row("actlab", 2.0), row("native", 1.0, "f 9 ULP at x = 1 (bound 4)"), row("naive", 4.0, ""),
+            row("compiled", 1.5, "")]
+    (r,) = kb.summarize(rows)
+    assert (r["best_alt"], r["vs_best"]) == ("native", 2.0)
+    assert (r["best_accurate"], r["vs_best_accurate"]) == ("compiled", 2.0 / 1.5)
+    assert r["faster_but_inaccurate"] == "native: f 9 ULP at x = 1 (bound 4)"  # compiled is faster, but fine
+    (r,) = kb.summarize([row("actlab", 2.0), row("native", 1.0)])  # accuracy not measured
+    assert r["best_accurate"] is None and r["faster_but_inaccurate"] is None
+
+
 def test_peak_bytes_counts_a_known_allocation():
     def fn():
         a = torch.empty(1 << 18)  # 1 MiB

@@ -49,10 +49,12 @@ import ctypes.util
 import os
 import statistics
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 from .. import fused, registry
@@ -70,6 +72,7 @@ __all__ = [
     "SAMPLE_S",
     "UNITS",
     "Contender",
+    "accuracy_of",
     "baseline_module",
     "benchable",
     "composite",
@@ -312,6 +315,50 @@ def contenders(spec: ActivationSpec, compiled: bool = True) -> list[Contender]:
     return out
 
 
+def accuracy_of(spec: ActivationSpec, dtype: torch.dtype,
+                cs: Sequence[Contender]) -> dict[str, dict[str, str]]:
+    """Whether each alternative meets actlab's ULP bounds in ``dtype``, per direction: f for
+    "fwd", f and f' (its backward with an incoming gradient of 1) for "fwd+bwd", on the
+    accuracy grids against the oracle. ``{impl: {direction: ""}}`` where it does, else the
+    misses in words (``"f 1.7e+07 ULP at x = -1.47e-08 (bound 4)"``): the reason a faster
+    alternative is not the one to match. Derivatives exactly at a kink are a convention, not
+    scored; at a NaN input torch's own autograd conventions are accepted."""
+    from ..numerics import accuracy, reference
+
+    name = dtype_name(dtype)
+    kinks = np.array(spec.kinks(**spec.defaults), dtype=np.float64)
+    misses: dict[str, dict[str, str]] = {}
+    for c in cs:
+        if c.impl not in ALTERNATIVES:
+            continue
+        miss = {}
+        for _, q, xs, key, dkey in accuracy.plan(spec, (name,), "full"):
+            if q not in ("f", "df"):
+                continue
+            xs = xs if q == "f" else xs[~np.isin(xs, kinks)]
+            x = torch.tensor(xs, dtype=torch.float64).to(dtype)
+            label = "f" if q == "f" else "f′"
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    y = c.fwd(x) if q == "f" else c.step(x, torch.ones_like(x))
+                computed = y.detach().to(torch.float64).numpy()
+            except Exception as e:  # e.g. no kernel for this dtype
+                miss[q] = f"{label} raised {type(e).__name__}"
+                continue
+            ref = reference.evaluate(spec.name, key, xs, spec.defaults)
+            dref = reference.evaluate(spec.name, dkey, xs, spec.defaults)
+            sc = accuracy.score(xs, computed, ref, dref, dtype, torch_nan_convention=True)
+            bound, _ = accuracy.bound_for(spec, q, name)
+            parts = [f"{label} {sc.max_ulp:.2g} ULP at x = {sc.at:.3g} (bound {bound:g})"
+                     ] if bound is not None and sc.max_ulp > bound else []
+            parts += [f"{label} non-finite at x = {sc.bad_at[0]:.3g}"] if sc.bad else []
+            if parts:
+                miss[q] = ", ".join(parts)
+        misses[c.impl] = {"fwd": miss.get("f", ""), "fwd+bwd": miss.get("f") or miss.get("df", "")}
+    return misses
+
+
 def floors(x: torch.Tensor, g: torch.Tensor) -> list[Contender]:
     buf, buf2 = torch.empty_like(x), torch.empty_like(x)
 
@@ -332,8 +379,10 @@ def floors(x: torch.Tensor, g: torch.Tensor) -> list[Contender]:
 def run(names: Sequence[str] | None = None, sizes: Sequence[int] = DEFAULT_SIZES,
         dtypes: Sequence[torch.dtype] = (torch.float32,), repeats: int = 5, memory: bool = True,
         compiled: bool = True, device: str = "cpu", progress: Progress | None = None,
-        seed: int = 0) -> list[dict[str, Any]]:
-    """One row per (activation, dtype, size, direction, contender): time and peak memory."""
+        seed: int = 0, accuracy: bool = True) -> list[dict[str, Any]]:
+    """One row per (activation, dtype, size, direction, contender): time and peak memory; with
+    ``accuracy``, an alternative's row also says whether it meets actlab's ULP bounds
+    (``"miss"``: "" if it does, else why not; :func:`accuracy_of`)."""
     dev = torch.device(device)
     specs = benchable(names)
     if repeats < 1:
@@ -343,6 +392,8 @@ def run(names: Sequence[str] | None = None, sizes: Sequence[int] = DEFAULT_SIZES
     # the documented set-up: what the routes send to a compiled kernel is compiled up front
     for spec in specs:
         fused.compile_kernels(spec, dtypes=dtypes, device=dev)
+    misses = {(spec.name, dtype): accuracy_of(spec, dtype, contenders(spec, compiled))
+              for spec in specs for dtype in dtypes} if accuracy else {}
     for dtype in dtypes:
         for n in sizes:
             x = (torch.randn(n, generator=gen) * 3).to(device=dev, dtype=dtype)
@@ -358,6 +409,8 @@ def run(names: Sequence[str] | None = None, sizes: Sequence[int] = DEFAULT_SIZES
                 for r in rs:
                     if r["impl"] == "actlab":
                         r["path"] = path
+                    elif (spec.name, dtype) in misses:
+                        r["miss"] = misses[spec.name, dtype][r["impl"]][r["direction"]]
                 rows += rs + [{**r, "activation": spec.name} for r in floor_rows]
                 if progress:
                     progress(f"{spec.name} {dtype_name(dtype)} {size_label(n)}")
@@ -418,6 +471,13 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         me = by["actlab"]
         alts = {k: by[k] for k in ALTERNATIVES if k in by}
         best = min(alts, key=lambda k: alts[k]["time_s"])
+        # the fastest alternative that meets actlab's bounds (where accuracy was measured), and
+        # why each faster one is not it
+        checked = all("miss" in a for a in alts.values())
+        accurate = {k: a for k, a in alts.items() if not a.get("miss")}
+        best_ok = min(accurate, key=lambda k: accurate[k]["time_s"]) if checked and accurate else None
+        faster = sorted((a["time_s"], k) for k, a in alts.items() if a["time_s"] < me["time_s"])
+        why = "; ".join(f"{k}: {alts[k]['miss']}" for _, k in faster if alts[k].get("miss"))
         # memory reference: torch's native op, else the compiled composite (one fused kernel)
         mem_ref = next(k for k in ("native", "compiled", "naive", best) if k in by)
         ref_mem = by[mem_ref]
@@ -426,6 +486,9 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "direction": direction, "path": me.get("path", ""),
             "actlab_ms": me["time_s"] * 1e3, "best_alt": best, "best_alt_ms": alts[best]["time_s"] * 1e3,
             "vs_best": me["time_s"] / alts[best]["time_s"],
+            "best_accurate": best_ok if checked else None,
+            "vs_best_accurate": me["time_s"] / accurate[best_ok]["time_s"] if best_ok else None,
+            "faster_but_inaccurate": why if checked else None,
             "vs_native": me["time_s"] / by["native"]["time_s"] if "native" in by else None,
             "vs_compiled": me["time_s"] / by["compiled"]["time_s"] if "compiled" in by else None,
             "naive_speedup": by["naive"]["time_s"] / me["time_s"] if "naive" in by else None,

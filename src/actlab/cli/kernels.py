@@ -26,6 +26,7 @@ MODEL_DEFAULTS = ("relu", "gelu", "silu", "mish", "squareplus", "tanhexp", "swig
 SUMMARY_COLUMNS = {
     "activation": "activation", "dtype": "dtype", "size_label": "size", "direction": "dir",
     "path": "actlab path", "actlab_ms": "actlab ms", "best_alt": "best alt", "vs_best": "/best",
+    "vs_best_accurate": "/best in bounds",
     "vs_native": "/native", "vs_compiled": "/compiled", "naive_speedup": "naive/actlab",
     "vs_copy": "/copy", "vs_alloc": "/alloc", "actlab_gb_s": "GB/s", "peak_x": "peak ×x",
     "mem_vs_ref": "peak/ref", "mem_ref": "ref",
@@ -76,6 +77,18 @@ def _table(rows: Sequence[dict[str, Any]], columns: dict[str, str], title: str) 
     out.table(rows, columns, title, fmt=_cell, right=[k for k in columns if k not in LEFT])
 
 
+def _print_inaccurate(summary: Sequence[dict[str, Any]]) -> None:
+    """Each faster alternative outside actlab's bounds, once per activation, dtype and direction."""
+    seen: dict[tuple[str, str, str], str] = {}
+    for r in summary:
+        if r.get("faster_but_inaccurate"):
+            seen.setdefault((r["activation"], r["dtype"], r["direction"]), r["faster_but_inaccurate"])
+    if seen:
+        err.print("faster alternatives outside actlab's ULP bounds (oracle, accuracy grids):")
+        for (name, dtype, direction), why in seen.items():
+            err.print(f"  {name} {dtype} {direction}: {why}", highlight=False)
+
+
 @app.command()
 def kernels(
     names: Annotated[list[str] | None, typer.Argument(
@@ -91,6 +104,12 @@ def kernels(
     compiled: Annotated[bool, typer.Option("--compile/--no-compile",
                                            help="Include torch.compile of the naive composite "
                                            "(a compilation per activation).")] = True,
+    accuracy: Annotated[bool, typer.Option("--accuracy/--no-accuracy",
+                                           help="Also score each alternative against the oracle "
+                                           "(f, and f' for fwd+bwd, on the accuracy grids): "
+                                           "/best in bounds compares with the fastest one within "
+                                           "actlab's ULP bounds, and each faster one that is not "
+                                           "is listed with its miss.")] = True,
     models: Annotated[bool, typer.Option("--models", help="Also time a training step of an MLP "
                                          "and a transformer FFN block, actlab vs torch modules "
                                          "(gated activations such as swiglu: the FFN block "
@@ -170,7 +189,7 @@ def kernels(
         total = len(specs) * len(size_list) * len(dtypes)
         with err.progress("kernels", total) as tick:
             rows = kb.run([s.name for s in specs], size_list, dtypes, repeats, memory, compiled,
-                          device, progress=tick)
+                          device, progress=tick, accuracy=accuracy)
         summary = kb.summarize(rows)
         result["results"], result["summary"] = rows, summary
         result["targets"] = kb.targets(summary)
@@ -191,6 +210,7 @@ def kernels(
         _table(result["summary"], SUMMARY_COLUMNS,
                f"actlab vs alternatives and floors ({device}, {result['threads']} threads; "
                "time ratios: < 1 means actlab is faster)")
+        _print_inaccurate(result["summary"])
         misses = [t for t in result["targets"] if not t["meets_all"]]
         if result["targets"]:
             err.print(f"targets at 16M float32 fwd+bwd: {len(result['targets']) - len(misses)}/"
