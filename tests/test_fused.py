@@ -191,11 +191,19 @@ def _all_tables() -> list[dict]:
     return fused.routes._data()["tables"]
 
 
+def _entries(t: dict):
+    """A table's routes: float32's, then each 16-bit dtype's own (``by_dtype``)."""
+    yield from t["routes"].items()
+    for own in t.get("by_dtype", {}).values():
+        yield from own.items()
+
+
 def test_routes_data_is_consistent_with_the_catalog():
     assert _all_tables(), "routes.json has no table"
     for t in _all_tables():
         assert {"torch", "device", "isa", "measured", "routes"} <= set(t)
-        for name, (small, forward, backward, *flags) in t["routes"].items():
+        assert set(t.get("by_dtype", {})) <= set(fused.routes.HALF.values())
+        for name, (small, forward, backward, *flags) in _entries(t):
             spec = actlab.get_spec(name)
             assert flags in ([], ["native_autograd"], ["native_autograd", "any_values"]), (name, flags)
             assert spec.name == name and name in ELEMENTWISE
@@ -226,24 +234,27 @@ def test_natives_routed_above_the_small_size_pass_the_ulp_bounds():
     # below min_numel tests/test_accuracy.py already sees the routed native; above it, only here
     from actlab.numerics import accuracy
 
-    routed = {n: flags for t in _all_tables()
+    routed = {(n, ("float32", "bfloat16")): flags for t in _all_tables()
               for n, (small, fwd, _, *flags) in t["routes"].items() if "native" in (small, fwd)}
-    for name, flags in sorted(routed.items()):
+    routed |= {(n, (dtype,)): flags for t in _all_tables() for dtype, own in t.get("by_dtype", {}).items()
+               for n, (small, fwd, _, *flags) in own.items() if "native" in (small, fwd)}
+    for (name, dtypes), flags in sorted(routed.items()):
         # the same grids as test_accuracy.py, so the two share the oracle's on-disk cache;
         # a native_autograd route also hands f' and f'' to torch's autograd of its op, and an
-        # any_values one does so at every parameter value: the sweep's points, small grids
+        # any_values one does so at every parameter value: the sweep's points, small grids. A
+        # 16-bit dtype's own route is held to that dtype's bounds.
         checked = ("f", "df", "d2f") if "native_autograd" in flags else ("f",)
         points = accuracy.param_points(get_spec(name)) if "any_values" in flags else [None]
         for point in points:
             size = "full" if point is None else "small"
-            for m in accuracy.measure(name, ("float32", "bfloat16"), size, point):
+            for m in accuracy.measure(name, dtypes, size, point):
                 if m.quantity in checked:
                     assert m.native is not None and m.native.bad == 0, (name, point, m.dtype, m.quantity)
                     assert m.bound is None or m.native.max_ulp <= m.bound, (name, point, m.dtype, m.quantity)
 
 
 def _route_mish(monkeypatch, route: fused.Route) -> None:
-    monkeypatch.setattr(fused.routes, "table", lambda device="cpu": {"mish": route})
+    monkeypatch.setattr(fused.routes, "table", lambda device="cpu", dtype=None: {"mish": route})
 
 
 def test_a_native_autograd_route_hands_the_whole_call_to_torch(monkeypatch):
@@ -266,7 +277,7 @@ def _node(y: torch.Tensor) -> str:
 @pytest.mark.parametrize("any_values", [False, True])
 def test_other_parameter_values_go_to_torch_whole_only_where_the_sweep_passed(monkeypatch, any_values):
     route = fused.Route("native", "native", "eager", native_autograd=True, any_values=any_values)
-    monkeypatch.setattr(fused.routes, "table", lambda device="cpu": {"leaky_relu": route})
+    monkeypatch.setattr(fused.routes, "table", lambda device="cpu", dtype=None: {"leaky_relu": route})
     x = _x(1000).requires_grad_(True)
     assert _node(actlab.functional.leaky_relu(x)) == "LeakyReluBackward0"  # the defaults
     y = actlab.functional.leaky_relu(x, negative_slope=0.2)
@@ -274,6 +285,27 @@ def test_other_parameter_values_go_to_torch_whole_only_where_the_sweep_passed(mo
     torch.testing.assert_close(y, torch.nn.functional.leaky_relu(x, 0.2), rtol=0, atol=0)
     slope = torch.tensor(0.2)  # a tensor value is never a plain value: actlab's Function
     assert _node(actlab.functional.leaky_relu(x, negative_slope=slope)) == "FnBackward"
+
+
+def test_a_16_bit_dtype_takes_its_own_route_where_the_table_has_one(monkeypatch):
+    # torch's op may meet bfloat16's 8-bit bounds where it misses float32's: mish whole by torch
+    # in bfloat16 only; float32 (and float16, without a route of its own) keep actlab's Function
+    table = {"torch": fused.routes.torch_version(), "device": "cpu", "isa": fused.routes.isa(),
+             "measured": "", "routes": {"mish": ["eager", "eager", "eager"]},
+             "by_dtype": {"bfloat16": {"mish": ["native", "native", "eager", "native_autograd"]}}}
+    monkeypatch.setattr(fused.routes, "_data", lambda: {"opaque": [], "tables": [table]})
+    fused.routes.table.cache_clear()
+    try:
+        assert fused.route("mish", dtype=torch.bfloat16).native_autograd
+        assert fused.route("mish", dtype=torch.float32) == fused.route("mish") == fused.EAGER
+        x = _x(1000)
+        assert _node(actlab.functional.mish(x.bfloat16().requires_grad_(True))) == "MishBackward0"
+        for dtype in (torch.float32, torch.float16):
+            assert _node(actlab.functional.mish(x.to(dtype).requires_grad_(True))) == "FnBackward"
+        assert fused.dispatch.serves_whole(get_spec("mish"), 1000, dtype=torch.bfloat16)
+        assert not fused.dispatch.serves_whole(get_spec("mish"), 1000, dtype=torch.float32)
+    finally:
+        fused.routes.table.cache_clear()
 
 
 def test_without_native_autograd_the_function_keeps_the_backward(monkeypatch):

@@ -21,10 +21,12 @@ CPU = torch.device("cpu")
 
 
 def _routed(direction: str) -> list[str]:
-    """Every activation some table (any ISA) sends to a compiled ``direction`` kernel."""
+    """Every activation some table (any ISA, any dtype's routes) sends to a compiled ``direction``
+    kernel."""
     names = set()
     for t in routes._data()["tables"]:
-        for name, (small, forward, backward, *_) in t["routes"].items():
+        entries = [*t["routes"].items(), *(e for own in t.get("by_dtype", {}).values() for e in own.items())]
+        for name, (small, forward, backward, *_) in entries:
             if (direction == "forward" and "fused" in (small, forward)) or (
                     direction == "backward" and backward == "fused"):
                 names.add(name)

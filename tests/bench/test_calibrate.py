@@ -78,3 +78,21 @@ def test_the_sweep_separates_torchs_exact_and_inexact_backwards():
 
     assert _native_everywhere(get_spec("leaky_relu"), ("float32",))
     assert not _native_everywhere(get_spec("elu"), ("float64", "float32"))
+
+
+def test_a_16_bit_dtype_gets_its_own_route_where_torch_passes_in_it_alone():
+    # torch's op misses float32's bounds but meets bfloat16's: native in bfloat16 only
+    from actlab import fused
+    from actlab.bench.calibrate import _in_dtype, routes_table
+
+    r = row(native_ok=False) | {"native_ok@bfloat16": True, "native_autograd_ok@bfloat16": True,
+                                "native_ok@float16": False, "native_autograd_ok@float16": False}
+    small, large = times(10, 8, 9), times(10, 8, 9, native_step=12)
+    assert _decide(r, small, large) == fused.FUSED
+    bf16 = _decide(_in_dtype(r, "bfloat16"), small, large)
+    assert (bf16.small, bf16.forward, bf16.native_autograd) == ("native", "native", True)
+    assert _decide(_in_dtype(r, "float16"), small, large) == _decide(r, small, large)
+    table = routes_table([{"activation": "mish", "route": _decide(r, small, large), "route@bfloat16": bf16,
+                           "route@float16": _decide(_in_dtype(r, "float16"), small, large)}], "test")
+    assert table["routes"]["mish"] == ["fused", "fused", "fused"]
+    assert table["by_dtype"] == {"bfloat16": {"mish": ["native", "native", "fused", "native_autograd"]}}

@@ -405,7 +405,7 @@ def run(names: Sequence[str] | None = None, sizes: Sequence[int] = DEFAULT_SIZES
                 before = fused.stats()
                 rs = _measure(spec, cs, x, g, repeats, memory, dev)
                 path = _path(spec.name, before, fused.stats(),
-                             whole=fused.dispatch.serves_whole(spec, n, dev.type))
+                             whole=fused.dispatch.serves_whole(spec, n, dev.type, dtype=dtype))
                 for r in rs:
                     if r["impl"] == "actlab":
                         r["path"] = path

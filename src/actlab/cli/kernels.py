@@ -175,7 +175,8 @@ def kernels(
         with err.progress("calibrating", len(specs)) as tick:
             rows = calibration.calibrate([s.name for s in specs], repeats=repeats, progress=tick)
         if as_json:
-            result["calibration"] = [{**r, "route": vars(r["route"])} for r in rows]
+            result["calibration"] = [{k: vars(v) if k.startswith("route") else v for k, v in r.items()}
+                                     for r in rows]
             out.json(result)
         else:
             import json

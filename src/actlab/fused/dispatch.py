@@ -36,14 +36,15 @@ log = logging.getLogger("actlab.fused")
 _STATS: Counter[tuple[str, str, str]] = Counter()
 
 
-def route(name: str, mode: str | None = None, device: str = "cpu") -> Route:
-    """The route of activation ``name`` under ``mode`` (default: the current one) on ``device``."""
+def route(name: str, mode: str | None = None, device: str = "cpu", dtype: torch.dtype | None = None) -> Route:
+    """The route of activation ``name`` under ``mode`` (default: the current one) on ``device``
+    for ``dtype`` (bfloat16 and float16 may have routes of their own; default float32's)."""
     mode = mode or settings().mode
     if mode == "off":
         return EAGER
     if mode == "force":
         return FUSED
-    return routes.table(device).get(name, EAGER)
+    return routes.table(device, routes.half(dtype)).get(name, EAGER)
 
 
 def stats() -> dict[tuple[str, str, str], int]:
@@ -104,19 +105,20 @@ def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) 
     torch's ELU backward loses digits at α = 1000 in float32, its leaky ReLU at no slope); else
     ``None``."""
     # _active's checks, in the order that costs least on this path (~0.3 µs of a 4K ReLU's 2)
-    if torch.compiler.is_compiling() or not _whole(spec, x.numel(), _device(x), values):
+    if torch.compiler.is_compiling() or not _whole(spec, x.numel(), _device(x), values, x.dtype):
         return None
     if settings().mode != "auto" or torch._C._are_functorch_transforms_active():
         return None
     return _native(spec, x, values)
 
 
-def _whole(spec: ActivationSpec, numel: int, device: str, values: tuple[Any, ...] | None) -> bool:
+def _whole(spec: ActivationSpec, numel: int, device: str, values: tuple[Any, ...] | None,
+           dtype: torch.dtype | None = None) -> bool:
     # only the measured table's routes have native_autograd ("off" and "force" have not): the
     # table first, which costs less than the settings
     if spec.native is None:
         return False
-    r = routes.table(device).get(spec.name)
+    r = routes.table(device, routes.half(dtype)).get(spec.name)
     if r is None or not r.native_autograd:
         return False
     if values is not None and (not _plain(values) or (values != spec.default_values and not r.any_values)):
@@ -125,12 +127,12 @@ def _whole(spec: ActivationSpec, numel: int, device: str, values: tuple[Any, ...
 
 
 def serves_whole(spec: ActivationSpec, numel: int, device: str = "cpu",
-                 values: tuple[Any, ...] | None = None) -> bool:
-    """Whether a plain call of ``numel`` elements on ``device`` with parameter ``values``
-    (default: the defaults) is torch's op with its own autograd (:func:`native_call`), so that
+                 values: tuple[Any, ...] | None = None, dtype: torch.dtype | None = None) -> bool:
+    """Whether a plain call of ``numel`` elements of ``dtype`` on ``device`` with parameter
+    ``values`` (default: the defaults) is torch's op with its own autograd (:func:`native_call`), so that
     f' there follows torch's conventions: at a NaN input torch's ReLU passes the incoming
     gradient and its hardtanh zeroes it, where actlab's own paths give NaN."""
-    return settings().mode == "auto" and _whole(spec, numel, device, values)
+    return settings().mode == "auto" and _whole(spec, numel, device, values, dtype)
 
 
 def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:
@@ -138,7 +140,7 @@ def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> t
     s = _active(x, values)
     if s is None:
         return None
-    r = route(spec.name, s.mode, _device(x))
+    r = route(spec.name, s.mode, _device(x), x.dtype)
     way = r.small if x.numel() < routes.SMALL else r.forward
     if way == "native" and spec.native is not None:
         return _native(spec, x, values)
@@ -163,7 +165,7 @@ def backward(spec: ActivationSpec, x: torch.Tensor, grad: torch.Tensor,
     s = _active(x, values)
     if s is None or torch.is_grad_enabled() or not _fusable(x, s):
         return None
-    if route(spec.name, s.mode, _device(x)).backward != "fused":
+    if route(spec.name, s.mode, _device(x), x.dtype).backward != "fused":
         return None
     if grad.shape != x.shape or grad.dtype != x.dtype or grad.get_device() != x.get_device():
         return None
@@ -180,10 +182,10 @@ def backward(spec: ActivationSpec, x: torch.Tensor, grad: torch.Tensor,
     return gx if flat else gx.view(x.shape)
 
 
-def _gate_routed(gate: ActivationSpec, s: Settings, device: str) -> bool:
+def _gate_routed(gate: ActivationSpec, s: Settings, device: str, dtype: torch.dtype | None = None) -> bool:
     # The gated kernels are the gate's forward and f' and a product: fused where the gate's own
     # kernels are (its fused f' passed the ULP calibration, its forward is not routed eager).
-    r = route(gate.name, s.mode, device)
+    r = route(gate.name, s.mode, device, dtype)
     return r.backward == "fused" and r.forward != "eager"
 
 
@@ -204,7 +206,7 @@ def gated_forward(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor, d
                   values: tuple[Any, ...]) -> torch.Tensor | None:
     """``a ⊗ g(b)``, ``[a, b] = x`` along ``dim``, by one compiled kernel, or ``None``."""
     s = _active(x, values)
-    if s is None or not _fusable(x, s) or not _gate_routed(gate, s, _device(x)):
+    if s is None or not _fusable(x, s) or not _gate_routed(gate, s, _device(x), x.dtype):
         return None
     k = _kernel(gate, "gated_forward", x, s)
     if k is None:
@@ -219,7 +221,8 @@ def gated_backward(spec: ActivationSpec, gate: ActivationSpec, x: torch.Tensor, 
     """``[grad ⊗ g(b), grad ⊗ a ⊗ g'(b)]`` by one compiled kernel, or ``None`` (also when a
     graph is being built)."""
     s = _active(x, values)
-    if s is None or torch.is_grad_enabled() or not _fusable(x, s) or not _gate_routed(gate, s, _device(x)):
+    if (s is None or torch.is_grad_enabled() or not _fusable(x, s)
+            or not _gate_routed(gate, s, _device(x), x.dtype)):
         return None
     if list(grad.shape) != _half_shape(x, dim) or grad.dtype != x.dtype:
         return None
@@ -262,19 +265,19 @@ def _specs_in(what: Any) -> list[Spec]:
     return [registry.get_spec(w) for w in what]
 
 
-def _kernels_for(spec: Spec, device: str,
-                 learned: set[str] | None = None) -> list[tuple[ActivationSpec, str]]:
+def _kernels_for(spec: Spec, device: str, learned: set[str] | None = None,
+                 dtype: torch.dtype | None = None) -> list[tuple[ActivationSpec, str]]:
     from ..composite import ConcatenatedSpec, GatedSpec
 
     if isinstance(spec, GatedSpec):
-        if _gate_routed(spec.base, settings(), device):
+        if _gate_routed(spec.base, settings(), device, dtype):
             return [(spec.base, "gated_forward"), (spec.base, "gated_backward")]
         return []
     if isinstance(spec, ConcatenatedSpec):
-        return _kernels_for(spec.base, device)
+        return _kernels_for(spec.base, device, dtype=dtype)
     if type(spec) is not ActivationSpec:
         return []  # RReLU: torch's leaky_relu (eval) or a random per-element slope (train)
-    r = route(spec.name, None, device)
+    r = route(spec.name, None, device, dtype)
     forward, backward = "fused" in (r.small, r.forward), r.backward == "fused"
     wanted = {"forward": forward, "backward": backward}
     for mask in learned or ():  # "": single learned values; else per-channel ones
@@ -313,8 +316,8 @@ def compile_kernels(what: Any = None, dtypes: Iterable[torch.dtype] = (torch.flo
     learned = _learned_in(what)
     for spec in _specs_in(what):
         ready = done.setdefault(spec.name, [])
-        for target, direction in _kernels_for(spec, dev.type, learned.get(spec.name)):
-            for dtype in dtypes:
+        for dtype in dtypes:
+            for target, direction in _kernels_for(spec, dev.type, learned.get(spec.name), dtype):
                 label = f"{direction} {str(dtype).removeprefix('torch.')}"
                 if progress:
                     progress(f"compiling {target.name} {label}")

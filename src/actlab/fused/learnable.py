@@ -90,7 +90,7 @@ def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> t
     s = _active(x, values)
     if s is None:
         return None
-    r = route(spec.name, s.mode, x.device.type)
+    r = route(spec.name, s.mode, x.device.type, x.dtype)
     if not scalar_tensors(values):
         layout = channel_layout(x, values)
         if layout is None or "fused" not in (r.small, r.forward):
@@ -132,7 +132,8 @@ def backward(spec: ActivationSpec, x: torch.Tensor, grad: torch.Tensor,
     """``(g·f'(x), [Σ g·∂f/∂θ per tensor parameter, None for a number])`` in one kernel pass,
     or ``None``: take the eager path (also when a graph is being built: double backward)."""
     s = _active(x, values)
-    if s is None or torch.is_grad_enabled() or route(spec.name, s.mode, x.device.type).backward != "fused":
+    if (s is None or torch.is_grad_enabled()
+            or route(spec.name, s.mode, x.device.type, x.dtype).backward != "fused"):
         return None
     if grad.shape != x.shape or grad.dtype != x.dtype or grad.device != x.device:
         return None

@@ -65,14 +65,29 @@ def _data() -> dict:
     return json.loads(resources.files(__package__).joinpath(_FILE).read_text())
 
 
+# dtypes with routes of their own where a table has them (``by_dtype``): a 16-bit result needs
+# 8 or 11 bits, and torch's op often meets those bounds where it misses float32's
+HALF = {torch.bfloat16: "bfloat16", torch.float16: "float16"}
+
+
+def half(dtype: torch.dtype | None) -> str | None:
+    """The name of a dtype with routes of its own, else ``None`` (float32's routes)."""
+    return None if dtype is None else HALF.get(dtype)
+
+
+def _route(way: list[str]) -> Route:
+    return Route(way[0], way[1], way[2], native_autograd="native_autograd" in way[3:],
+                 any_values="any_values" in way[3:])
+
+
 @functools.cache
-def table(device: str = "cpu") -> dict[str, Route]:
-    """The measured routes for this torch version, ``device`` and (on CPU) ISA; ``{}`` if none."""
+def table(device: str = "cpu", dtype: str | None = None) -> dict[str, Route]:
+    """The measured routes for this torch version, ``device`` and (on CPU) ISA; ``{}`` if none.
+    ``dtype`` ("bfloat16", "float16"): with that dtype's own routes where the table has them."""
     for t in _data()["tables"]:
         if t["torch"] == torch_version() and t["device"] == device and (device != "cpu" or t["isa"] == isa()):
-            return {name: Route(way[0], way[1], way[2], native_autograd="native_autograd" in way[3:],
-                                any_values="any_values" in way[3:])
-                    for name, way in t["routes"].items()}
+            own = t.get("by_dtype", {}).get(dtype, {}) if dtype else {}
+            return {name: _route(way) for name, way in (t["routes"] | own).items()}
     return {}
 
 

@@ -420,7 +420,7 @@ def measure(name: str, dtypes: Sequence[str] = ("float64", "float32", "bfloat16"
             xs, ref, dref = xs[~near], ref[~near], dref[~near]
         # f' by autograd: torch's own where the call is torch's op whole (a measured route)
         values = tuple(at[n] for n in spec.param_names)
-        torchs = q == "df" and dispatch.serves_whole(spec, xs.size, values=values)
+        torchs = q == "df" and dispatch.serves_whole(spec, xs.size, values=values, dtype=dtype)
         mine = score(xs, computed(spec, q, xs, dtype, at), ref, dref, dtype, torch_nan_convention=torchs)
         nat = computed(spec, q, xs, dtype, at, native=True)
         theirs = None if nat is None else score(xs, nat, ref, dref, dtype, torch_nan_convention=q != "f")
