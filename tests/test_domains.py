@@ -79,6 +79,9 @@ REGRESSIONS = {
     # b = 0 (ReLU; 1e-300 is 0 in float32): the conjugate's r/2 - x/2 was 0 at x = -5e-324, and
     # 0.25/r went through 1/r, which overflows at subnormal r, where 1/(4r) does not
     "squareplus": [{"b": 0.0}, {"b": 1e-300}],
+    # β·swish(x) where swish(x) is subnormal (tiny x, the far-left tail) and β·swish''(x) in both
+    # tails: β times a subnormal's few digits (β = 1000: 500 ULP; β = 1e30: 1e7 in f, 1e5 in f')
+    "e_swish": [{"beta": 1000.0}, {"beta": 1e30}, {"beta": -1e30}, {"beta": 1e300}],
 }
 
 MID = 0.0316  # inside every parameter domain of the catalog; not a binary fraction

@@ -123,6 +123,44 @@ define(
     naive=lambda x: x * torch.sigmoid(x),
 )
 
+def _far_left(x):
+    # The tail where e^x is subnormal (x < -87.3 in float32): there 1 + e^x = 1 and σ(x) = e^x,
+    # so E-swish and its derivatives are β·e^x times x, 1 + x, 2 + x. ``t``: x there, 0 elsewhere.
+    xl = _lo(x)
+    deep = xl < math.log(torch.finfo(x.dtype).tiny)
+    return deep, torch.where(deep, xl, torch.zeros_like(xl))
+
+
+def _beta_exp(t, beta, k):
+    # β·e^t·k for t in the far-left tail, as ((h·β)·k)·h, h = e^(t/2): e^t alone is subnormal
+    # there and has lost the digits β would scale up; h is normal while the product is (for any
+    # |β| < 1e38 in float32), and the two factors of h keep every partial product in range
+    h = torch.exp(t / 2)
+    return ((h * beta) * k) * h
+
+
+def _e_swish(x, beta):
+    # β·swish(x) loses digits wherever swish(x) is subnormal and |β| > 1 (β = 1000: 500 ULP; 1e30:
+    # 1e7): there β enters first, as (β·x)·σ(x) for |x| < 1 and into e^x's halves far left
+    # (_beta_exp). Elsewhere β·(x·σ(x)): β·x first overflows (β = 1e38 at x = -86) where f does not.
+    deep, t = _far_left(x)
+    s = _sigmoid(x)
+    near = torch.where(x.abs() < 1, (beta * x) * s, scaled(beta, x * s, x))
+    return torch.where(deep, _beta_exp(t, beta, t), near)
+
+
+def _e_swish_d(x, beta):
+    deep, t = _far_left(x)  # β·swish'(x); far left β·e^x·(1 + x)
+    return torch.where(deep, _beta_exp(t, beta, 1 + t), beta * _swish_d(x, 1.0))
+
+
+def _e_swish_d2(x, beta):
+    # β·swish''(x), even in x: in both tails, where e^-|x| is subnormal, β·e^-|x|·(2 - |x|)
+    # (σ'(x) = e^-|x| and 2 - x·tanh(x/2) = 2 - |x| there)
+    deep, t = _far_left(neg_abs(x))
+    return torch.where(deep, _beta_exp(t, beta, 2 + t), beta * _swish_d2(x, 1.0))
+
+
 define(
     "e_swish", family=FAMILY, aliases=("eswish",),
     summary="E-swish β·x·σ(x): SiLU scaled by β (default 1.375), steeper for deeper networks.",
@@ -130,9 +168,9 @@ define(
     citation="Alcaide 2018, E-swish: adjusting activations to different network depths, "
     "arXiv:1801.07145",
     params=[Param("beta", 1.375, learnable=True, doc="output scale (1 gives SiLU).")],
-    forward=lambda x, beta: scaled(beta, _swish(x, 1.0), x),  # β = 0 at +inf: 0, not 0·inf
-    derivative=lambda x, beta: beta * _swish_d(x, 1.0),
-    second_derivative=lambda x, beta: beta * _swish_d2(x, 1.0),
+    forward=_e_swish,
+    derivative=_e_swish_d,
+    second_derivative=_e_swish_d2,
     param_grads={"beta": lambda x, beta: _swish(x, 1.0)},
     reference=lambda x, beta: beta * x / (1 + sp.exp(-x)),
     naive=lambda x, beta: beta * x * torch.sigmoid(x),
