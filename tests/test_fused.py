@@ -337,6 +337,19 @@ def test_parse_sizes_and_dtypes():
         kb.parse_dtypes("float32,int8")
 
 
+def test_compile_kernels_warns_when_the_bounded_cache_cannot_keep_them_all(monkeypatch, caplog):
+    monkeypatch.setattr(fused.kernels, "MAX_KERNELS", 3)
+    monkeypatch.setattr(fused.kernels, "_KERNELS", type(fused.kernels._KERNELS)())
+    with caplog.at_level("WARNING", logger="actlab.fused"):
+        ready = fused.compile_kernels(["mish", "silu"], dtypes=(torch.float32,))
+    if sum(len(v) for v in ready.values()) > 3:  # both routed to kernels here
+        assert "the cache keeps the 3 most recently used" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="actlab.fused"):
+        fused.compile_kernels(["mish"], dtypes=(torch.float32,))
+    assert "most recently used" not in caplog.text
+
+
 def test_bench_path_names_the_kernels_each_direction_took():
     native = {("relu", "forward", "native"): 1}
     assert kb._path("relu", {}, native) == "native/eager"  # actlab's Function ran the backward

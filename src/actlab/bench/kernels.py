@@ -389,12 +389,14 @@ def run(names: Sequence[str] | None = None, sizes: Sequence[int] = DEFAULT_SIZES
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     rows: list[dict[str, Any]] = []
     gen = torch.Generator().manual_seed(seed)
-    # the documented set-up: what the routes send to a compiled kernel is compiled up front
-    for spec in specs:
-        fused.compile_kernels(spec, dtypes=dtypes, device=dev)
     misses = {(spec.name, dtype): accuracy_of(spec, dtype, contenders(spec, compiled))
               for spec in specs for dtype in dtypes} if accuracy else {}
     for dtype in dtypes:
+        # the documented set-up: what the routes send to a compiled kernel is compiled up front,
+        # one dtype at a time (the whole catalog in two dtypes is more kernels than the bounded
+        # cache keeps: the first ones were evicted and ran eagerly)
+        for spec in specs:
+            fused.compile_kernels(spec, dtypes=(dtype,), device=dev)
         for n in sizes:
             x = (torch.randn(n, generator=gen) * 3).to(device=dev, dtype=dtype)
             g = torch.randn(n, generator=gen).to(device=dev, dtype=dtype)

@@ -325,6 +325,11 @@ def compile_kernels(what: Any = None, dtypes: Iterable[torch.dtype] = (torch.flo
                     ready.append(label)
     from . import rational  # PAU: one kernel pair per (m, n) of its coefficients, never routed
 
+    ready_count = sum(len(v) for v in done.values())
+    if ready_count > kernels.MAX_KERNELS:
+        log.warning("compile_kernels: %d kernels, but the cache keeps the %d most recently used: the "
+                    "first ones were dropped again and those calls take the eager path; compile what "
+                    "one model uses, in the dtypes it runs in", ready_count, kernels.MAX_KERNELS)
     for m, n in sorted(rational.degrees_in(what)):
         ready = done.setdefault("pau", [])
         for dtype in dtypes:
