@@ -100,6 +100,34 @@ def test_extension_steps_one_lr_past_the_end_where_the_best_lies():
     assert lrs({1e-5: 0.9, 1e-4: 0.5, 1e-3: 0.4, 1e-2: 0.2, 1e-1: 0.1}) == []  # EXTEND steps taken
 
 
+def test_an_experiment_can_tune_on_more_seeds_than_its_profile():
+    one = Experiment("digits", "digits", ("relu",), TINY)
+    two = Experiment("digits 2", "digits", ("relu",), {**TINY, "batch": 16}, tune_seeds=2)
+    prof = Profile("t", "test", (one, two), {"classify": (1e-3, 1e-2)}, tune_seeds=1, test_seeds=2)
+    plan = protocol.tune_plan(prof)
+    seeds = sorted((r.config["batch"], r.seed, r.config["lr"]) for r in plan)
+    assert seeds == [(16, 1000, 1e-3), (16, 1000, 1e-2), (16, 1001, 1e-3), (16, 1001, 1e-2),
+                     (32, 1000, 1e-3), (32, 1000, 1e-2)]
+    assert [r.seed for r in plan][:3] == [1000, 1000, 1000]  # seed-major: every first seed first
+    assert "1 tuning seed(s), 1 for digits, 2 for digits 2" in prof.describe()  # one task: per experiment
+    choice = [{"experiment": "digits 2", "activation": "relu", "curve": {1e-3: 0.2, 1e-2: 0.9},
+               "best_lr": 1e-2}]
+    assert [(r.seed, r.config["lr"]) for r in protocol.extension_plan(prof, choice)] == [(1000, 0.1),
+                                                                                         (1001, 0.1)]
+
+    def stored(spec, metric):
+        return {"task": spec.task, "activation": spec.activation, "config": spec.config, "metric": metric,
+                "status": "done"}
+
+    runs = [stored(r, 0.5 + r.config["lr"] * 10 + (r.seed - 1000) / 10) for r in plan if r.seed == 1000]
+    by = {c["experiment"]: c for c in protocol.choose_lrs(prof, runs)}
+    assert by["digits"]["best_lr"] == 1e-2 and by["digits 2"]["best_lr"] is None  # seed 1001 missing
+    runs += [stored(r, 0.5 + r.config["lr"] * 10 + (r.seed - 1000) / 10) for r in plan if r.seed == 1001]
+    by = {c["experiment"]: c for c in protocol.choose_lrs(prof, runs)}
+    assert by["digits 2"]["best_lr"] == 1e-2
+    assert by["digits 2"]["curve"] == pytest.approx({1e-3: 0.56, 1e-2: 0.65})  # the mean of both seeds
+
+
 def test_a_diverged_run_is_a_counted_failure(tmp_path):
     prof = profile(("relu",), (1e20,), test_seeds=2)
     protocol.run_profile(prof, tmp_path / "r.sqlite", workers=0, progress=False)
@@ -214,7 +242,11 @@ def test_profiles_are_well_formed():
     # deeper plain nets get a longer budget, so that depth 32 ranks trained nets
     budget = {e.sets["depth"]: e.sets["epochs"] for e in protocol.PROFILES["full"].experiments
               if e.task == "depth"}
-    assert budget == {8: 20, 16: 20, 32: 40}
+    assert budget == {8: 20, 16: 20, 32: 80}
+    # deep plain nets tune on more seeds than the rest: one seed can pick an lr at divergence's edge
+    for prof in protocol.PROFILES.values():
+        assert all(prof.seeds(e) == (protocol.DEPTH_TUNE_SEEDS if e.task == "depth" else prof.tune_seeds)
+                   for e in prof.experiments)
     with pytest.raises(ValueError, match="unknown profile"):
         protocol.get_profile("huge")
     part = protocol.get_profile("full", "mnist1d, text")

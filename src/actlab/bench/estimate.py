@@ -104,7 +104,7 @@ def estimate(profile: Profile, probe_steps: int = 15) -> dict[str, Any]:
     for exp in profile.experiments:
         tune = run_cost(exp, "tune", probe_steps)
         test = run_cost(exp, "test", probe_steps)
-        n_tune = len(exp.acts) * len(profile.grid(exp)) * profile.tune_seeds
+        n_tune = len(exp.acts) * len(profile.grid(exp)) * profile.seeds(exp)
         n_test = len(exp.acts) * profile.test_seeds
         cpu = n_tune * tune["seconds"] + n_test * test["seconds"]
         rows.append({"experiment": exp.name, "task": exp.task, "runs": n_tune + n_test,
@@ -112,6 +112,6 @@ def estimate(profile: Profile, probe_steps: int = 15) -> dict[str, Any]:
                      "s/step": test["step_seconds"], "s/run": test["seconds"], "cpu_seconds": cpu,
                      "cpu_hours": cpu / 3600})
     total = sum(r["cpu_seconds"] for r in rows)
-    extra = sum(len(exp.acts) * 2 * EXTEND * profile.tune_seeds for exp in profile.experiments)
+    extra = sum(len(exp.acts) * 2 * EXTEND * profile.seeds(exp) for exp in profile.experiments)
     return {"profile": profile.name, "experiments": rows, "runs": sum(r["runs"] for r in rows),
             "cpu_seconds": total, "cpu_hours": total / 3600, "extension_runs_max": extra}
