@@ -40,18 +40,20 @@ def _direct_ok(example: tuple[torch.Tensor, ...]) -> bool:
     return torch_version() in TESTED and all(t.device.type == "cpu" for t in example)
 
 
-def compile_kernel(fn: Callable[..., torch.Tensor], example: tuple[torch.Tensor, ...], name: str) -> Kernel:
+def compile_kernel(fn: Callable[..., torch.Tensor], example: tuple[torch.Tensor, ...], name: str,
+                   precise_trig: bool = True) -> Kernel:
     """``fn`` compiled once for every size of its inputs (same ranks, dtypes and device as
-    ``example``, whose tensors need at least 2 elements per dimension). Compiles now."""
+    ``example``, whose tensors need at least 2 elements per dimension). Compiles now.
+    ``precise_trig``: float32 ``sin``/``cos`` by SLEEF's 1-ULP versions (:func:`accurate_codegen`)."""
     if not _direct_ok(example):
-        compiled = compile_fn(fn, name)
+        compiled = compile_fn(fn, name, precise_trig=precise_trig)
         compiled(*example)
         return compiled
 
     def as_tuple(*args: torch.Tensor) -> tuple[torch.Tensor]:
         return (fn(*args),)  # inductor compiles graphs that return a tuple
 
-    graph = _runner(_compile_graph(as_tuple, example))
+    graph = _runner(_compile_graph(as_tuple, example, precise_trig))
 
     def call(*args: torch.Tensor) -> torch.Tensor:
         return graph(list(args))[0]
@@ -61,13 +63,13 @@ def compile_kernel(fn: Callable[..., torch.Tensor], example: tuple[torch.Tensor,
 
 
 def compile_many(fn: Callable[..., tuple[torch.Tensor, ...]], example: tuple[torch.Tensor, ...],
-                 name: str) -> Callable[..., tuple[torch.Tensor, ...]]:
+                 name: str, precise_trig: bool = True) -> Callable[..., tuple[torch.Tensor, ...]]:
     """Like :func:`compile_kernel` for an ``fn`` that returns a tuple: one compilation of many
     independent kernels (each input its own symbolic size, so each output its own loop, the
     code its own kernel would have). Checking a whole catalog costs one C++ compile, not 60."""
     if not _direct_ok(example):
-        return compile_fn(fn, name)
-    graph = _runner(_compile_graph(fn, example))
+        return compile_fn(fn, name, precise_trig=precise_trig)
+    graph = _runner(_compile_graph(fn, example, precise_trig))
 
     def call(*args: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return tuple(graph(list(args)))
@@ -84,22 +86,23 @@ def _runner(graph: Any) -> Callable[[list[torch.Tensor]], Any]:
     return graph if run is None else run
 
 
-def _compile_graph(fn: Callable[..., tuple[torch.Tensor, ...]], example: tuple[torch.Tensor, ...]) -> Any:
+def _compile_graph(fn: Callable[..., tuple[torch.Tensor, ...]], example: tuple[torch.Tensor, ...],
+                   precise_trig: bool) -> Any:
     from torch._guards import TracingContext, tracing
     from torch._inductor.compile_fx import compile_fx_inner
     from torch._inductor.decomposition import select_decomp_table
     from torch.fx.experimental.proxy_tensor import make_fx
 
-    with accurate_codegen():
+    with accurate_codegen(precise_trig):
         gm = make_fx(fn, tracing_mode="symbolic", decomposition_table=select_decomp_table())(*example)
         fakes = [n.meta["val"] for n in gm.graph.nodes if n.op == "placeholder"]
         fake_mode = fakes[0].fake_mode
-        with tracing(TracingContext(fake_mode)), fake_mode, _salted():
+        with tracing(TracingContext(fake_mode)), fake_mode, _salted(precise_trig):
             return compile_fx_inner(gm, fakes)
 
 
 def compile_fn(fn: Callable[..., Any], name: str, fullgraph: bool = True,
-               accurate: bool = True) -> Callable[..., Any]:
+               accurate: bool = True, precise_trig: bool = True) -> Callable[..., Any]:
     """``torch.compile(fn, dynamic=True)`` of a private copy of ``fn`` called ``name``.
 
     Dynamo keeps the compiled graphs of a function on its code object and falls back to eager
@@ -116,10 +119,10 @@ def compile_fn(fn: Callable[..., Any], name: str, fullgraph: bool = True,
     if not accurate:
         return torch.compile(copy, dynamic=True, fullgraph=fullgraph)
     compiled = torch.compile(copy, dynamic=True, fullgraph=fullgraph,
-                             options={"post_grad_custom_post_pass": _cache_salt()})
+                             options={"post_grad_custom_post_pass": _cache_salt(precise_trig)})
 
     def call(*args: Any) -> Any:
-        with accurate_codegen():  # compilation happens on a call: first, or for a new dtype
+        with accurate_codegen(precise_trig):  # compilation happens on a call: first, or for a new dtype
             return compiled(*args)
 
     call.__name__ = name
@@ -127,14 +130,14 @@ def compile_fn(fn: Callable[..., Any], name: str, fullgraph: bool = True,
 
 
 @contextlib.contextmanager
-def _salted() -> Iterator[None]:
+def _salted(precise_trig: bool) -> Iterator[None]:
     from torch._inductor import config
 
-    with config.patch(post_grad_custom_post_pass=_cache_salt()):
+    with config.patch(post_grad_custom_post_pass=_cache_salt(precise_trig)):
         yield
 
 
-def _cache_salt() -> Any:
+def _cache_salt(precise_trig: bool) -> Any:
     """An identity post-grad pass whose only job is its ``uuid``: inductor's on-disk cache keys
     include it, so actlab's kernels never reuse a kernel compiled with the inexact ``expm1``/``erf``
     (same graph, same config otherwise) and nobody else reuses actlab's."""
@@ -145,16 +148,18 @@ def _cache_salt() -> Any:
             return None
 
         def uuid(self) -> str:  # changes whenever the generated code below changes
-            generated = (_vec_expm1("x"), _vec_erf("x"), _vec_erfc("x"), _vec_sin("x"), _vec_tanh("x"))
+            generated = (_vec_expm1("x"), _vec_erf("x"), _vec_erfc("x"), _vec_tanh("x"),
+                         *((_vec_sin("x"),) if precise_trig else ()))
             return "actlab.fused: " + _CODEGEN + "".join(generated)
 
     return ActlabSalt()
 
 
 @contextlib.contextmanager
-def accurate_codegen() -> Iterator[None]:
-    """Inductor's vectorised CPU ``expm1`` and float32 ``erf`` made accurate, float32 ``tanh``
-    made cheaper, and ``isnan`` vectorised, while actlab compiles.
+def accurate_codegen(precise_trig: bool = True) -> Iterator[None]:
+    """Inductor's vectorised CPU ``expm1`` and float32 ``erf`` (and, with ``precise_trig``,
+    ``sin``/``cos``) made accurate, float32 ``tanh`` made cheaper, and ``isnan`` vectorised,
+    while actlab compiles.
 
     Inductor (torch 2.13) generates, for vectorised CPU loops:
 
@@ -170,8 +175,10 @@ def accurate_codegen() -> Iterator[None]:
       ``|x| == inf`` instead, exact.
     * float32 ``sin``/``cos`` as ``Vectorized<float>::sin/cos``, SLEEF's 3.5-ULP variants
       (measured: 1.9 ULP on [-2, 2], where eager ``torch.sin`` has 0.6); Snake's and CosId's
-      f' = (sin + cos)² doubles that to 4.5 ULP, past the 4-ULP bound. SLEEF's 1-ULP variants
-      (``Sleef_sinf16_u10``, ``Sleef_sinf8_u10``) are used on AVX-512 and AVX2 instead.
+      f' = (sin + cos)² doubles that to 4.5 ULP, past the 4-ULP bound. With ``precise_trig``
+      (those activations' kernels: :data:`actlab.fused.kernels.PRECISE_TRIG`) SLEEF's 1-ULP
+      variants (``Sleef_sinf16_u10``, ``Sleef_sinf8_u10``) are used on AVX-512 and AVX2
+      instead, at about twice the cost; the other kernels keep inductor's.
     * ``erf(x)`` as ``Vectorized<float>::erf``, Abramowitz & Stegun 7.1.26: absolute error
       1.5e-7, so relative error unbounded near 0 (erf(2e-9) returns 0; SERF's forward is 8e5 ULP
       off). Here: ``2x/√π · Σ (-x²)^k / (k!(2k+1))`` (k <= 6, truncation < 0.5 ULP) for
@@ -193,7 +200,7 @@ def accurate_codegen() -> Iterator[None]:
     from torch._inductor.codegen.cpp import CppVecKernel
 
     mine = {"expm1": _vec_expm1, "erf": _vec_erf, "erfc": _vec_erfc, "isnan": _vec_isnan, "isinf": _vec_isinf,
-            "sin": _vec_sin, "cos": _vec_cos, "tanh": _vec_tanh}
+            "tanh": _vec_tanh, **({"sin": _vec_sin, "cos": _vec_cos} if precise_trig else {})}
     originals = {k: CppVecOverrides.__dict__.get(k) for k in mine}
     load_line = CppVecKernel._get_vec_load_line
     for k, fn in mine.items():
@@ -236,8 +243,9 @@ def _half_width_load(original: Callable[..., str]) -> Callable[..., str]:
 
 # The generated code changes with this; it is part of the inductor cache key of actlab's kernels.
 _CODEGEN = ("expm1: 2^k(e^r - 1) + (2^k - 1) for float, SLEEF for double; tanh: (1 - e)/(1 + e) by FMAs; "
-            "erf: series below 1/2, 1 - erfc above; isnan: x != x; isinf: |x| == inf; sin/cos: SLEEF u10; "
-            "erfc: erfcx polynomial; 16-bit loads on AVX2: _mm_loadu_si128; v8")
+            "erf: series below 1/2, 1 - erfc above; isnan: x != x; isinf: |x| == inf; "
+            "sin/cos: SLEEF u10 with precise_trig; erfc: erfcx polynomial; "
+            "16-bit loads on AVX2: _mm_loadu_si128; v9")
 
 
 # e^r - 1 = r + r²·Q(r) on |r| <= ln2/2: Q fitted (weighted least squares on 3000 Chebyshev nodes

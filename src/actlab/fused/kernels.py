@@ -43,12 +43,19 @@ import torch
 from ..spec import ActivationSpec, compute_dtype
 from .inductor import compile_kernel, compile_many
 
-__all__ = ["CHANNEL_DIRECTIONS", "MAX_KERNELS", "batch", "cached", "clear", "compiled", "compiled_on", "get",
-           "param_tensors"]
+__all__ = ["CHANNEL_DIRECTIONS", "MAX_KERNELS", "PRECISE_TRIG", "batch", "cached", "clear", "compiled",
+           "compiled_on", "get", "param_tensors"]
 
 log = logging.getLogger("actlab.fused")
 
 MAX_KERNELS = 256
+# Activations whose kernels need SLEEF's 1-ULP float32 sin/cos (:func:`~.inductor.accurate_codegen`);
+# the others take inductor's own 3.5-ULP versions, about twice as fast. With those, CosId's and
+# both Snakes' f' (sin and cos squared or summed) reached 4.52 ULP against a bound of 4; every other
+# sin/cos user stayed within 3 ULP in f and f' (coslu f' 2.98, sinlu 2.90, snake_beta f 2.79),
+# sin itself 1.8 ULP out to |x| = 3e38. tests/test_fused_accuracy.py holds every routed kernel
+# to its bounds, compiled as served.
+PRECISE_TRIG = frozenset({"cosid", "snake", "snake_beta"})
 DIRECTIONS = ("forward", "backward", "learn_backward", "gated_forward", "gated_backward")
 CHANNEL_DIRECTIONS = ("channel_forward:", "channel_backward:", "channel_rows_forward:",
                       "channel_rows_backward:")  # + mask
@@ -147,7 +154,7 @@ def _build(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: tor
         def sums_fn(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
             return _learn_backward(spec, cdt, dict(zip(names, tensors[2:])), tensors[0], tensors[1])
 
-        many = compile_many(sums_fn, (*example, *example_params), name)
+        many = compile_many(sums_fn, (*example, *example_params), name, spec.name in PRECISE_TRIG)
         return many  # type: ignore[return-value]  # a tuple: (grad_x, *sums)
 
     def kernel_fn(*tensors: torch.Tensor) -> torch.Tensor:
@@ -155,7 +162,7 @@ def _build(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: tor
         params = dict(zip(names, tensors[len(example):]))
         return fn(spec, cdt, params, *xs)
 
-    return compile_kernel(kernel_fn, (*example, *example_params), name)
+    return compile_kernel(kernel_fn, (*example, *example_params), name, spec.name in PRECISE_TRIG)
 
 
 def _build_channel(spec: ActivationSpec, direction: str, dtype: torch.dtype, device: torch.device) -> Kernel:
@@ -170,21 +177,41 @@ def _build_channel(spec: ActivationSpec, direction: str, dtype: torch.dtype, dev
         def forward_fn(x: torch.Tensor, *theta: torch.Tensor) -> torch.Tensor:
             return _forward(spec, cdt, dict(zip(names, theta)), x)
 
-        return compile_kernel(forward_fn, (x, *example_params), f"{spec.name}_{kind}")
+        return compile_kernel(forward_fn, (x, *example_params), f"{spec.name}_{kind}",
+                              spec.name in PRECISE_TRIG)
 
     def backward_fn(x: torch.Tensor, g: torch.Tensor, *theta: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return _learn_backward(spec, cdt, dict(zip(names, theta)), x, g, mask)
 
-    many = compile_many(backward_fn, (x, torch.rand_like(x), *example_params), f"{spec.name}_{kind}")
+    many = compile_many(backward_fn, (x, torch.rand_like(x), *example_params), f"{spec.name}_{kind}",
+                        spec.name in PRECISE_TRIG)
     return many  # type: ignore[return-value]  # a tuple: (grad_x, *sums)
 
 
 def batch(specs: Sequence[ActivationSpec], direction: str, dtype: torch.dtype,
           device: torch.device) -> Callable[..., list[torch.Tensor]]:
     """The ``direction`` kernels ("forward" or "backward") of many activations, compiled at
-    once (:func:`~.inductor.compile_many`): ``call(inputs)`` with one tuple per spec, ``(x,)``
-    or ``(x, g)``, returns one output per spec, computed at the spec's default parameters.
-    For checking a whole catalog's kernels; calls are served by :func:`get`."""
+    once (:func:`~.inductor.compile_many`; one compilation per sin/cos variant,
+    :data:`PRECISE_TRIG`): ``call(inputs)`` with one tuple per spec, ``(x,)`` or ``(x, g)``,
+    returns one output per spec, computed at the spec's default parameters. For checking a
+    whole catalog's kernels; calls are served by :func:`get`."""
+    groups = {precise: [i for i, s in enumerate(specs) if (s.name in PRECISE_TRIG) == precise]
+              for precise in (False, True)}
+    calls = [(group, _batch([specs[i] for i in group], direction, dtype, device, precise))
+             for precise, group in groups.items() if group]
+
+    def call(inputs: Sequence[tuple[torch.Tensor, ...]]) -> list[torch.Tensor]:
+        out: list[torch.Tensor] = [torch.empty(0)] * len(specs)
+        for group, one in calls:
+            for i, y in zip(group, one([inputs[i] for i in group])):
+                out[i] = y
+        return out
+
+    return call
+
+
+def _batch(specs: Sequence[ActivationSpec], direction: str, dtype: torch.dtype, device: torch.device,
+           precise_trig: bool) -> Callable[..., list[torch.Tensor]]:
     one = _forward if direction == "forward" else _backward
     n_in = 1 if direction == "forward" else 2
     cdt = compute_dtype(dtype)
@@ -201,7 +228,7 @@ def batch(specs: Sequence[ActivationSpec], direction: str, dtype: torch.dtype,
     example = []
     for i, ps in enumerate(params):  # distinct sizes: equal example sizes would share one symbol
         example += [torch.rand(8 + i, dtype=dtype, device=device) for _ in range(n_in)] + ps
-    compiled = compile_many(fn, tuple(example), f"batch_{direction}")
+    compiled = compile_many(fn, tuple(example), f"batch_{direction}", precise_trig)
 
     def call(inputs: Sequence[tuple[torch.Tensor, ...]]) -> list[torch.Tensor]:
         return list(compiled(*(t for xs, ps in zip(inputs, params) for t in (*xs, *ps))))
