@@ -96,3 +96,18 @@ def test_a_16_bit_dtype_gets_its_own_route_where_torch_passes_in_it_alone():
                            "route@float16": _decide(_in_dtype(r, "float16"), small, large)}], "test")
     assert table["routes"]["mish"] == ["fused", "fused", "fused"]
     assert table["by_dtype"] == {"bfloat16": {"mish": ["native", "native", "fused", "native_autograd"]}}
+
+
+def test_float32_gets_its_own_route_where_torch_misses_only_float64s_bounds():
+    # torch's softplus returns x above x = 20: 1e5 ULP in float64, within float32's bound; its
+    # f'' misses float32's too. Forward by torch's op in float32, the compiled backward kept
+    from actlab.bench.calibrate import _in_dtype, routes_table
+
+    r = row(native_ok=False) | {"native_ok@float32": True, "native_autograd_ok@float32": False}
+    small, large = times(10, 4, 6), times(10, 4, 6, native_step=12)
+    every = _decide(r, small, large)
+    f32 = _decide(_in_dtype(r, "float32"), small, large)
+    assert (every.small, every.forward) == ("fused", "fused")
+    assert (f32.small, f32.forward, f32.backward, f32.native_autograd) == ("native", "native", "fused", False)
+    table = routes_table([{"activation": "softplus", "route": every, "route@float32": f32}], "test")
+    assert table["by_dtype"] == {"float32": {"softplus": ["native", "native", "fused"]}}

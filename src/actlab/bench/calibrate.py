@@ -21,7 +21,7 @@ from .kernels import Progress, _autograd_step, benchable, size_label, time_round
 __all__ = ["ACCURACY_DTYPES", "calibrate", "routes_table"]
 
 ACCURACY_DTYPES = ("float64", "float32", "bfloat16", "float16")
-HALF_DTYPES = ("bfloat16", "float16")  # dtypes that get routes of their own where theirs differ
+OWN_DTYPES = ("float32", "bfloat16", "float16")  # dtypes that get routes of their own where theirs differ
 
 
 def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 12, 1 << 20),
@@ -35,8 +35,9 @@ def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 1
     at or above it): the eager
     spec forward, the native op and the compiled forward; eager ``g * f'(x)`` and the compiled
     backward (``repeats`` interleaved rounds, minimum). The rule is :func:`_decide`; for
-    bfloat16 and float16 too, with torch's op judged by its accuracy in that dtype
-    (``route@bfloat16``: a route of its own where it differs, ``by_dtype`` in the table).
+    float32, bfloat16 and float16 too, with torch's op judged by its accuracy in that dtype
+    alone (``route@float32``: a route of its own where it differs from the all-dtypes one,
+    ``by_dtype`` in the table).
     """
     gen = torch.Generator().manual_seed(0)
     out = []
@@ -75,11 +76,11 @@ def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[i
     row["native_ok"] = native_ok(("f",))
     row["native_is_forward"] = spec.native is spec.forward
     row["native_autograd_ok"] = native_ok(("f", "df", "d2f"))  # torch's own backward and double backward
-    for half in HALF_DTYPES:  # a 16-bit dtype's own route needs torch's op to pass in it alone
-        if half in accuracy_dtypes:
-            in_half = [m for m in ms if m.dtype == half]
-            row[f"native_ok@{half}"] = native_ok(("f",), in_half)
-            row[f"native_autograd_ok@{half}"] = native_ok(("f", "df", "d2f"), in_half)
+    for dtype in OWN_DTYPES:  # a dtype's own route needs torch's op to pass in it alone
+        if dtype in accuracy_dtypes:
+            alone = [m for m in ms if m.dtype == dtype]
+            row[f"native_ok@{dtype}"] = native_ok(("f",), alone)
+            row[f"native_autograd_ok@{dtype}"] = native_ok(("f", "df", "d2f"), alone)
     row["native_any_values_ok"] = row["native_autograd_ok"] and _native_everywhere(spec, accuracy_dtypes)
     cpu = torch.device("cpu")
     fwd_k = kernels.get(spec, "forward", torch.float32, cpu)
@@ -107,18 +108,18 @@ def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[i
         row[f"times@{size_label(n)}"] = t
     small, large = (row[f"times@{size_label(n)}"] for n in (min(xs), max(xs)))
     row["route"] = _decide(row, small, large)
-    for half in HALF_DTYPES:
-        if f"native_ok@{half}" in row:
-            row[f"route@{half}"] = _decide(_in_dtype(row, half), small, large)
+    for dtype in OWN_DTYPES:
+        if f"native_ok@{dtype}" in row:
+            row[f"route@{dtype}"] = _decide(_in_dtype(row, dtype), small, large)
     return row
 
 
-def _in_dtype(row: dict[str, Any], half: str) -> dict[str, Any]:
-    """The row as a 16-bit dtype's route sees it: torch's op judged by its accuracy in that dtype
+def _in_dtype(row: dict[str, Any], dtype: str) -> dict[str, Any]:
+    """The row as ``dtype``'s own route sees it: torch's op judged by its accuracy in that dtype
     alone; the speeds are float32's (torch's 16-bit CPU ops compute in float32 too, as the
     compiled kernels do), and the any-values sweep stays the all-dtypes one (conservative)."""
-    whole = row[f"native_autograd_ok@{half}"]
-    return row | {"native_ok": row[f"native_ok@{half}"], "native_autograd_ok": whole,
+    whole = row[f"native_autograd_ok@{dtype}"]
+    return row | {"native_ok": row[f"native_ok@{dtype}"], "native_autograd_ok": whole,
                   "native_any_values_ok": row.get("native_any_values_ok", False) and whole}
 
 
@@ -183,11 +184,11 @@ def routes_table(rows: Sequence[dict[str, Any]], measured: str) -> dict[str, Any
     """A ``routes.json`` table for this torch version, CPU and ISA from calibration rows."""
     from ..fused import routes
 
-    by_dtype = {half: {r["activation"]: _route_entry(r[f"route@{half}"]) for r in rows
-                       if r.get(f"route@{half}", r["route"]) != r["route"]} for half in HALF_DTYPES}
+    by_dtype = {dtype: {r["activation"]: _route_entry(r[f"route@{dtype}"]) for r in rows
+                        if r.get(f"route@{dtype}", r["route"]) != r["route"]} for dtype in OWN_DTYPES}
     return {"torch": routes.torch_version(), "device": "cpu", "isa": routes.isa(), "measured": measured,
             "routes": {r["activation"]: _route_entry(r["route"]) for r in rows},
-            "by_dtype": {half: own for half, own in by_dtype.items() if own}}
+            "by_dtype": {dtype: own for dtype, own in by_dtype.items() if own}}
 
 
 def _route_entry(r: fused.Route) -> list[str]:

@@ -38,13 +38,14 @@ _STATS: Counter[tuple[str, str, str]] = Counter()
 
 def route(name: str, mode: str | None = None, device: str = "cpu", dtype: torch.dtype | None = None) -> Route:
     """The route of activation ``name`` under ``mode`` (default: the current one) on ``device``
-    for ``dtype`` (bfloat16 and float16 may have routes of their own; default float32's)."""
+    for ``dtype`` (float32, bfloat16 and float16 may have routes of their own; default: the
+    all-dtypes route, float64's)."""
     mode = mode or settings().mode
     if mode == "off":
         return EAGER
     if mode == "force":
         return FUSED
-    return routes.table(device, routes.half(dtype)).get(name, EAGER)
+    return routes.table(device, routes.own(dtype)).get(name, EAGER)
 
 
 def stats() -> dict[tuple[str, str, str], int]:
@@ -118,7 +119,7 @@ def _whole(spec: ActivationSpec, numel: int, device: str, values: tuple[Any, ...
     # table first, which costs less than the settings
     if spec.native is None:
         return False
-    r = routes.table(device, routes.half(dtype)).get(spec.name)
+    r = routes.table(device, routes.own(dtype)).get(spec.name)
     if r is None or not r.native_autograd:
         return False
     if values is not None and (not _plain(values) or (values != spec.default_values and not r.any_values)):

@@ -65,14 +65,18 @@ def _data() -> dict:
     return json.loads(resources.files(__package__).joinpath(_FILE).read_text())
 
 
-# dtypes with routes of their own where a table has them (``by_dtype``): a 16-bit result needs
-# 8 or 11 bits, and torch's op often meets those bounds where it misses float32's
-HALF = {torch.bfloat16: "bfloat16", torch.float16: "float16"}
+# dtypes with routes of their own where a table has them (``by_dtype``), with torch's op judged
+# by its accuracy in that dtype alone. A table's ``routes`` hold where torch's op meets the
+# bounds in every dtype, float64's 53 bits included; float32 needs 24 bits and a 16-bit result 8
+# or 11, which torch's op often meets where it misses float64's (its softplus returns x above
+# x = 20: 1e5 ULP in float64, none in float32)
+OWN = {torch.float32: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}
 
 
-def half(dtype: torch.dtype | None) -> str | None:
-    """The name of a dtype with routes of its own, else ``None`` (float32's routes)."""
-    return None if dtype is None else HALF.get(dtype)
+def own(dtype: torch.dtype | None) -> str | None:
+    """The name of a dtype that may have routes of its own, else ``None`` (the all-dtypes routes:
+    float64's)."""
+    return None if dtype is None else OWN.get(dtype)
 
 
 def _route(way: list[str]) -> Route:
@@ -83,7 +87,8 @@ def _route(way: list[str]) -> Route:
 @functools.cache
 def table(device: str = "cpu", dtype: str | None = None) -> dict[str, Route]:
     """The measured routes for this torch version, ``device`` and (on CPU) ISA; ``{}`` if none.
-    ``dtype`` ("bfloat16", "float16"): with that dtype's own routes where the table has them."""
+    ``dtype`` ("float32", "bfloat16", "float16"): with that dtype's own routes where the table
+    has them."""
     for t in _data()["tables"]:
         if t["torch"] == torch_version() and t["device"] == device and (device != "cpu" or t["isa"] == isa()):
             own = t.get("by_dtype", {}).get(dtype, {}) if dtype else {}

@@ -278,10 +278,13 @@ def _computed(spec: ActivationSpec, quantity: str, xs: np.ndarray, dtype: torch.
         x.requires_grad_(True)
         (y,) = torch.autograd.grad(fn(x, params).sum(), x, create_graph=quantity == "d2f")
         if quantity == "d2f":
-            (y,) = torch.autograd.grad(y.sum(), x, allow_unused=True)
+            # an f' that does not depend on x (torch's identity) adds 0 to a double backward:
+            # its f'' is 0, not missing (an op whose double backward is not implemented raises)
+            y = (torch.autograd.grad(y.sum(), x, allow_unused=True)[0] if y.requires_grad else None)
+            y = torch.zeros_like(x) if y is None else y
     else:  # d2f through the documented API: analytic, or autograd of the analytic f'
         y = Activation(spec, params).second_derivative(x)
-    return y.detach().to(torch.float64).numpy()
+    return y.detach().to(torch.float64).numpy(force=True)  # force: a ZeroTensor (abs's f'') too
 
 
 # -------------------------------------------------------------------------------- measurement
