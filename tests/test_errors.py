@@ -49,6 +49,26 @@ def test_a_parameter_float32_cannot_hold_is_refused_unless_the_input_is_float64(
     assert actlab.functional.swish(x, beta=1e-300).tolist() == [-0.5, 0.0, 1.0]
 
 
+def test_checked_parameter_values_are_remembered_per_dtype_and_refused_ones_every_call():
+    # plain-number parameters are checked once per (activation, values, dtype), then remembered:
+    # a value fine in float64 is still refused for float32, and a refused one on every call
+    from actlab import functional
+
+    x = torch.tensor([-1.0, 0.0, 2.0])
+    assert actlab.functional.swish(x.double(), beta=1e300).tolist() == [0.0, 0.0, 2.0]
+    for _ in range(2):
+        with pytest.raises(ValueError, match="overflows float32"):
+            actlab.functional.swish(x, beta=1e300)
+        with pytest.raises(ValueError, match=r"softplus: parameter 'beta'=0"):
+            actlab.functional.softplus(x, beta=0.0)
+        with pytest.raises(TypeError, match="unknown parameter"):
+            actlab.functional.elu(x, alhpa=1.0)
+    y = actlab.functional.leaky_relu(x, negative_slope=0.25)
+    assert y.tolist() == [-0.25, 0.0, 2.0] and actlab.functional.leaky_relu(x, negative_slope=0.25).equal(y)
+    assert ("leaky_relu", (("negative_slope", 0.25),), torch.float32) in functional._CHECKED
+    functional._CHECKED.clear()
+
+
 def test_every_default_passes_the_checks_a_call_without_parameters_skips():
     # actlab.functional.<name>(x) with no parameters checks only x's dtype (a fast path): the
     # defaults must resolve to themselves and fit float32, where half inputs are computed

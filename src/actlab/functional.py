@@ -32,10 +32,14 @@ def apply(
     """Evaluate ``spec`` at ``x`` with ``params`` (defaults filled in, domains checked); ``dim``
     defaults to the spec's (-1; Dynamic ReLU's channels: 1)."""
     spec = registry.get_spec(spec)
-    if not params and type(spec) is ActivationSpec and isinstance(x, torch.Tensor):
+    if type(spec) is ActivationSpec and isinstance(x, torch.Tensor):
         # the defaults are valid in every dtype (tests/test_errors.py): only the dtype to check
         check_input(spec.name, x)
-        return apply_elementwise(spec, x, spec.default_values)
+        if not params:
+            return apply_elementwise(spec, x, spec.default_values)
+        checked = _checked_numbers(spec, params, x.dtype)
+        if checked is not None:
+            return apply_elementwise(spec, x, checked)
     if dim is None:
         dim = spec.default_dim if isinstance(spec, KindSpec) else -1
     t, was_numpy = as_tensor(spec.name, x)
@@ -46,6 +50,30 @@ def apply(
     check_representable(spec.name, spec.params, values, t.dtype)
     out = dispatch(spec, t, tuple(values[n] for n in spec.argument_names), dim=dim, training=training)
     return out.detach().numpy() if was_numpy else out
+
+
+_CHECKED: dict[tuple[str, tuple[tuple[str, Any], ...], torch.dtype], tuple[Any, ...]] = {}
+_CHECKED_MAX = 4096
+
+
+def _checked_numbers(spec: ActivationSpec, params: dict[str, Any],
+                     dtype: torch.dtype) -> tuple[Any, ...] | None:
+    """The argument values of plain-number ``params`` once checked for ``dtype``, remembered: a
+    call such as ``leaky_relu(x, negative_slope=0.2)`` in a loop checks its parameters once, not
+    every call (the checks cost more than a 4K-element kernel). ``None`` for other values
+    (tensors, NumPy scalars: the full checks every call)."""
+    if not all(type(v) is float or type(v) is int for v in params.values()):
+        return None
+    key = (spec.name, tuple(params.items()), dtype)
+    values = _CHECKED.get(key)
+    if values is None:
+        resolved = spec.resolve(params)
+        check_representable(spec.name, spec.params, resolved, dtype)
+        values = tuple(resolved[n] for n in spec.argument_names)
+        if len(_CHECKED) >= _CHECKED_MAX:  # bounded: a sweep over many values must not grow it
+            _CHECKED.clear()
+        _CHECKED[key] = values
+    return values
 
 
 def _check_broadcast(spec: Spec, name: str, value: Any, x: torch.Tensor) -> None:
