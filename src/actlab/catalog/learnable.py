@@ -646,6 +646,7 @@ define(
     reference=lambda x, n: sp.Piecewise((0, x <= 0), (n, x >= n), (x, True)),
     kinks=lambda n: (0.0, n),
     kink_note="f'(0) = f'(n) = 0 (as torch's relu6 and hardtanh).",
+    native=lambda x, n: torch.nn.functional.hardtanh(x, 0.0, n),
     naive=lambda x, n: torch.clamp(torch.clamp(x, min=0), max=n),
 )
 
