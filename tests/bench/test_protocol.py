@@ -205,6 +205,17 @@ def test_init_is_declared_and_critical_follows_the_activation():
     assert models.critical_gain("swiglu") == pytest.approx(critical_sigma2("swish")[0])  # the gate's
     with pytest.raises(ValueError, match="crelu is concatenated"):
         t.build("crelu", t.config({"init": "critical"}), data)
+    # the same variance on orthogonal matrices: W Wᵀ = σ_w² I for the square hidden layers, and
+    # σ_w²·(fan_out/fan_in) on the orthonormal columns of a widening first layer (64 -> 256)
+    m = t.build("sigmoid", t.config({"depth": 6, "width": 256, "init": "critical_orthogonal"}), data)
+    linears = [x for x in m if isinstance(x, nn.Linear)]
+    w = linears[3].weight.double()
+    torch.testing.assert_close(w @ w.T, sw2 * torch.eye(256, dtype=torch.float64), rtol=0, atol=1e-3 * sw2)
+    w0 = linears[0].weight.double()  # (256, 64)
+    torch.testing.assert_close(w0.T @ w0, sw2 * 256 / 64 * torch.eye(64, dtype=torch.float64),
+                               rtol=0, atol=1e-3 * sw2 * 4)
+    assert (w0 ** 2).sum(1).mean().item() == pytest.approx(sw2, rel=1e-5)  # each unit: σ_w² q, as Gaussian
+    assert linears[-1].weight.var().item() == pytest.approx(1 / 256, rel=0.1)
 
 
 def test_a_schema_1_store_is_migrated_in_place(tmp_path):
@@ -345,6 +356,12 @@ def test_known_answer_fails_when_either_half_of_the_claim_fails():
     assert not_rescued["sigmoid_fails"] and not not_rescued["critical_rescues"]
     assert not not_rescued["passed"] and not_rescued["verdict"] == "failed"
     assert "NOT rescued" in protocol.describe_known_answer(not_rescued)
+    # an orthogonal critical init is reported beside the verdict, never in place of it
+    orth = protocol.known_answer(stats.summarize(runs + _stored("sigmoid", "critical_orthogonal", 12,
+                                                                [0.9, 0.86, 0.88])))
+    assert orth["verdict"] == "failed" and orth["orthogonal_mean"] == pytest.approx(0.88)
+    assert orth["orthogonal_recovered"] == pytest.approx((0.88 - 0.11) / (0.95 - 0.11))
+    assert "orthogonal critical init, beside the verdict: 0.880" in protocol.describe_known_answer(orth)
     trains = protocol.known_answer(_depth_rows(8, 0.95, 0.40, 0.93))  # keeps 35% of ReLU's accuracy
     assert not trains["sigmoid_fails"] and not trains["passed"] and trains["verdict"] == "failed"
     # the thresholds are inclusive: exactly a quarter kept and three quarters recovered pass

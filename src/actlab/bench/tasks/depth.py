@@ -6,8 +6,9 @@ as networks deepen.
 ``depth`` is the number of hidden layers (each ``Linear(width) -> activation``), no
 normalisation, no residual connections, no dropout; every activation gets the same
 initialisation (``init``, LeCun-normal N(0, 1/fan_in) by default: neutral between ReLU, which
-wants 2/fan_in, and tanh/SELU, which want 1/fan_in; ``he``; or ``critical``, each activation's
-own edge-of-chaos variance) and the same optimiser (Adam, ``lr``). The init is part of the
+wants 2/fan_in, and tanh/SELU, which want 1/fan_in; ``he``; ``critical``, each activation's
+own edge-of-chaos variance; or ``critical_orthogonal``, that variance on orthogonal matrices) and
+the same optimiser (Adam, ``lr``). The init is part of the
 verdict: sweep it (``--set init=lecun,critical``) rather than read a depth result without it.
 Sweep it with ``actlab bench train --task depth --set depth=2,8,16,32``. The data come from
 another classification task (``dataset``: digits by default, also mnist1d, mnist, ...).

@@ -34,7 +34,7 @@ __all__ = [
     "n_params"
 ]
 
-INITS = ("torch", "lecun", "he", "critical")
+INITS = ("torch", "lecun", "he", "critical", "critical_orthogonal")
 
 
 def activation_module(label: str, unit_dim: int) -> nn.Module:
@@ -49,7 +49,11 @@ def init_weights(model: nn.Module, scheme: str, act: str | None = None) -> None:
     ``he`` N(0, 2/fan_in) (He et al. 2015, what ReLU assumes); ``critical`` N(0, σ_w²/fan_in)
     with σ_w² at the edge of chaos of ``act`` (Schoenholz et al. 2017; its gate for the GLU
     family; :func:`actlab.init.critical_sigma2`) for every layer followed by an activation,
-    and LeCun for the read-out. Biases start at 0 for the Gaussian schemes.
+    and LeCun for the read-out; ``critical_orthogonal`` the same variance on scaled orthogonal
+    matrices (Pennington, Schoenholz & Ganguli 2017, "Resurrecting the sigmoid in deep learning
+    through dynamical isometry": at the edge of chaos Gaussian weights still spread the
+    input-output Jacobian's singular values with depth, orthogonal ones keep a sigmoid net
+    near isometry). Biases start at 0.
 
     Init is a declared setting of every task (never a hidden confound): at depth 32 ReLU scored
     0.10 with LeCun and 0.80 with He, so a depth verdict means nothing without its init.
@@ -59,13 +63,21 @@ def init_weights(model: nn.Module, scheme: str, act: str | None = None) -> None:
     if scheme == "torch":
         return
     gain = {"lecun": 1.0, "he": 2.0}.get(scheme)
-    if gain is None:
+    critical = gain is None
+    if critical:
         gain = critical_gain(act or "identity")
     layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
     for i, m in enumerate(layers):
-        g = 1.0 if scheme == "critical" and i == len(layers) - 1 else gain
+        readout = i == len(layers) - 1
+        g = 1.0 if critical and readout else gain
         fan_in = m.weight[0].numel()
-        nn.init.normal_(m.weight, 0.0, math.sqrt(g / fan_in))
+        if scheme == "critical_orthogonal" and not readout:
+            # each unit's pre-activation variance σ_w²·q, as with the Gaussian: rows of unit norm
+            # where fan_out <= fan_in, orthonormal columns (rows of norm² fan_in/fan_out) otherwise
+            fan_out = m.weight.shape[0]
+            nn.init.orthogonal_(m.weight, math.sqrt(g * max(1.0, fan_out / fan_in)))
+        else:
+            nn.init.normal_(m.weight, 0.0, math.sqrt(g / fan_in))
         if m.bias is not None:
             nn.init.zeros_(m.bias)
 
