@@ -54,17 +54,30 @@ def test_an_inaccurate_op_or_kernel_is_never_chosen():
 
 
 def test_native_autograd_where_torch_meets_every_bound():
-    r = _decide(row(native_autograd_ok=True), times(10, 8, 4), times(10, 8, 9, native_step=12))
+    small = times(4e-6, 3e-6, 2e-6, eager_bwd=4e-6, fused_bwd=2e-6, native_step=12e-6)
+    r = _decide(row(native_autograd_ok=True), small, times(10, 8, 9, native_step=12))
     assert (r.small, r.forward, r.native_autograd) == ("native", "native", True)
     # actlab's kernels under 0.9x torch's forward+backward at the large size keep them there
-    r = _decide(row(native_autograd_ok=True), times(10, 8, 4), times(10, 8, 3, fused_bwd=2, native_step=12))
+    r = _decide(row(native_autograd_ok=True), small, times(10, 8, 3, fused_bwd=2, native_step=12))
     assert (r.small, r.forward, r.native_autograd) == ("native", "fused", True)
+
+
+def test_where_torchs_whole_call_loses_the_size_class_takes_actlabs_own_forward():
+    # maxsig in bfloat16 (measured, seconds): torch's forward is the fastest, its backward is
+    # not; a "native" forward with native_autograd would be the whole call, 6x slower at 1M
+    small = times(36e-6, 3.8e-6, 3.5e-6, eager_bwd=34e-6, fused_bwd=3.9e-6, native_step=47e-6)
+    large = times(22.8e-3, 0.74e-3, 1.13e-3, eager_bwd=24e-3, fused_bwd=0.73e-3, native_step=11.9e-3)
+    r = _decide(row(native_autograd_ok=True), small, large)
+    assert (r.small, r.forward, r.backward, r.native_autograd) == ("fused", "fused", "fused", True)
+    # below 64K a whole call within 1/0.9 of actlab's kernels plus its Function's ~15 µs wins
+    small = times(36e-6, 3.8e-6, 3.5e-6, eager_bwd=34e-6, fused_bwd=3.9e-6, native_step=24e-6)
+    assert _decide(row(native_autograd_ok=True), small, large).small == "native"
 
 
 def test_any_values_only_where_torch_passed_at_every_point_of_the_sweep():
     for swept in (False, True):
-        r = _decide(row(native_autograd_ok=True) | {"native_any_values_ok": swept}, times(10, 8, 4),
-                    times(10, 8, 9, native_step=12))
+        r = _decide(row(native_autograd_ok=True) | {"native_any_values_ok": swept},
+                    times(10, 8, 4, native_step=8), times(10, 8, 9, native_step=12))
         assert (r.native_autograd, r.any_values) == (True, swept)
     r = _decide(row() | {"native_any_values_ok": True}, times(10, 8, 4), times(10, 8, 9, native_step=12))
     assert not r.any_values  # never without native_autograd
@@ -87,7 +100,7 @@ def test_a_16_bit_dtype_gets_its_own_route_where_torch_passes_in_it_alone():
 
     r = row(native_ok=False) | {"native_ok@bfloat16": True, "native_autograd_ok@bfloat16": True,
                                 "native_ok@float16": False, "native_autograd_ok@float16": False}
-    small, large = times(10, 8, 9), times(10, 8, 9, native_step=12)
+    small, large = times(10, 8, 9, native_step=12), times(10, 8, 9, native_step=12)
     assert _decide(r, small, large) == fused.FUSED
     bf16 = _decide(_in_dtype(r, "bfloat16"), small, large)
     assert (bf16.small, bf16.forward, bf16.native_autograd) == ("native", "native", True)

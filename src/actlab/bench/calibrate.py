@@ -37,7 +37,8 @@ def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 1
     backward (``repeats`` interleaved rounds, minimum). The rule is :func:`_decide`; for
     float32, bfloat16 and float16 too, with torch's op judged by its accuracy in that dtype
     alone (``route@float32``: a route of its own where it differs from the all-dtypes one,
-    ``by_dtype`` in the table).
+    ``by_dtype`` in the table); where torch's op passes in a 16-bit dtype, that dtype's route
+    is decided on speeds measured in it (torch's 16-bit CPU ops are kernels of their own).
     """
     gen = torch.Generator().manual_seed(0)
     out = []
@@ -52,10 +53,8 @@ def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 1
 
 def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[int, torch.Tensor],
                    repeats: int, accuracy_dtypes: Sequence[str]) -> dict[str, Any]:
-    from ..fused import kernels
     from ..numerics import accuracy
 
-    params = spec.defaults
     row: dict[str, Any] = {"activation": spec.name}
     before = fused.stats()
     with fused.forced():
@@ -82,42 +81,60 @@ def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[i
             row[f"native_ok@{dtype}"] = native_ok(("f",), alone)
             row[f"native_autograd_ok@{dtype}"] = native_ok(("f", "df", "d2f"), alone)
     row["native_any_values_ok"] = row["native_autograd_ok"] and _native_everywhere(spec, accuracy_dtypes)
-    cpu = torch.device("cpu")
-    fwd_k = kernels.get(spec, "forward", torch.float32, cpu)
-    bwd_k = kernels.get(spec, "backward", torch.float32, cpu)
-    theta = kernels.param_tensors(tuple(params[n] for n in spec.param_names), torch.float32, cpu)
     for n, x in xs.items():
-        g = gs[n]
-        fns: dict[str, Callable[[], Any]] = {
-            "eager_fwd": lambda x=x: spec.forward(x, **params),
-            "eager_bwd": lambda x=x, g=g: g * spec.derivative(x, **params),
-        }
-        if fwd_k is not None:
-            fns["fused_fwd"] = lambda x=x: fwd_k(x, *theta)
-        if bwd_k is not None:
-            fns["fused_bwd"] = lambda x=x, g=g: bwd_k(x, g, *theta)
-        if spec.native is not None:
-            fns["native_fwd"] = lambda x=x, native=spec.native: native(x, **params)
-        with torch.no_grad():
-            t = {k: min(v) for k, v in time_round_robin(fns, repeats, x.device).items()}
-        if spec.native is not None:  # torch's forward and backward, as a plain call meets them
-            step = _autograd_step(lambda x, native=spec.native: native(x, **params))
-            timed = {"native_step": lambda x=x, g=g, step=step: step(x, g)}
-            t |= {k: min(v) for k, v in time_round_robin(timed, repeats, x.device).items()}
+        t = _times(spec, x, gs[n], repeats)
         row.update({f"{k}_us@{size_label(n)}": v * 1e6 for k, v in t.items()})
         row[f"times@{size_label(n)}"] = t
     small, large = (row[f"times@{size_label(n)}"] for n in (min(xs), max(xs)))
     row["route"] = _decide(row, small, large)
     for dtype in OWN_DTYPES:
-        if f"native_ok@{dtype}" in row:
-            row[f"route@{dtype}"] = _decide(_in_dtype(row, dtype), small, large)
+        if f"native_ok@{dtype}" not in row:
+            continue
+        own_small, own_large = small, large
+        if dtype != "float32" and row[f"native_ok@{dtype}"]:
+            # torch's op in a 16-bit dtype is its own CPU kernel, not always float32's speed
+            # (maxsig's forward+backward in bfloat16: 6.8x float32's at 1M): timed in that dtype
+            cast = getattr(torch, dtype)
+            ends = (min(xs), max(xs))
+            own_small, own_large = (_times(spec, xs[n].to(cast), gs[n].to(cast), repeats) for n in ends)
+            row[f"times@{dtype}"] = {size_label(n): t for n, t in zip(ends, (own_small, own_large))}
+        row[f"route@{dtype}"] = _decide(_in_dtype(row, dtype), own_small, own_large)
     return row
+
+
+def _times(spec: ActivationSpec, x: torch.Tensor, g: torch.Tensor, repeats: int) -> dict[str, float]:
+    """Seconds per call at ``x`` (its dtype): the eager forward and ``g·f'`` as actlab computes
+    them (16-bit inputs in float32), the compiled kernels, torch's op and its autograd step."""
+    from ..fused import kernels
+    from ..spec import compute_dtype
+
+    params, dtype, cpu = spec.defaults, x.dtype, torch.device("cpu")
+    cdt = compute_dtype(dtype)
+    fwd_k = kernels.get(spec, "forward", dtype, cpu)
+    bwd_k = kernels.get(spec, "backward", dtype, cpu)
+    theta = kernels.param_tensors(tuple(params[n] for n in spec.param_names), dtype, cpu)
+    fns: dict[str, Callable[[], Any]] = {
+        "eager_fwd": lambda: spec.forward(x.to(cdt), **params).to(dtype),
+        "eager_bwd": lambda: (g.to(cdt) * spec.derivative(x.to(cdt), **params)).to(dtype),
+    }
+    if fwd_k is not None:
+        fns["fused_fwd"] = lambda: fwd_k(x, *theta)
+    if bwd_k is not None:
+        fns["fused_bwd"] = lambda: bwd_k(x, g, *theta)
+    if spec.native is not None:
+        fns["native_fwd"] = lambda native=spec.native: native(x, **params)
+    with torch.no_grad():
+        t = {k: min(v) for k, v in time_round_robin(fns, repeats, x.device).items()}
+    if spec.native is not None:  # torch's forward and backward, as a plain call meets them
+        step = _autograd_step(lambda x, native=spec.native: native(x, **params))
+        timed = {"native_step": lambda: step(x, g)}
+        t |= {k: min(v) for k, v in time_round_robin(timed, repeats, x.device).items()}
+    return t
 
 
 def _in_dtype(row: dict[str, Any], dtype: str) -> dict[str, Any]:
     """The row as ``dtype``'s own route sees it: torch's op judged by its accuracy in that dtype
-    alone; the speeds are float32's (torch's 16-bit CPU ops compute in float32 too, as the
-    compiled kernels do), and the any-values sweep stays the all-dtypes one (conservative)."""
+    alone, and the any-values sweep the all-dtypes one (conservative)."""
     whole = row[f"native_autograd_ok@{dtype}"]
     return row | {"native_ok": row[f"native_ok@{dtype}"], "native_autograd_ok": whole,
                   "native_any_values_ok": row.get("native_any_values_ok", False) and whole}
@@ -161,6 +178,12 @@ def _backward_way(row: dict[str, Any], t: dict[str, float]) -> str:
     return "eager"
 
 
+# What actlab's Python autograd Function adds to a forward+backward, beyond its kernels: ELU at
+# 4K elements took 55 µs through the routed Function against 17 µs for torch's whole call (2-core
+# VM under load); idle, ~25 µs
+FUNCTION_US = 25.0
+
+
 def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float]) -> fused.Route:
     """The route from one calibration row (see :func:`calibrate`): per size class, the fastest
     forward among those that pass the ULP bounds (eager, native, compiled; compiled only if
@@ -168,15 +191,20 @@ def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float
 
     Where torch's op passes the bounds for f, f' and f'' in every dtype, the call is torch's op
     with its autograd (``native_autograd``; at any parameter values where it passes at every
-    point of the accuracy sweep, ``any_values``): always below :data:`~actlab.fused.routes.SMALL`
-    elements, where actlab's Python Function costs more (~15 µs a call) than any kernel, and at
-    or above it unless actlab's kernels take under 0.9x torch's forward+backward."""
+    point of the accuracy sweep, ``any_values``) in each size class where torch's forward+backward
+    takes at most 1/0.9 of actlab's: below :data:`~actlab.fused.routes.SMALL` elements counting
+    the :data:`FUNCTION_US` actlab's Function adds, which is more than any kernel there. Where it
+    loses, that size class takes actlab's fastest forward other than torch's op, since a
+    "native" forward there would be the whole call (maxsig in bfloat16: torch's backward 11 ms
+    at 1M elements, actlab's 0.7)."""
     backward = _backward_way(row, large)
     ways = [_fastest_forward(row, small), _fastest_forward(row, large)]
     if not row["native_autograd_ok"]:
         return fused.Route(*ways, backward)
-    ours = large[f"{ways[1]}_fwd"] + large[f"{backward}_bwd"]
-    return fused.Route("native", "native" if large["native_step"] <= ours / 0.9 else ways[1], backward,
+    own = [_fastest_forward(row | {"native_ok": False}, t) for t in (small, large)]
+    whole = [t["native_step"] <= (t[f"{way}_fwd"] + t[f"{backward}_bwd"] + extra) / 0.9
+             for t, way, extra in ((small, own[0], FUNCTION_US * 1e-6), (large, own[1], 0.0))]
+    return fused.Route(*("native" if w else way for w, way in zip(whole, own)), backward,
                        native_autograd=True, any_values=row.get("native_any_values_ok", False))
 
 
