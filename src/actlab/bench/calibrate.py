@@ -86,7 +86,8 @@ def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[i
         row.update({f"{k}_us@{size_label(n)}": v * 1e6 for k, v in t.items()})
         row[f"times@{size_label(n)}"] = t
     small, large = (row[f"times@{size_label(n)}"] for n in (min(xs), max(xs)))
-    row["route"] = _decide(row, small, large)
+    scale = fused.routes.SMALL / max(xs)
+    row["route"] = _decide(row, small, large, scale)
     for dtype in OWN_DTYPES:
         if f"native_ok@{dtype}" not in row:
             continue
@@ -98,7 +99,7 @@ def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[i
             ends = (min(xs), max(xs))
             own_small, own_large = (_times(spec, xs[n].to(cast), gs[n].to(cast), repeats) for n in ends)
             row[f"times@{dtype}"] = {size_label(n): t for n, t in zip(ends, (own_small, own_large))}
-        row[f"route@{dtype}"] = _decide(_in_dtype(row, dtype), own_small, own_large)
+        row[f"route@{dtype}"] = _decide(_in_dtype(row, dtype), own_small, own_large, scale)
     return row
 
 
@@ -184,7 +185,8 @@ def _backward_way(row: dict[str, Any], t: dict[str, float]) -> str:
 FUNCTION_US = 25.0
 
 
-def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float]) -> fused.Route:
+def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float],
+            large_scale: float = 1 / 16) -> fused.Route:
     """The route from one calibration row (see :func:`calibrate`): per size class, the fastest
     forward among those that pass the ULP bounds (eager, native, compiled; compiled only if
     more than 5% faster); backward compiled where it passes and is faster at the large size.
@@ -193,8 +195,10 @@ def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float
     with its autograd (``native_autograd``; at any parameter values where it passes at every
     point of the accuracy sweep, ``any_values``) in each size class where torch's forward+backward
     takes at most 1/0.9 of actlab's: below :data:`~actlab.fused.routes.SMALL` elements counting
-    the :data:`FUNCTION_US` actlab's Function adds, which is more than any kernel there. Where it
-    loses, that size class takes actlab's fastest forward other than torch's op, since a
+    the :data:`FUNCTION_US` actlab's Function adds, which is more than any kernel there; at or
+    above it, at the large size or at :data:`~actlab.fused.routes.SMALL` elements (the large
+    size's times scaled by ``large_scale``, SMALL over the large size, plus the Function). Where
+    it loses, that size class takes actlab's fastest forward other than torch's op, since a
     "native" forward there would be the whole call (maxsig in bfloat16: torch's backward 11 ms
     at 1M elements, actlab's 0.7)."""
     backward = _backward_way(row, large)
@@ -202,8 +206,13 @@ def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float
     if not row["native_autograd_ok"]:
         return fused.Route(*ways, backward)
     own = [_fastest_forward(row | {"native_ok": False}, t) for t in (small, large)]
-    whole = [t["native_step"] <= (t[f"{way}_fwd"] + t[f"{backward}_bwd"] + extra) / 0.9
-             for t, way, extra in ((small, own[0], FUNCTION_US * 1e-6), (large, own[1], 0.0))]
+    ours = [t[f"{way}_fwd"] + t[f"{backward}_bwd"] for t, way in zip((small, large), own)]
+    function = FUNCTION_US * 1e-6
+    whole = [small["native_step"] <= (ours[0] + function) / 0.9,
+             # the large class starts at 64K elements, where the Function's cost is not yet small:
+             # torch's whole call keeps it unless actlab wins at 1M and, scaled down, at 64K too
+             large["native_step"] <= ours[1] / 0.9
+             or large["native_step"] * large_scale <= (ours[1] * large_scale + function) / 0.9]
     return fused.Route(*("native" if w else way for w, way in zip(whole, own)), backward,
                        native_autograd=True, any_values=row.get("native_any_values_ok", False))
 
