@@ -72,11 +72,12 @@ def test_where_torchs_whole_call_loses_the_size_class_takes_actlabs_own_forward(
     # below 64K a whole call within 1/0.9 of actlab's kernels plus its Function's ~15 µs wins
     small = times(36e-6, 3.8e-6, 3.5e-6, eager_bwd=34e-6, fused_bwd=3.9e-6, native_step=24e-6)
     assert _decide(row(native_autograd_ok=True), small, large).small == "native"
-    # relu-like: actlab's kernels 20% faster at 1M, but at 64K (1/16 of that) the Function's
-    # ~25 µs outweighs the gain: torch's whole call keeps the large class
-    large = times(0.5e-3, 0.3e-3, 0.32e-3, eager_bwd=0.6e-3, fused_bwd=0.5e-3, native_step=1.0e-3)
-    assert _decide(row(native_autograd_ok=True), small, large).forward == "native"
-    assert _decide(row(native_autograd_ok=True), small, large, large_scale=1.0).forward == "fused"
+    # leaky-ReLU-like: actlab's kernels far faster at 1M, but at 64K the Function's ~25 µs
+    # outweighs the gain: torch's whole call keeps the large class (it starts at 64K)
+    large = times(5.6e-3, 73e-6, 93e-6, eager_bwd=5e-3, fused_bwd=109e-6, native_step=3.2e-3)
+    mid = times(0.3e-3, 4e-6, 5e-6, eager_bwd=0.3e-3, fused_bwd=6e-6, native_step=30e-6)
+    assert _decide(row(native_autograd_ok=True), small, large).forward == "fused"
+    assert _decide(row(native_autograd_ok=True), small, large, [mid]).forward == "native"
 
 
 def test_any_values_only_where_torch_passed_at_every_point_of_the_sweep():

@@ -24,7 +24,7 @@ ACCURACY_DTYPES = ("float64", "float32", "bfloat16", "float16")
 OWN_DTYPES = ("float32", "bfloat16", "float16")  # dtypes that get routes of their own where theirs differ
 
 
-def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 12, 1 << 20),
+def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 12, 1 << 16, 1 << 20),
               repeats: int = 5, accuracy_dtypes: Sequence[str] = ACCURACY_DTYPES,
               progress: Progress | None = None) -> list[dict[str, Any]]:
     """Measure what a routes table (:mod:`actlab.fused.routes`) is made of, per activation.
@@ -32,7 +32,8 @@ def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 1
     Accuracy: :func:`actlab.numerics.accuracy.measure` under :func:`fused.forced` (so f and f'
     come from the compiled kernels) and the native column, in every dtype. Speed (float32, at
     ``sizes[0]`` for the route below :data:`actlab.fused.routes.SMALL` elements, ``sizes[-1]``
-    at or above it): the eager
+    at or above it, and whether torch's whole call keeps that class also at the sizes between,
+    64K by default): the eager
     spec forward, the native op and the compiled forward; eager ``g * f'(x)`` and the compiled
     backward (``repeats`` interleaved rounds, minimum). The rule is :func:`_decide`; for
     float32, bfloat16 and float16 too, with torch's op judged by its accuracy in that dtype
@@ -43,7 +44,7 @@ def calibrate(names: Sequence[str] | None = None, sizes: Sequence[int] = (1 << 1
     gen = torch.Generator().manual_seed(0)
     out = []
     for spec in benchable(names):
-        xs = {n: torch.randn(n, generator=gen) * 3 for n in (sizes[0], sizes[-1])}
+        xs = {n: torch.randn(n, generator=gen) * 3 for n in sizes}
         gs = {n: torch.randn(n, generator=gen) for n in xs}
         out.append(_calibrate_one(spec, xs, gs, repeats, accuracy_dtypes))
         if progress:
@@ -85,21 +86,19 @@ def _calibrate_one(spec: ActivationSpec, xs: dict[int, torch.Tensor], gs: dict[i
         t = _times(spec, x, gs[n], repeats)
         row.update({f"{k}_us@{size_label(n)}": v * 1e6 for k, v in t.items()})
         row[f"times@{size_label(n)}"] = t
-    small, large = (row[f"times@{size_label(n)}"] for n in (min(xs), max(xs)))
-    scale = fused.routes.SMALL / max(xs)
-    row["route"] = _decide(row, small, large, scale)
+    times = [row[f"times@{size_label(n)}"] for n in sorted(xs)]
+    row["route"] = _decide(row, times[0], times[-1], times[1:-1])
     for dtype in OWN_DTYPES:
         if f"native_ok@{dtype}" not in row:
             continue
-        own_small, own_large = small, large
+        own = times
         if dtype != "float32" and row[f"native_ok@{dtype}"]:
             # torch's op in a 16-bit dtype is its own CPU kernel, not always float32's speed
             # (maxsig's forward+backward in bfloat16: 6.8x float32's at 1M): timed in that dtype
             cast = getattr(torch, dtype)
-            ends = (min(xs), max(xs))
-            own_small, own_large = (_times(spec, xs[n].to(cast), gs[n].to(cast), repeats) for n in ends)
-            row[f"times@{dtype}"] = {size_label(n): t for n, t in zip(ends, (own_small, own_large))}
-        row[f"route@{dtype}"] = _decide(_in_dtype(row, dtype), own_small, own_large, scale)
+            own = [_times(spec, xs[n].to(cast), gs[n].to(cast), repeats) for n in sorted(xs)]
+            row[f"times@{dtype}"] = {size_label(n): t for n, t in zip(sorted(xs), own)}
+        row[f"route@{dtype}"] = _decide(_in_dtype(row, dtype), own[0], own[-1], own[1:-1])
     return row
 
 
@@ -186,7 +185,7 @@ FUNCTION_US = 25.0
 
 
 def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float],
-            large_scale: float = 1 / 16) -> fused.Route:
+            between: Sequence[dict[str, float]] = ()) -> fused.Route:
     """The route from one calibration row (see :func:`calibrate`): per size class, the fastest
     forward among those that pass the ULP bounds (eager, native, compiled; compiled only if
     more than 5% faster); backward compiled where it passes and is faster at the large size.
@@ -196,23 +195,23 @@ def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float
     point of the accuracy sweep, ``any_values``) in each size class where torch's forward+backward
     takes at most 1/0.9 of actlab's: below :data:`~actlab.fused.routes.SMALL` elements counting
     the :data:`FUNCTION_US` actlab's Function adds, which is more than any kernel there; at or
-    above it, at the large size or at :data:`~actlab.fused.routes.SMALL` elements (the large
-    size's times scaled by ``large_scale``, SMALL over the large size, plus the Function). Where
-    it loses, that size class takes actlab's fastest forward other than torch's op, since a
-    "native" forward there would be the whole call (maxsig in bfloat16: torch's backward 11 ms
-    at 1M elements, actlab's 0.7)."""
+    above it, at the large size or at any size measured ``between`` (64K: the Function is not
+    yet small there), counting the Function too. Where it loses everywhere, that size class
+    takes actlab's fastest forward other than torch's op, since a "native" forward there would
+    be the whole call (maxsig in bfloat16: torch's backward 11 ms at 1M elements, actlab's 0.7)."""
     backward = _backward_way(row, large)
     ways = [_fastest_forward(row, small), _fastest_forward(row, large)]
     if not row["native_autograd_ok"]:
         return fused.Route(*ways, backward)
     own = [_fastest_forward(row | {"native_ok": False}, t) for t in (small, large)]
-    ours = [t[f"{way}_fwd"] + t[f"{backward}_bwd"] for t, way in zip((small, large), own)]
-    function = FUNCTION_US * 1e-6
-    whole = [small["native_step"] <= (ours[0] + function) / 0.9,
-             # the large class starts at 64K elements, where the Function's cost is not yet small:
-             # torch's whole call keeps it unless actlab wins at 1M and, scaled down, at 64K too
-             large["native_step"] <= ours[1] / 0.9
-             or large["native_step"] * large_scale <= (ours[1] * large_scale + function) / 0.9]
+
+    def wins(t: dict[str, float], way: str) -> bool:  # torch's whole call against actlab's Function
+        return t["native_step"] <= (t[f"{way}_fwd"] + t[f"{backward}_bwd"] + FUNCTION_US * 1e-6) / 0.9
+
+    # the large class starts at 64K elements, where the Function's cost is not yet small: torch's
+    # whole call keeps it unless actlab wins at every size measured there
+    whole = [wins(small, own[0]), any(wins(t, _fastest_forward(row | {"native_ok": False}, t))
+                                      for t in (*between, large))]
     return fused.Route(*("native" if w else way for w, way in zip(whole, own)), backward,
                        native_autograd=True, any_values=row.get("native_any_values_ok", False))
 
