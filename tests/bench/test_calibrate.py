@@ -130,3 +130,15 @@ def test_float32_gets_its_own_route_where_torch_misses_only_float64s_bounds():
     assert (f32.small, f32.forward, f32.backward, f32.native_autograd) == ("native", "native", "fused", False)
     table = routes_table([{"activation": "softplus", "route": every, "route@float32": f32}], "test")
     assert table["by_dtype"] == {"float32": {"softplus": ["native", "native", "fused"]}}
+
+
+def test_an_op_without_a_double_backward_never_gets_the_whole_call_in_any_dtype():
+    # hardsigmoid: torch's f'' raises (not implemented); bfloat16 measures no f'', so its own
+    # verdict alone would hand torch the whole call, and a double backward would fail there
+    from actlab.bench.calibrate import _in_dtype
+
+    r = row(native_ok=True) | {"native_ok@bfloat16": True, "native_autograd_ok@bfloat16": True,
+                               "native_d2f_missing": True}
+    small, large = times(10, 8, 9, native_step=12), times(10, 8, 9, native_step=12)
+    assert not _decide(_in_dtype(r, "bfloat16"), small, large).native_autograd
+    assert _decide(_in_dtype(r | {"native_d2f_missing": False}, "bfloat16"), small, large).native_autograd

@@ -278,10 +278,9 @@ def _computed(spec: ActivationSpec, quantity: str, xs: np.ndarray, dtype: torch.
         x.requires_grad_(True)
         (y,) = torch.autograd.grad(fn(x, params).sum(), x, create_graph=quantity == "d2f")
         if quantity == "d2f":
-            # an f' that does not depend on x (torch's identity) adds 0 to a double backward:
-            # its f'' is 0, not missing (an op whose double backward is not implemented raises)
-            y = (torch.autograd.grad(y.sum(), x, allow_unused=True)[0] if y.requires_grad else None)
-            y = torch.zeros_like(x) if y is None else y
+            # an f' without a graph (torch's identity, which returns x itself) is missing, not 0:
+            # a double backward through that op alone raises
+            (y,) = torch.autograd.grad(y.sum(), x, allow_unused=True)
     else:  # d2f through the documented API: analytic, or autograd of the analytic f'
         y = Activation(spec, params).second_derivative(x)
     return y.detach().to(torch.float64).numpy(force=True)  # force: a ZeroTensor (abs's f'') too
