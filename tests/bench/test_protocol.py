@@ -116,8 +116,8 @@ def test_an_experiment_can_tune_on_more_seeds_than_its_profile():
                                                                                          (1001, 0.1)]
 
     def stored(spec, metric):
-        return {"task": spec.task, "activation": spec.activation, "config": spec.config, "metric": metric,
-                "status": "done"}
+        return {"task": spec.task, "activation": spec.activation, "seed": spec.seed, "config": spec.config,
+                "metric": metric, "status": "done"}
 
     runs = [stored(r, 0.5 + r.config["lr"] * 10 + (r.seed - 1000) / 10) for r in plan if r.seed == 1000]
     by = {c["experiment"]: c for c in protocol.choose_lrs(prof, runs)}
@@ -126,6 +126,13 @@ def test_an_experiment_can_tune_on_more_seeds_than_its_profile():
     by = {c["experiment"]: c for c in protocol.choose_lrs(prof, runs)}
     assert by["digits 2"]["best_lr"] == 1e-2
     assert by["digits 2"]["curve"] == pytest.approx({1e-3: 0.56, 1e-2: 0.65})  # the mean of both seeds
+    # an extension run on one seed only (a store from when the experiment tuned on one): its
+    # missing seed is planned, and the choice waits for it
+    ext = protocol._spec(prof, two, "relu", 1000, 0.1, "tune")
+    by = {c["experiment"]: c for c in protocol.choose_lrs(prof, [*runs, stored(ext, 0.7)])}
+    assert by["digits 2"]["best_lr"] is None and by["digits 2"]["unfilled"] == [(0.1, 1001)]
+    planned = protocol.extension_plan(prof, list(by.values()))
+    assert [(r.seed, r.config["lr"]) for r in planned if r.config["batch"] == 16] == [(1001, 0.1)]
 
 
 def test_a_diverged_run_is_a_counted_failure(tmp_path):

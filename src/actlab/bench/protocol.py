@@ -292,13 +292,16 @@ def _past_end(curve: Mapping[float, float], best: float, steps: Sequence[float],
 def extension_plan(profile: Profile, choice: Sequence[Mapping[str, Any]]) -> list[RunSpec]:
     """Tuning runs one lr step past the end of the curve where an activation's best lr lies at
     that end, strictly better than the lr next to it (the grid did not bracket it; a flat curve,
-    at chance everywhere, is not extended), while the ladder (:func:`ladder`) has a step left."""
+    at chance everywhere, is not extended), while the ladder (:func:`ladder`) has a step left;
+    and the missing seeds of extensions already run on fewer seeds than the experiment now
+    tunes on (a store from before :data:`DEPTH_TUNE_SEEDS`, or a stopped sweep)."""
     exps = {exp.name: exp for exp in profile.experiments}
     out = []
     for c in choice:
+        exp = exps[c["experiment"]]
+        out += [_spec(profile, exp, c["activation"], seed, lr, "tune") for lr, seed in c.get("unfilled", ())]
         if c["best_lr"] is None:
             continue
-        exp = exps[c["experiment"]]
         nxt = _past_end(c["curve"], c["best_lr"], ladder(profile, exp), _sign(exp.task))
         if nxt is not None:
             out += [_spec(profile, exp, c["activation"], TUNE_SEED0 + s, nxt, "tune")
@@ -341,13 +344,17 @@ def choose_lrs(profile: Profile, runs: Sequence[Mapping[str, Any]]) -> list[dict
         grid = profile.grid(exp)
         for act in exp.acts:
             a = canonical_activation(act)
-            curve, failures, complete = {}, 0, True
+            curve, failures, complete, unfilled = {}, 0, True, []
             for lr in ladder(profile, exp):
                 rs = by.get((key, a, lr), [])
                 if lr not in grid and not rs:
                     continue  # an extension not run (not needed, or not yet)
                 if len(rs) < profile.seeds(exp):
                     complete = False
+                    if lr not in grid:  # an extension run on fewer seeds (an older profile, a stop)
+                        have = {r["seed"] for r in rs}
+                        unfilled += [(lr, TUNE_SEED0 + k) for k in range(profile.seeds(exp))
+                                     if TUNE_SEED0 + k not in have]
                 curve[lr] = float(np.mean([r["metric"] for r in rs])) if rs else math.nan
                 failures += sum(r["status"] == "diverged" for r in rs)
             finite = {lr: v for lr, v in curve.items() if math.isfinite(v)}
@@ -356,7 +363,8 @@ def choose_lrs(profile: Profile, runs: Sequence[Mapping[str, Any]]) -> list[dict
             out.append({"experiment": exp.name, "task": t.name, "activation": a, "curve": curve,
                         "best_lr": best, "best": finite.get(best, math.nan) if best else math.nan,
                         "sensitivity": (sign * (finite[best] - float(np.mean(on_grid))))
-                        if best and on_grid else math.nan, "tune_failures": failures, "metric": t.metric})
+                        if best and on_grid else math.nan, "tune_failures": failures, "metric": t.metric,
+                        "unfilled": unfilled})
     return out
 
 
