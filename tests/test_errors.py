@@ -64,9 +64,9 @@ def test_checked_parameter_values_are_remembered_per_dtype_and_refused_ones_ever
         with pytest.raises(TypeError, match="unknown parameter"):
             actlab.functional.elu(x, alhpa=1.0)
     y = actlab.functional.leaky_relu(x, negative_slope=0.25)
+    hits = functional._checked_values.cache_info().hits
     assert y.tolist() == [-0.25, 0.0, 2.0] and actlab.functional.leaky_relu(x, negative_slope=0.25).equal(y)
-    assert ("leaky_relu", (("negative_slope", 0.25),), torch.float32) in functional._CHECKED
-    functional._CHECKED.clear()
+    assert functional._checked_values.cache_info().hits == hits + 1  # checked once, then remembered
 
 
 def test_every_default_passes_the_checks_a_call_without_parameters_skips():

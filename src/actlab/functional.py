@@ -9,6 +9,7 @@ arguments and options).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -52,10 +53,6 @@ def apply(
     return out.detach().numpy() if was_numpy else out
 
 
-_CHECKED: dict[tuple[str, tuple[tuple[str, Any], ...], torch.dtype], tuple[Any, ...]] = {}
-_CHECKED_MAX = 4096
-
-
 def _checked_numbers(spec: ActivationSpec, params: dict[str, Any],
                      dtype: torch.dtype) -> tuple[Any, ...] | None:
     """The argument values of plain-number ``params`` once checked for ``dtype``, remembered: a
@@ -64,16 +61,16 @@ def _checked_numbers(spec: ActivationSpec, params: dict[str, Any],
     (tensors, NumPy scalars: the full checks every call)."""
     if not all(type(v) is float or type(v) is int for v in params.values()):
         return None
-    key = (spec.name, tuple(params.items()), dtype)
-    values = _CHECKED.get(key)
-    if values is None:
-        resolved = spec.resolve(params)
-        check_representable(spec.name, spec.params, resolved, dtype)
-        values = tuple(resolved[n] for n in spec.argument_names)
-        if len(_CHECKED) >= _CHECKED_MAX:  # bounded: a sweep over many values must not grow it
-            _CHECKED.clear()
-        _CHECKED[key] = values
-    return values
+    return _checked_values(spec.name, tuple(params.items()), dtype)
+
+
+# bounded: a sweep over many values must not grow it; a refusal raises and is not remembered
+@functools.lru_cache(maxsize=4096)
+def _checked_values(name: str, items: tuple[tuple[str, Any], ...], dtype: torch.dtype) -> tuple[Any, ...]:
+    spec = registry.get_spec(name)
+    resolved = spec.resolve(dict(items))
+    check_representable(spec.name, spec.params, resolved, dtype)
+    return tuple(resolved[n] for n in spec.argument_names)
 
 
 def _check_broadcast(spec: Spec, name: str, value: Any, x: torch.Tensor) -> None:

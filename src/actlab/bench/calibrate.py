@@ -206,16 +206,16 @@ def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float
     ways = [_fastest_forward(row, small), _fastest_forward(row, large)]
     if not row["native_autograd_ok"]:
         return fused.Route(*ways, backward)
-    own = [_fastest_forward(row | {"native_ok": False}, t) for t in (small, large)]
+    def ours(t: dict[str, float]) -> str:  # actlab's fastest forward other than torch's op
+        return _fastest_forward(row | {"native_ok": False}, t)
 
-    def wins(t: dict[str, float], way: str) -> bool:  # torch's whole call against actlab's Function
-        return t["native_step"] <= (t[f"{way}_fwd"] + t[f"{backward}_bwd"] + FUNCTION_US * 1e-6) / 0.9
+    def wins(t: dict[str, float]) -> bool:  # torch's whole call against actlab's Function
+        return t["native_step"] <= (t[f"{ours(t)}_fwd"] + t[f"{backward}_bwd"] + FUNCTION_US * 1e-6) / 0.9
 
     # the large class starts at 64K elements, where the Function's cost is not yet small: torch's
     # whole call keeps it unless actlab wins at every size measured there
-    whole = [wins(small, own[0]), any(wins(t, _fastest_forward(row | {"native_ok": False}, t))
-                                      for t in (*between, large))]
-    return fused.Route(*("native" if w else way for w, way in zip(whole, own)), backward,
+    return fused.Route("native" if wins(small) else ours(small),
+                       "native" if any(map(wins, (*between, large))) else ours(large), backward,
                        native_autograd=True, any_values=row.get("native_any_values_ok", False))
 
 
