@@ -94,8 +94,8 @@ def critical_gain(act: str) -> float:
     if spec.kind == "gated":
         return critical_sigma2(spec.base_name)[0]
     if spec.kind != "elementwise":
-        raise ValueError(f"init 'critical' covers elementwise and gated activations; {name} is "
-                         f"{spec.kind}: use init=he or init=lecun for it")
+        raise ValueError(f"init 'critical' (and 'critical_orthogonal') covers elementwise and gated "
+                         f"activations; {name} is {spec.kind}: use init=he or init=lecun for it")
     return critical_sigma2(actlab.get(name, **params))[0]
 
 
