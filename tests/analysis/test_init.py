@@ -90,6 +90,38 @@ def test_critical_with_bias_variance_and_override():
         init.critical_(model, sigma_b2=-1.0)
 
 
+def test_critical_centres_an_activation_that_is_not_zero_at_zero():
+    assert init.value_at_zero("sigmoid") == 0.5 and init.value_at_zero("relu") == 0.0
+    assert init.value_at_zero("softplus") == pytest.approx(math.log(2), rel=1e-15)
+    # σ(h) − 1/2 is odd with slope 1/4 at 0: its length map has q* = 0 up to σ_w² = 16, where
+    # χ₁ = σ_w² σ'(0)² reaches 1; with the mean left in, q* is large and the root is ≈ 103
+    assert init.critical_sigma2("sigmoid", centred=True) == (pytest.approx(16.0, rel=1e-5),
+                                                              "edge of chaos (centred)")
+    assert init.critical_sigma2("sigmoid")[0] == pytest.approx(103.0, rel=0.01)
+    assert init.critical_sigma2("tanh", centred=True) == init.critical_sigma2("tanh")  # φ(0) = 0
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 64), nn.Sigmoid(), nn.Linear(64, 64), nn.Sigmoid(),
+                          nn.Linear(64, 3)).double()
+    rows = init.critical_(model, generator=torch.Generator().manual_seed(1))
+    assert [r["centre"] for r in rows] == [0.0, 0.5, 0.5]
+    assert [r["sigma_w2"] for r in rows[:2]] == [pytest.approx(16.0, rel=1e-5)] * 2
+    assert rows[2]["sigma_w2"] == 1.0
+    # at initialisation the net is the one with σ(h) − 1/2 and no biases, computed by hand
+    x = torch.randn(5, 8, dtype=torch.float64)
+    h = x @ model[0].weight.T
+    for layer in (model[2], model[4]):
+        h = (torch.sigmoid(h) - 0.5) @ layer.weight.T
+    torch.testing.assert_close(model(x), h, rtol=1e-12, atol=1e-12)
+    assert float(model[0].bias.detach().abs().max()) == 0.0  # the first layer's input is data
+
+    rows = init.critical_(model, centre=False)
+    assert rows[1]["sigma_w2"] == pytest.approx(103.0, rel=0.01) and rows[1]["centre"] == 0.0
+    assert float(model[2].bias.detach().abs().max()) == 0.0
+    no_bias = nn.Sequential(nn.Linear(8, 8), nn.Sigmoid(), nn.Linear(8, 8, bias=False))
+    assert init.critical_(no_bias)[0]["sigma_w2"] == pytest.approx(103.0, rel=0.01)  # nothing to centre with
+
+
 def test_critical_falls_back_where_there_is_no_edge_of_chaos():
     model = nn.Sequential(nn.Linear(16, 16), actlab.nn.Activation("squared_relu"), nn.Linear(16, 1))
     rows = init.critical_(model)

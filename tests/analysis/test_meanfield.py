@@ -159,6 +159,10 @@ def test_cli_meanfield_json_and_table():
     rows = json.loads(result.stdout)
     assert rows[0]["sigma_w2"] == pytest.approx(TANH_EOC_005, rel=1e-8)
     assert rows[1]["sigma_w2"] == pytest.approx(2.0)
+    assert "note" not in rows[0] and "note" not in rows[1]  # tanh(0) = relu(0) = 0
+    sig = json.loads(runner.invoke(app, ["meanfield", "sigmoid", "--json"]).stdout)[0]
+    assert sig["sigma_w2"] == pytest.approx(103.0, rel=0.01) and sig["q_star"] > 40  # mean included
+    assert "centres it (φ(0) = 0.5): σ_w² = 16," in sig["note"]  # what critical init uses
     table = runner.invoke(app, ["meanfield", "selu", "--moments"])
     assert table.exit_code == 0 and "0.7877" in table.stdout
     bad = runner.invoke(app, ["meanfield", "tanh", "--sigma-w2", "-1"])

@@ -205,13 +205,36 @@ def test_init_is_declared_and_critical_follows_the_activation():
     linears = [x for x in m if isinstance(x, nn.Linear)]
     from actlab.init import critical_sigma2
 
-    sw2 = critical_sigma2("sigmoid")[0]
-    assert sw2 == pytest.approx(103.0, rel=0.01)
+    sw2 = critical_sigma2("sigmoid", centred=True)[0]
+    assert sw2 == pytest.approx(16.0, rel=1e-5)  # sigmoid is centred: each layer sees σ(h) − 1/2
     assert linears[3].weight.var().item() == pytest.approx(sw2 / 256, rel=0.05)
     assert linears[-1].weight.var().item() == pytest.approx(1 / 256, rel=0.1)  # read-out: LeCun
-    assert models.critical_gain("swiglu") == pytest.approx(critical_sigma2("swish")[0])  # the gate's
-    with pytest.raises(ValueError, match="crelu is concatenated"):
-        t.build("crelu", t.config({"init": "critical"}), data)
+    assert linears[0].bias.abs().max().item() == 0.0  # its input is data
+    for lin in linears[1:]:
+        torch.testing.assert_close(lin.bias, -0.5 * lin.weight.sum(1))
+    tanh = [x for x in t.build("tanh", t.config({"depth": 3, "init": "critical"}), data)
+            if isinstance(x, nn.Linear)]
+    assert all(lin.bias.abs().max().item() == 0.0 for lin in tanh)  # tanh(0) = 0: nothing to centre
+    # runs with critical init stored before it centred sigmoid stop matching, the others do not
+    import hashlib
+    import json
+
+    from actlab.bench.train import PROTOCOL, RunSpec
+
+    def old_hash(cfg):
+        blob = json.dumps({"task": "depth", "config": cfg, "protocol": PROTOCOL}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    for init, changed in (("critical", True), ("critical_orthogonal", True), ("lecun", False), ("he", False)):
+        cfg = t.config({"init": init})
+        assert (RunSpec.make("depth", "tanh", 0, cfg).config_hash != old_hash(cfg)) == changed
+    # and an experiment leaves them out: same settings, an older init's results
+    cfg = t.config({"init": "critical", "stage": "test", "protocol": "tune-test/x", "lr": 1e-3})
+    new = RunSpec.make("depth", "sigmoid", 0, cfg)
+    stored = ((old_hash(cfg), 0.5), (new.config_hash, 0.93), ("fake", 0.7))
+    rows = [{"task": "depth", "activation": "sigmoid", "seed": 0, "config": cfg, "metric": m,
+             "status": "done", "config_hash": h} for h, m in stored]
+    assert [r["metric"] for r in protocol.tested_runs(rows)] == [0.93, 0.7]
     # the same variance on orthogonal matrices: W Wᵀ = σ_w² I for the square hidden layers, and
     # σ_w²·(fan_out/fan_in) on the orthonormal columns of a widening first layer (64 -> 256)
     m = t.build("sigmoid", t.config({"depth": 6, "width": 256, "init": "critical_orthogonal"}), data)

@@ -70,13 +70,30 @@ __all__ = [
 
 SATURATION = 1e-3  # |f'| below this is "saturated" (actlab.analysis.properties.SATURATION)
 PROTOCOL = 2  # bump when a change to the training code changes results: old rows stop matching
+# the same for runs with critical init alone; 2: layers fed by an activation that is not 0 at 0
+# (sigmoid) are centred (actlab.bench.tasks.models.critical_centre)
+CRITICAL_INIT = 2
 
 Progress = Callable[[dict[str, Any], int], None]
 
 
 def config_hash(task: str, config: Mapping[str, Any]) -> str:
-    """First 16 hex digits of SHA-256 over the task, its resolved configuration and PROTOCOL."""
-    blob = json.dumps({"task": task, "config": dict(config), "protocol": PROTOCOL}, sort_keys=True)
+    """First 16 hex digits of SHA-256 over the task, its resolved configuration and PROTOCOL (and
+    CRITICAL_INIT for a run with critical init)."""
+    critical = str(config.get("init", "")).startswith("critical")
+    return _hash(task, config, CRITICAL_INIT if critical else None)
+
+
+def superseded(task: str, config: Mapping[str, Any], stored_hash: str) -> bool:
+    """Whether a run was stored under the key its settings had before critical init last changed
+    (CRITICAL_INIT 1 had no number in the key): same settings, results of an older init."""
+    critical = str(config.get("init", "")).startswith("critical")
+    return critical and stored_hash != config_hash(task, config) and stored_hash == _hash(task, config, None)
+
+
+def _hash(task: str, config: Mapping[str, Any], critical_init: int | None) -> str:
+    extra = {} if critical_init is None else {"critical_init": critical_init}
+    blob = json.dumps({"task": task, "config": dict(config), "protocol": PROTOCOL, **extra}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

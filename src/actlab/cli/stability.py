@@ -147,6 +147,24 @@ def gradflow(
 
 
 # ----------------------------------------------------------------------------------- meanfield
+def _centred_note(name: str, sigma_b2: float, params: dict[str, float]) -> dict[str, str]:
+    """For an activation that is not 0 at 0 (sigmoid), what critical init uses instead: its mean
+    makes q* large here; actlab.init.critical_ centres it and takes the centred edge of chaos."""
+    import actlab
+    from actlab import init
+
+    from ..composite import GatedSpec
+
+    if isinstance(actlab.get_spec(name), GatedSpec):
+        return {}
+    act = actlab.get(name, **params)
+    shift = init.value_at_zero(act)
+    if not shift:
+        return {}
+    sw2, how = init.critical_sigma2(act, sigma_b2, centred=True)
+    return {"note": f"critical init centres it (φ(0) = {shift:.4g}): σ_w² = {sw2:.4g}, {how}"}
+
+
 @app.command()
 def meanfield(
     activations: Annotated[list[str] | None,
@@ -198,6 +216,8 @@ def meanfield(
         try:
             sw2 = mf.edge_of_chaos(name, sigma_b2, **params) if sigma_w2 is None else sigma_w2
             row.update(mf.analyse(name, sw2, sigma_b2, **params).to_dict())
+            if sigma_w2 is None:
+                row.update(_centred_note(name, sigma_b2, params))
         except ValueError as e:
             if sigma_w2 is not None:  # the user's σ_w² does not work for this activation
                 raise UserError(str(e)) from e

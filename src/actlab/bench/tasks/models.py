@@ -27,6 +27,7 @@ __all__ = [
     "CNN2d",
     "activation_module",
     "classification_tasks",
+    "critical_centre",
     "critical_gain",
     "init_weights",
     "matched_width",
@@ -49,11 +50,12 @@ def init_weights(model: nn.Module, scheme: str, act: str | None = None) -> None:
     ``he`` N(0, 2/fan_in) (He et al. 2015, what ReLU assumes); ``critical`` N(0, σ_w²/fan_in)
     with σ_w² at the edge of chaos of ``act`` (Schoenholz et al. 2017; its gate for the GLU
     family; :func:`actlab.init.critical_sigma2`) for every layer followed by an activation,
-    and LeCun for the read-out; ``critical_orthogonal`` the same variance on scaled orthogonal
+    and LeCun for the read-out, each layer fed by an activation that is not 0 at 0 (sigmoid)
+    centred as :mod:`actlab.init` centres it; ``critical_orthogonal`` the same variance on scaled orthogonal
     matrices (Pennington, Schoenholz & Ganguli 2017, "Resurrecting the sigmoid in deep learning
     through dynamical isometry": at the edge of chaos Gaussian weights still spread the
     input-output Jacobian's singular values with depth, orthogonal ones keep a sigmoid net
-    near isometry). Biases start at 0.
+    near isometry). Biases start at 0, or at the centring offset.
 
     Init is a declared setting of every task (never a hidden confound): at depth 32 ReLU scored
     0.10 with LeCun and 0.80 with He, so a depth verdict means nothing without its init.
@@ -64,6 +66,7 @@ def init_weights(model: nn.Module, scheme: str, act: str | None = None) -> None:
         return
     gain = {"lecun": 1.0, "he": 2.0}.get(scheme)
     critical = gain is None
+    centre = critical_centre(act or "identity") if critical else 0.0
     if critical:
         gain = critical_gain(act or "identity")
     layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
@@ -80,10 +83,14 @@ def init_weights(model: nn.Module, scheme: str, act: str | None = None) -> None:
             nn.init.normal_(m.weight, 0.0, math.sqrt(g / fan_in))
         if m.bias is not None:
             nn.init.zeros_(m.bias)
+            if centre and i > 0:  # the input is φ(h): start from φ(h) − φ(0) (actlab.init)
+                with torch.no_grad():
+                    m.bias.copy_(-centre * m.weight.flatten(1).sum(1))
 
 
 def critical_gain(act: str) -> float:
-    """σ_w² at the edge of chaos (σ_b = 0) for ``act``; the gate's for gated activations."""
+    """σ_w² at the edge of chaos (σ_b = 0) for ``act``, centred where :func:`critical_centre` is
+    not 0; the gate's (uncentred: a product is 0 at 0) for gated activations."""
     import actlab
     from actlab.init import critical_sigma2
 
@@ -96,7 +103,22 @@ def critical_gain(act: str) -> float:
     if spec.kind != "elementwise":
         raise ValueError(f"init 'critical' (and 'critical_orthogonal') covers elementwise and gated "
                          f"activations; {name} is {spec.kind}: use init=he or init=lecun for it")
-    return critical_sigma2(actlab.get(name, **params))[0]
+    return critical_sigma2(actlab.get(name, **params), centred=critical_centre(act) != 0)[0]
+
+
+def critical_centre(act: str) -> float:
+    """φ(0) of an elementwise ``act`` (0 for gated ones): critical init centres the layers fed by
+    an activation that is not 0 at 0, each bias starting at −φ(0)·Σⱼ W_ij (sigmoid: 1/2; with its
+    mean left in, sigmoid's edge of chaos is σ_w² ≈ 103 and a 32-layer net barely trains)."""
+    import actlab
+    from actlab.init import value_at_zero
+
+    from . import parse_activation
+
+    name, params = parse_activation(act)
+    if actlab.get_spec(name).kind != "elementwise":
+        return 0.0
+    return value_at_zero(actlab.get(name, **params))
 
 
 def n_params(model: nn.Module) -> int:
