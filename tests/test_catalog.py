@@ -60,3 +60,18 @@ def test_naive_formula_agrees_with_the_forward_in_every_dtype(spec):
         stable = spec.forward(x, **spec.defaults)
         tol = {torch.float64: 1e-9, torch.float32: 1e-5, torch.bfloat16: 2e-2}[dtype]
         torch.testing.assert_close(naive, stable, rtol=tol, atol=tol, equal_nan=True)
+
+
+def test_a_native_takes_the_parameters_in_the_specs_order():
+    import inspect
+
+    from actlab.spec import ActivationSpec
+
+    natives = [s for s in actlab.specs() if type(s) is ActivationSpec and s.native is not None]
+    assert len(natives) >= 30
+    for spec in natives:  # the dispatch calls spec.native(x, *values)
+        try:
+            names = list(inspect.signature(spec.native).parameters)[1:]
+        except ValueError:  # a C builtin (torch.relu): it takes no parameters here
+            names = []
+        assert names[:len(spec.params)] == list(spec.param_names), spec.name  # then torch's own options

@@ -19,7 +19,7 @@ from . import registry
 from .autograd import apply_elementwise
 from .composite import CompositeSpec, RandomizedSpec
 from .kinds import KindSpec
-from .spec import ActivationSpec, Spec, as_tensor, check_input, check_representable
+from .spec import ACCEPTED_DTYPES, ActivationSpec, Spec, as_tensor, check_input, check_representable
 
 
 def apply(
@@ -70,7 +70,8 @@ def _checked_values(name: str, items: tuple[tuple[str, Any], ...], dtype: torch.
     spec = registry.get_spec(name)
     resolved = spec.resolve(dict(items))
     check_representable(spec.name, spec.params, resolved, dtype)
-    return tuple(resolved[n] for n in spec.argument_names)
+    values = tuple(resolved[n] for n in spec.argument_names)
+    return spec.default_values if values == spec.default_values else values  # the routes know it
 
 
 def _check_broadcast(spec: Spec, name: str, value: Any, x: torch.Tensor) -> None:
@@ -128,9 +129,15 @@ def signature(spec: Spec) -> inspect.Signature:
 
 
 def _make(spec: Spec) -> Any:
-    def fn(x: Any, **params: Any) -> Any:
-        extra = {k: params.pop(k) for k in ("dim", "training") if k in params}
-        return apply(spec, x, params, **extra)
+    if type(spec) is ActivationSpec:
+        def fn(x: Any, **params: Any) -> Any:
+            if not params and type(x) is torch.Tensor and x.dtype in ACCEPTED_DTYPES:
+                return apply_elementwise(spec, x, spec.default_values)  # nothing to check
+            return apply(spec, x, params)
+    else:
+        def fn(x: Any, **params: Any) -> Any:
+            extra = {k: params.pop(k) for k in ("dim", "training") if k in params}
+            return apply(spec, x, params, **extra)
 
     fn.__signature__ = signature(spec)  # type: ignore[attr-defined]
     fn.__name__ = fn.__qualname__ = spec.name

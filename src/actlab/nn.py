@@ -21,11 +21,20 @@ import torch
 from torch import nn
 
 from . import registry
+from .autograd import apply_elementwise
 from .compat import BY_SPEC, LIBRARY_NAMES, REFUSED_NAMES, TORCH_SIGNATURES, TorchSignature
 from .composite import is_composite
 from .functional import dispatch
 from .kinds import KindSpec
-from .spec import Spec, as_tensor, check_input, check_representable, float32_misfits
+from .spec import (
+    ACCEPTED_DTYPES,
+    ActivationSpec,
+    Spec,
+    as_tensor,
+    check_input,
+    check_representable,
+    float32_misfits,
+)
 
 # Canonical spellings of the acronyms in activation names, for class names (PyTorch style).
 _WORDS = {
@@ -112,6 +121,9 @@ class Activation(nn.Module):
             else:
                 self.fixed[p.name] = values[p.name]
         self._misfits = bool(float32_misfits(self.spec.params, self.fixed))
+        if type(self.spec) is ActivationSpec and not self.learned and not self._misfits:
+            values = tuple(self.fixed[n] for n in self.spec.argument_names)
+            self._values = self.spec.default_values if values == self.spec.default_values else values
 
     def _make_weights(self, values: dict[str, Any], device: Any, dtype: torch.dtype | None) -> None:
         spec = self.spec
@@ -166,15 +178,25 @@ class Activation(nn.Module):
             value = value.view(shape)
         return value
 
+    # an elementwise module with fixed values: its argument values (the spec's own tuple at the
+    # defaults), so that a forward costs no per-call work before torch's op (a 4K-element ReLU
+    # costs 1 µs); None for the others (a class default: modules pickled before it existed)
+    _values: tuple[Any, ...] | None = None
+    _misfits = False
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor):  # a NumPy array: computed as a tensor, returned as NumPy
-            t, _ = as_tensor(self.spec.name, x)
-            return self.forward(t).detach().numpy()
-        check_input(self.spec.name, x)
-        if getattr(self, "_misfits", None):  # a fixed value float32 cannot hold: float64 input only
-            check_representable(self.spec.name, self.spec.params, self.fixed, x.dtype)
-        values = tuple(self._value(n, x) for n in self.spec.argument_names)
-        out = dispatch(self.spec, x, values, self.dim, self.training)
+        values = self._values
+        if values is not None and type(x) is torch.Tensor and x.dtype in ACCEPTED_DTYPES:
+            out = apply_elementwise(self.spec, x, values)  # type: ignore[arg-type]  # nothing to check
+        else:
+            if not isinstance(x, torch.Tensor):  # a NumPy array: computed as a tensor, returned as NumPy
+                t, _ = as_tensor(self.spec.name, x)
+                return self.forward(t).detach().numpy()
+            check_input(self.spec.name, x)
+            if self._misfits:  # a fixed value float32 cannot hold: float64 input only
+                check_representable(self.spec.name, self.spec.params, self.fixed, x.dtype)
+            values = tuple(self._value(n, x) for n in self.spec.argument_names)
+            out = dispatch(self.spec, x, values, self.dim, self.training)
         if self.inplace and not out.requires_grad:  # nothing recorded: torch's in-place contract
             return x.copy_(out)
         return out
