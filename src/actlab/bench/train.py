@@ -80,15 +80,18 @@ Progress = Callable[[dict[str, Any], int], None]
 def config_hash(task: str, config: Mapping[str, Any]) -> str:
     """First 16 hex digits of SHA-256 over the task, its resolved configuration and PROTOCOL (and
     CRITICAL_INIT for a run with critical init)."""
-    critical = str(config.get("init", "")).startswith("critical")
-    return _hash(task, config, CRITICAL_INIT if critical else None)
+    return _hash(task, config, CRITICAL_INIT if _critical(config) else None)
 
 
 def superseded(task: str, config: Mapping[str, Any], stored_hash: str) -> bool:
     """Whether a run was stored under the key its settings had before critical init last changed
     (CRITICAL_INIT 1 had no number in the key): same settings, results of an older init."""
-    critical = str(config.get("init", "")).startswith("critical")
-    return critical and stored_hash != config_hash(task, config) and stored_hash == _hash(task, config, None)
+    old = _hash(task, config, None)
+    return _critical(config) and stored_hash == old and old != config_hash(task, config)
+
+
+def _critical(config: Mapping[str, Any]) -> bool:
+    return str(config.get("init", "")).startswith("critical")
 
 
 def _hash(task: str, config: Mapping[str, Any], critical_init: int | None) -> str:

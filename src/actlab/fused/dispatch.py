@@ -107,23 +107,12 @@ def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) 
     torch's ELU backward loses digits at α = 1000 in float32, its leaky ReLU at no slope); else
     ``None``."""
     # _active's checks, in the order that costs least on this path: a 4K-element ReLU costs 1 µs,
-    # and so does every five attribute reads or calls here
-    if spec.native is None or torch.compiler.is_compiling():
-        return None
-    device = "cpu" if x.is_cpu else "cuda" if x.is_cuda else ""
-    r = routes.table(device, routes.OWN.get(x.dtype)).get(spec.name)
-    if r is None or not r.native_autograd or (r.small if x.numel() < routes.SMALL else r.forward) != "native":
-        return None
-    if values is not spec.default_values and not _values_measured(spec, r, values):
+    # and so does every five attribute reads or calls here; the route (_whole) before the settings
+    if torch.compiler.is_compiling() or not _whole(spec, x.numel(), _device(x), values, x.dtype):
         return None
     if settings().mode != "auto" or torch._C._are_functorch_transforms_active():
         return None
     return _native(spec, x, values)
-
-
-def _values_measured(spec: ActivationSpec, r: Route, values: tuple[Any, ...]) -> bool:
-    # plain numbers first: a tensor equal to the default (a learnable β at 1.0) is not the default
-    return _plain(values) and (r.any_values or values == spec.default_values)
 
 
 def _whole(spec: ActivationSpec, numel: int, device: str, values: tuple[Any, ...] | None,
@@ -134,7 +123,10 @@ def _whole(spec: ActivationSpec, numel: int, device: str, values: tuple[Any, ...
     r = routes.table(device, routes.own(dtype)).get(spec.name)
     if r is None or not r.native_autograd:
         return False
-    if values is not None and values is not spec.default_values and not _values_measured(spec, r, values):
+    # the defaults by identity; other values as plain numbers first (a tensor equal to the default,
+    # a learnable β at 1.0, is not the default)
+    if values is not None and values is not spec.default_values and not (
+            _plain(values) and (r.any_values or values == spec.default_values)):
         return False
     return (r.small if numel < routes.SMALL else r.forward) == "native"
 

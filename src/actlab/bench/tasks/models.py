@@ -116,8 +116,6 @@ def critical_centre(act: str) -> float:
     from . import parse_activation
 
     name, params = parse_activation(act)
-    if actlab.get_spec(name).kind != "elementwise":
-        return 0.0
     return value_at_zero(actlab.get(name, **params))
 
 
