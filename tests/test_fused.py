@@ -205,11 +205,14 @@ def test_routes_data_is_consistent_with_the_catalog():
         assert set(t.get("by_dtype", {})) <= set(fused.routes.OWN.values())
         for name, (small, forward, backward, *flags) in _entries(t):
             spec = actlab.get_spec(name)
-            assert flags in ([], ["native_autograd"], ["native_autograd", "any_values"]), (name, flags)
+            inference = [f for f in flags if f.startswith(fused.routes.INFERENCE)]
+            assert [f for f in flags if f not in inference] in (
+                [], ["native_autograd"], ["native_autograd", "any_values"]), (name, flags)
+            assert inference in ([], ["inference:fused"], ["inference:native"]), (name, flags)
             assert spec.name == name and name in ELEMENTWISE
             assert small in ("native", "eager", "fused") and forward in ("native", "fused", "eager")
             assert backward in ("fused", "eager")
-            if "native" in (small, forward):
+            if "native" in (small, forward) or inference == ["inference:native"]:
                 assert spec.native is not None, name
     assert set(fused.routes.opaque()) <= set(ELEMENTWISE)
 
@@ -234,10 +237,13 @@ def test_natives_routed_above_the_small_size_pass_the_ulp_bounds():
     # below min_numel tests/test_accuracy.py already sees the routed native; above it, only here
     from actlab.numerics import accuracy
 
-    routed = {(n, ("float32", "bfloat16")): flags for t in _all_tables()
-              for n, (small, fwd, _, *flags) in t["routes"].items() if "native" in (small, fwd)}
-    routed |= {(n, (dtype,)): flags for t in _all_tables() for dtype, own in t.get("by_dtype", {}).items()
-               for n, (small, fwd, _, *flags) in own.items() if "native" in (small, fwd)}
+    def native(way):
+        return "native" in way[:2] or "inference:native" in way[3:]
+
+    routed = {(n, ("float32", "bfloat16")): way[3:] for t in _all_tables()
+              for n, way in t["routes"].items() if native(way)}
+    routed |= {(n, (dtype,)): way[3:] for t in _all_tables() for dtype, own in t.get("by_dtype", {}).items()
+               for n, way in own.items() if native(way)}
     for (name, dtypes), flags in sorted(routed.items()):
         # the same grids as test_accuracy.py, so the two share the oracle's on-disk cache;
         # a native_autograd route also hands f' and f'' to torch's autograd of its op, and an
@@ -312,6 +318,31 @@ def test_without_native_autograd_the_function_keeps_the_backward(monkeypatch):
     _route_mish(monkeypatch, fused.Route("native", "native", "eager"))
     x = _x(1000).requires_grad_(True)
     assert _node(actlab.functional.mish(x)) == "FnBackward"
+
+
+@pytest.mark.parametrize("kernel_ready", [True, False])
+def test_an_inference_route_serves_calls_no_derivative_can_be_asked_of(monkeypatch, kernel_ready):
+    # torch's whole call for training, a compiled kernel's forward for inference (softshrink in
+    # bfloat16); below the small size, and without a compiled kernel, torch's op still serves
+    _route_mish(monkeypatch, fused.Route("native", "native", "eager", native_autograd=True, inference="fused"))
+    spec = get_spec("mish")
+    if kernel_ready:
+        assert fused.kernels.get(spec, "forward", torch.float32, torch.device("cpu")) is not None
+    else:
+        monkeypatch.setattr(fused.kernels, "_KERNELS", type(fused.kernels._KERNELS)())
+    big, small = _x(fused.routes.SMALL).float(), _x(1000).float()
+    fused.reset()
+    with fused.configured(mode="auto"):
+        y = actlab.functional.mish(big)
+        assert y.grad_fn is None
+        torch.testing.assert_close(y, spec.forward(big), rtol=4 * EPS32, atol=0)
+        assert _node(actlab.functional.mish(big.requires_grad_(True))) == "MishBackward0"
+        with torch.no_grad():
+            actlab.functional.mish(big)
+        actlab.functional.mish(small)
+    assert fused.stats() == ({("mish", "forward", "fused"): 2, ("mish", "forward", "native"): 2}
+                             if kernel_ready else {("mish", "forward", "native"): 4})
+    assert fused.dispatch._kernels_for(spec, "cpu") == [(spec, "forward")]
 
 
 def test_inference_calls_skip_the_function_and_forward_mode_still_works():

@@ -26,9 +26,10 @@ def _routed(direction: str) -> list[str]:
     names = set()
     for t in routes._data()["tables"]:
         entries = [*t["routes"].items(), *(e for own in t.get("by_dtype", {}).values() for e in own.items())]
-        for name, (small, forward, backward, *_) in entries:
-            if (direction == "forward" and "fused" in (small, forward)) or (
-                    direction == "backward" and backward == "fused"):
+        for name, way in entries:
+            r = routes._route(way)
+            if (direction == "forward" and "fused" in (r.small, r.forward, r.inference)) or (
+                    direction == "backward" and r.backward == "fused"):
                 names.add(name)
     return sorted(names)
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch.autograd import forward_ad
 
 from . import fused, registry
 from .fused import learnable, opaque
@@ -57,9 +56,10 @@ def eager_forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]
 
 
 def forward_value(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...],
-                  view_ok: bool = True) -> torch.Tensor:
-    """f(x): a ready compiled kernel or torch's native op where routed, else the eager composite."""
-    y = fused.forward(spec, x, values)
+                  view_ok: bool = True, inference: bool = False) -> torch.Tensor:
+    """f(x): a ready compiled kernel or torch's native op where routed, else the eager composite.
+    ``inference``: no derivative can be asked of this call (the route may serve it otherwise)."""
+    y = fused.forward(spec, x, values, inference)
     if y is None and any(isinstance(v, torch.Tensor) for v in values):
         y = learnable.forward(spec, x, values)
     y = eager_forward(spec, x, values) if y is None else y
@@ -231,14 +231,6 @@ def elementwise_function(spec: ActivationSpec) -> type[torch.autograd.Function]:
     return _FUNCTIONS[spec.name]
 
 
-def _differentiated(x: torch.Tensor, values: tuple[Any, ...]) -> bool:
-    """Whether a derivative may be asked of this call: a graph is recorded, or forward mode is on."""
-    if forward_ad._current_level >= 0:  # a dual level is open: x may carry a tangent
-        return True
-    return torch.is_grad_enabled() and (x.requires_grad or any(
-        isinstance(v, torch.Tensor) and v.requires_grad for v in values))
-
-
 def apply_elementwise(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor:
     if torch.compiler.is_compiling():
         if opaque.applies(spec, values):
@@ -250,6 +242,6 @@ def apply_elementwise(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, 
     fn = elementwise_function(spec)
     if torch._C._are_functorch_transforms_active():  # torch.func: setup_context and a vmap rule
         return _TRANSFORMS[spec.name].apply(x, *values)
-    if not _differentiated(x, values):  # inference: no Function, no saved tensors
-        return forward_value(spec, x, values)
+    if not fused.differentiated(x, values):  # inference: no Function, no saved tensors
+        return forward_value(spec, x, values, inference=True)
     return fn.apply(x, *values)

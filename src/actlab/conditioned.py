@@ -17,8 +17,7 @@ from typing import Any, ClassVar
 import torch
 import torch.nn.functional as F
 
-from .autograd import _differentiated
-from .fused import rational
+from .fused import differentiated, rational
 from .kinds import KindSpec, check_dim
 from .spec import Kind, compute_dtype
 
@@ -147,7 +146,7 @@ class RationalSpec(KindSpec):
             raise _shape_error(self, "denominator", den, (4,), "as b_1..b_n (n = 4 by default)")
         if torch.compiler.is_compiling():
             return _PAU_COMPILED.apply(x, num, den)
-        if not torch._C._are_functorch_transforms_active() and not _differentiated(x, (num, den)):
+        if not torch._C._are_functorch_transforms_active() and not differentiated(x, (num, den)):
             return _pau_forward(x, num, den)  # inference: no Function
         return _PAU.apply(x, num, den)
 

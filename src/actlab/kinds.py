@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import torch
 
 from . import registry
-from .autograd import _differentiated
+from .fused import differentiated
 from .spec import Kind, Spec, compute_dtype
 
 __all__ = ["KindSpec", "MaxoutSpec", "NormalizingSpec", "Option", "Weight", "check_dim", "is_kind"]
@@ -200,7 +200,7 @@ class NormalizingSpec(KindSpec):
         transform, compiled = _NORMALIZING[self.name]
         if torch.compiler.is_compiling():
             return compiled.apply(x, dim)
-        if not torch._C._are_functorch_transforms_active() and not _differentiated(x, ()):
+        if not torch._C._are_functorch_transforms_active() and not differentiated(x, ()):
             return self.forward(x.to(compute_dtype(x.dtype)), dim).to(x.dtype)  # inference: no Function
         return transform.apply(x, dim)
 

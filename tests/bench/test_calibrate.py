@@ -80,6 +80,24 @@ def test_where_torchs_whole_call_loses_the_size_class_takes_actlabs_own_forward(
     assert _decide(row(native_autograd_ok=True), small, large, [mid]).forward == "native"
 
 
+def test_an_inference_forward_where_the_fastest_forward_alone_differs_from_the_size_class():
+    small = times(4e-6, 3e-6, 2e-6, eager_bwd=4e-6, fused_bwd=2e-6, native_step=12e-6)
+    # softshrink in bfloat16: torch's whole call keeps training, its forward is 2x the kernel's
+    r = _decide(row(native_autograd_ok=True), small, times(10, 8, 4, fused_bwd=6, native_step=10))
+    assert (r.forward, r.inference) == ("native", "fused")
+    # square in float32: actlab's Function keeps the large class (torch's backward: two passes),
+    # torch's op is the fastest forward
+    r = _decide(row(native_autograd_ok=True), small, times(4, 3, 4, fused_bwd=2, native_step=12))
+    assert (r.forward, r.inference) == ("eager", "native")
+    # a kernel faster at 1M but not at 64K (softshrink in float32): torch's op serves both
+    mid = times(1e-3, 4e-6, 5e-6, native_step=10e-6)
+    assert _decide(row(native_autograd_ok=True), small, times(10, 8, 4, fused_bwd=6, native_step=10),
+                   [mid]).inference == ""
+    # where the size class's way is the fastest forward anyway: none
+    assert _decide(row(native_autograd_ok=True), small, times(10, 3, 4, native_step=8)).inference == ""
+    assert _decide(row(), small, times(10, 3, 2)).inference == ""
+
+
 def test_any_values_only_where_torch_passed_at_every_point_of_the_sweep():
     for swept in (False, True):
         r = _decide(row(native_autograd_ok=True) | {"native_any_values_ok": swept},

@@ -201,7 +201,9 @@ def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float
     above it, at the large size or at any size measured ``between`` (64K: the Function is not
     yet small there), counting the Function too. Where it loses everywhere, that size class
     takes actlab's fastest forward other than torch's op, since a "native" forward there would
-    be the whole call (maxsig in bfloat16: torch's backward 11 ms at 1M elements, actlab's 0.7)."""
+    be the whole call (maxsig in bfloat16: torch's backward 11 ms at 1M elements, actlab's 0.7).
+    Where one forward alone is the fastest at every size of the large class and is not that
+    class's way, a call no derivative can be asked of takes it (``inference``)."""
     backward = _backward_way(row, large)
     ways = [_fastest_forward(row, small), _fastest_forward(row, large)]
     if not row["native_autograd_ok"]:
@@ -214,9 +216,15 @@ def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float
 
     # the large class starts at 64K elements, where the Function's cost is not yet small: torch's
     # whole call keeps it unless actlab wins at every size measured there
-    return fused.Route("native" if wins(small) else ours(small),
-                       "native" if any(map(wins, (*between, large))) else ours(large), backward,
-                       native_autograd=True, any_values=row.get("native_any_values_ok", False))
+    large_way = "native" if any(map(wins, (*between, large))) else ours(large)
+    # a call no derivative can be asked of needs only the fastest forward, where one is the fastest
+    # at every size measured in the large class (softshrink in float32: a kernel at 1M, torch's
+    # op at 64K); below 64K a compiled kernel's call costs more than torch's whole one
+    fastest = {_fastest_forward(row, t) for t in (*between, large)}
+    inference = fastest.pop() if len(fastest) == 1 and large_way not in fastest else ""
+    return fused.Route("native" if wins(small) else ours(small), large_way, backward,
+                       native_autograd=True, any_values=row.get("native_any_values_ok", False),
+                       inference=inference)
 
 
 def routes_table(rows: Sequence[dict[str, Any]], measured: str) -> dict[str, Any]:
@@ -232,7 +240,8 @@ def routes_table(rows: Sequence[dict[str, Any]], measured: str) -> dict[str, Any
 
 def _route_entry(r: fused.Route) -> list[str]:
     return [r.small, r.forward, r.backward] + [flag for flag, on in (
-        ("native_autograd", r.native_autograd), ("any_values", r.any_values)) if on]
+        ("native_autograd", r.native_autograd), ("any_values", r.any_values),
+        (fused.routes.INFERENCE + r.inference, r.inference)) if on]
 
 
 def _failures(ms: Sequence[Any]) -> str:

@@ -30,6 +30,7 @@ from . import kernels, routes
 from .dispatch import (
     backward,
     compile_kernels,
+    differentiated,
     forward,
     gated_backward,
     gated_forward,
@@ -44,6 +45,7 @@ from .settings import MIN_NUMEL, MODES, Settings, configured, disabled, forced, 
 
 __all__ = [
     "EAGER", "FUSED", "MIN_NUMEL", "MODES", "NATIVE", "Route", "Settings", "accurate_codegen", "backward",
-    "compile_fn", "compile_kernels", "configured", "disabled", "forced", "forward", "gated_backward",
-    "gated_forward", "kernels", "native_call", "reset", "route", "routes", "settings", "stats",
+    "compile_fn", "compile_kernels", "configured", "differentiated", "disabled", "forced", "forward",
+    "gated_backward", "gated_forward", "kernels", "native_call", "reset", "route", "routes", "settings",
+    "stats",
 ]

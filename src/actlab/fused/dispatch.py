@@ -23,14 +23,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
+from torch.autograd import forward_ad
 
 from ..spec import ACCEPTED_DTYPES, ActivationSpec, Spec
 from . import kernels, routes
 from .routes import EAGER, FUSED, Route
 from .settings import Settings, settings
 
-__all__ = ["backward", "compile_kernels", "forward", "gated_backward", "gated_forward", "native_call",
-           "reset", "route", "serves_whole", "stats"]
+__all__ = ["backward", "compile_kernels", "differentiated", "forward", "gated_backward", "gated_forward",
+           "native_call", "reset", "route", "serves_whole", "stats"]
 
 log = logging.getLogger("actlab.fused")
 _STATS: Counter[tuple[str, str, str]] = Counter()
@@ -105,30 +106,50 @@ def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) 
     torch's f, f' and f'' meet actlab's bounds (``Route.native_autograd``), at the parameters it
     measured them at: the defaults, or any values where the sweep passed (``Route.any_values``;
     torch's ELU backward loses digits at α = 1000 in float32, its leaky ReLU at no slope); else
-    ``None``."""
+    ``None``. A call no derivative can be asked of takes the route's own forward for it where it
+    has one (``Route.inference``: torch's op may be the fastest forward+backward, a compiled
+    kernel the fastest forward)."""
     # _active's checks, in the order that costs least on this path: a 4K-element ReLU costs 1 µs,
     # and so does every five attribute reads or calls here; the route (_whole) before the settings
-    if torch.compiler.is_compiling() or not _whole(spec, x.numel(), _device(x), values, x.dtype):
+    if torch.compiler.is_compiling():
         return None
-    if settings().mode != "auto" or torch._C._are_functorch_transforms_active():
+    numel = x.numel()
+    r = _whole(spec, numel, _device(x), values, x.dtype)
+    if r is None:
         return None
+    s = settings()
+    if s.mode != "auto" or torch._C._are_functorch_transforms_active():
+        return None
+    if r.inference and numel >= routes.SMALL and not differentiated(x, values):
+        y = _forward_by(r.inference, spec, x, values, s)
+        if y is not None:
+            return y
     return _native(spec, x, values)
 
 
+def differentiated(x: torch.Tensor, values: tuple[Any, ...]) -> bool:
+    """Whether a derivative may be asked of this call: a graph is recorded, or forward mode is on."""
+    if forward_ad._current_level >= 0:  # a dual level is open: x may carry a tangent
+        return True
+    return torch.is_grad_enabled() and (x.requires_grad or any(
+        isinstance(v, torch.Tensor) and v.requires_grad for v in values))
+
+
 def _whole(spec: ActivationSpec, numel: int, device: str, values: tuple[Any, ...] | None,
-           dtype: torch.dtype | None = None) -> bool:
+           dtype: torch.dtype | None = None) -> Route | None:
+    """The route, where it makes this call torch's whole one; else ``None``."""
     # only the measured table's routes have native_autograd ("off" and "force" have not)
     if spec.native is None:
-        return False
+        return None
     r = routes.table(device, routes.own(dtype)).get(spec.name)
     if r is None or not r.native_autograd:
-        return False
+        return None
     # the defaults by identity; other values as plain numbers first (a tensor equal to the default,
     # a learnable β at 1.0, is not the default)
     if values is not None and values is not spec.default_values and not (
             _plain(values) and (r.any_values or values == spec.default_values)):
-        return False
-    return (r.small if numel < routes.SMALL else r.forward) == "native"
+        return None
+    return r if (r.small if numel < routes.SMALL else r.forward) == "native" else None
 
 
 def serves_whole(spec: ActivationSpec, numel: int, device: str = "cpu",
@@ -137,16 +158,29 @@ def serves_whole(spec: ActivationSpec, numel: int, device: str = "cpu",
     ``values`` (default: the defaults) is torch's op with its own autograd (:func:`native_call`), so that
     f' there follows torch's conventions: at a NaN input torch's ReLU passes the incoming
     gradient and its hardtanh zeroes it, where actlab's own paths give NaN."""
-    return settings().mode == "auto" and _whole(spec, numel, device, values, dtype)
+    return settings().mode == "auto" and _whole(spec, numel, device, values, dtype) is not None
 
 
-def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) -> torch.Tensor | None:
-    """``spec``'s forward at ``x`` by the routed kernel, or ``None``: take the eager path."""
+def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...],
+            inference: bool = False) -> torch.Tensor | None:
+    """``spec``'s forward at ``x`` by the routed kernel, or ``None``: take the eager path.
+    ``inference``: no derivative can be asked of this call, so the route's ``inference`` forward
+    serves where it has one (and its kernel is ready; else the route's ``forward``)."""
     s = _active(x, values)
     if s is None:
         return None
     r = route(spec.name, s.mode, _device(x), x.dtype)
-    way = r.small if x.numel() < routes.SMALL else r.forward
+    if x.numel() < routes.SMALL:
+        return _forward_by(r.small, spec, x, values, s)
+    if inference and r.inference:
+        y = _forward_by(r.inference, spec, x, values, s)
+        if y is not None:
+            return y
+    return _forward_by(r.forward, spec, x, values, s)
+
+
+def _forward_by(way: str, spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...],
+                s: Settings) -> torch.Tensor | None:
     if way == "native" and spec.native is not None:
         return _native(spec, x, values)
     if way != "fused" or not _fusable(x, s):
@@ -283,7 +317,7 @@ def _kernels_for(spec: Spec, device: str, learned: set[str] | None = None,
     if type(spec) is not ActivationSpec:
         return []  # RReLU: torch's leaky_relu (eval) or a random per-element slope (train)
     r = route(spec.name, None, device, dtype)
-    forward, backward = "fused" in (r.small, r.forward), r.backward == "fused"
+    forward, backward = "fused" in (r.small, r.forward, r.inference), r.backward == "fused"
     wanted = {"forward": forward, "backward": backward}
     for mask in learned or ():  # "": single learned values; else per-channel ones
         wanted |= ({"learn_backward": backward} if not mask else

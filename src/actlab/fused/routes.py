@@ -33,6 +33,11 @@ class Route:
     ``any_values``: that holds at every parameter value of the accuracy sweep
     (:func:`actlab.numerics.accuracy.param_points`), not only at the defaults, so a call with
     other values (``leaky_relu(x, 0.2)``) is torch's whole call too.
+    ``inference``: at or above :data:`SMALL` elements, the forward of a call no derivative can be
+    asked of, where it differs from ``forward`` ("" where not): torch's whole call may be the
+    fastest forward+backward while a compiled kernel is the fastest forward alone (softshrink in
+    bfloat16: torch's forward 2x the kernel's), or actlab's Function keep a size class while
+    torch's op is the fastest forward (square in float32: torch's backward takes two passes).
     """
 
     small: str = "eager"
@@ -40,6 +45,7 @@ class Route:
     backward: str = "eager"
     native_autograd: bool = False
     any_values: bool = False
+    inference: str = ""
 
 
 EAGER = Route()
@@ -79,9 +85,14 @@ def own(dtype: torch.dtype | None) -> str | None:
     return None if dtype is None else OWN.get(dtype)
 
 
+INFERENCE = "inference:"  # a route's flag "inference:fused" sets Route.inference
+
+
 def _route(way: list[str]) -> Route:
-    return Route(way[0], way[1], way[2], native_autograd="native_autograd" in way[3:],
-                 any_values="any_values" in way[3:])
+    flags = way[3:]
+    inference = next((f.removeprefix(INFERENCE) for f in flags if f.startswith(INFERENCE)), "")
+    return Route(way[0], way[1], way[2], native_autograd="native_autograd" in flags,
+                 any_values="any_values" in flags, inference=inference)
 
 
 @functools.cache
