@@ -10,9 +10,7 @@ import sys
 
 import torch.nn.functional as F
 
-from ..numerics.stable import SQRT_2, keep_nan, select, step, zero
-from ..numerics.stable import sigmoid as _sigmoid
-from ..numerics.stable import softplus as _softplus
+from ..numerics.stable import SQRT_2, keep_nan, neg_abs, pos_part, select, step, zero
 from ..registry import get_spec
 from ..spec import POSITIVE
 from ._define import Bound, Param, Relation, define, sp, sp_log1p, torch
@@ -419,39 +417,41 @@ define(
 )
 
 
-# sqrt(softplus(x)). For x < 0 as e^{x/2}·√r, r = log1p(u)/u, u = e^x: softplus underflows at
-# x = -745 (float64) while its square root e^{x/2} lives on to x = -1490.
-def _sqsp_neg(x):
-    u = torch.exp(torch.clamp(x, max=0.0))
-    # r = log1p(u)/u, by its series 1 - u/2 below 1e-8 (log1p of a subnormal u loses digits)
+# sqrt(softplus(x)), both signs from one u = e^-|x| and one L = log1p(u) (softplus = max(x, 0) + L;
+# a where() computes both sides, so a side of its own would cost its own exp and log1p). For x < 0
+# as h·√r, h = e^{x/2}, r = L/u: softplus underflows at x = -745 (float64) while its square root
+# e^{x/2} lives on to x = -1490.
+def _sqsp(x):
+    u = torch.exp(neg_abs(x))
+    log1p_u = torch.log1p(u)
+    # r by its series 1 - u/2 below 1e-8 (log1p of a subnormal u loses digits); dividing by 1
+    # there keeps the unused side finite (its gradient would be NaN·0)
     small = u < 1e-8
-    uu = torch.where(small, torch.ones_like(u), u)
-    r = torch.where(small, 1 - u / 2, torch.log1p(uu) / uu)
-    return u, r, torch.exp(torch.clamp(x, max=0.0) / 2)
+    r = torch.where(small, 1 - u / 2, log1p_u / torch.where(small, torch.ones_like(u), u))
+    h = torch.exp(torch.clamp(x, max=0.0) / 2)
+    # softplus(x) for x >= 0; 1 for x < 0, where it would be √0 in the unused side
+    s = torch.where(x < 0, torch.ones_like(u), pos_part(x) + log1p_u)
+    return u, r, h, s
 
 
 def _sqrtsoftplus(x):
-    _, r, h = _sqsp_neg(x)
-    return torch.where(x < 0, h * torch.sqrt(r), torch.sqrt(_softplus(torch.clamp(x, min=0.0))))
+    _, r, h, s = _sqsp(x)
+    return torch.where(x < 0, h * torch.sqrt(r), torch.sqrt(s))
 
 
 def _sqrtsoftplus_d(x):
     # σ(x)/(2f); for x < 0: e^{x/2}/(2(1 + u)√r), which never divides underflowed values
-    u, r, h = _sqsp_neg(x)
-    xp = torch.clamp(x, min=0.0)
-    pos = _sigmoid(xp) / (2 * torch.sqrt(_softplus(xp)))
-    return torch.where(x < 0, h / (2 * (1 + u) * torch.sqrt(r)), pos)
+    u, r, h, s = _sqsp(x)
+    return torch.where(x < 0, h / (2 * (1 + u) * torch.sqrt(r)), (1.0 / (1.0 + u)) / (2 * torch.sqrt(s)))
 
 
 def _sqrtsoftplus_d2(x):
     # (σ' - 2f'²)/(2f): x < 0: e^{x/2}(1 - 1/(2r))/(2(1 + u)²√r), 1/(2r) in [0.5, 0.73);
-    # x >= 0: σ(σ(-x) - σ/(2s))/(2√s), s = softplus(x)
-    u, r, h = _sqsp_neg(x)
+    # x >= 0: σ(σ(-x) - σ/(2s))/(2√s), σ = 1/(1 + u), σ(-x) = uσ, s = softplus(x)
+    u, r, h, s = _sqsp(x)
     neg = h * (1 - 1 / (2 * r)) / (2 * (1 + u) ** 2 * torch.sqrt(r))
-    xp = torch.clamp(x, min=0.0)
-    s, sig = _softplus(xp), _sigmoid(xp)
-    pos = sig * (_sigmoid(-xp) - sig / (2 * s)) / (2 * torch.sqrt(s))
-    return torch.where(x < 0, neg, pos)
+    sig = 1.0 / (1.0 + u)
+    return torch.where(x < 0, neg, sig * (u * sig - sig / (2 * s)) / (2 * torch.sqrt(s)))
 
 
 define(
