@@ -324,7 +324,8 @@ def test_without_native_autograd_the_function_keeps_the_backward(monkeypatch):
 def test_an_inference_route_serves_calls_no_derivative_can_be_asked_of(monkeypatch, kernel_ready):
     # torch's whole call for training, a compiled kernel's forward for inference (softshrink in
     # bfloat16); below the small size, and without a compiled kernel, torch's op still serves
-    _route_mish(monkeypatch, fused.Route("native", "native", "eager", native_autograd=True, inference="fused"))
+    _route_mish(monkeypatch, fused.Route("native", "native", "eager", native_autograd=True,
+                                         inference="fused"))
     spec = get_spec("mish")
     if kernel_ready:
         assert fused.kernels.get(spec, "forward", torch.float32, torch.device("cpu")) is not None
