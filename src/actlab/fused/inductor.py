@@ -245,7 +245,7 @@ def _half_width_load(original: Callable[..., str]) -> Callable[..., str]:
 _CODEGEN = ("expm1: 2^k(e^r - 1) + (2^k - 1) for float, SLEEF for double; tanh: (1 - e)/(1 + e) by FMAs; "
             "erf: series below 1/2, 1 - erfc above; isnan: x != x; isinf: |x| == inf; "
             "sin/cos: SLEEF u10 with precise_trig; erfc: erfcx polynomial; "
-            "16-bit loads on AVX2: _mm_loadu_si128; v9")
+            "16-bit loads on AVX2: _mm_loadu_si128; examples of 64K elements; v10")
 
 
 # e^r - 1 = r + r²·Q(r) on |r| <= ln2/2: Q fitted (weighted least squares on 3000 Chebyshev nodes

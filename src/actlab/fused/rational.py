@@ -33,7 +33,7 @@ import torch
 from ..spec import compute_dtype
 from .dispatch import _STATS, _device, _fusable
 from .inductor import compile_kernel, compile_many
-from .kernels import cached
+from .kernels import HINT, cached
 from .settings import Settings, settings
 
 __all__ = ["DIRECTIONS", "MAX_KERNELS", "backward", "clear", "compiled", "degrees_in", "forward", "get"]
@@ -148,7 +148,7 @@ def _backward(x: torch.Tensor, g: torch.Tensor, num: torch.Tensor, den: torch.Te
 def _build(direction: str, m: int, n: int, dtype: torch.dtype, device: torch.device) -> Kernel:
     cdt = compute_dtype(dtype)
     # distinct example sizes: equal sizes would share one symbol (x's size tied to num's)
-    size = m + n + 9
+    size = HINT + m + n  # at HINT-like sizes (kernels.HINT: what inductor's choices assume)
     x = torch.rand(size, dtype=dtype, device=device)
     num = torch.rand(m + 1, dtype=cdt, device=device)
     den = torch.rand(n, dtype=cdt, device=device)
