@@ -610,6 +610,44 @@ def test_half_precision_kernels_load_every_element_whatever_the_size_and_offset(
             assert torch.equal(k(x, g), want), (n, start)
 
 
+def test_kernels_are_compiled_from_examples_of_serving_size(monkeypatch):
+    # inductor takes the example's sizes as hints: 8-element examples gave serial loops and
+    # half-width 16-bit vectors. Every kind of kernel: each symbolic size distinct, the x HINT-like
+    seen: list[tuple[int, ...]] = []
+
+    def record(fn, example, name, precise_trig=True):
+        seen.append(tuple(example[0].shape))
+        return lambda *a: None
+
+    monkeypatch.setattr(fused.kernels, "compile_kernel", record)
+    monkeypatch.setattr(fused.kernels, "compile_many", record)
+    cpu = torch.device("cpu")
+    for spec, direction in [(get_spec("silu"), "forward"), (get_spec("silu"), "backward"),
+                            (get_spec("swish"), "learn_backward"), (get_spec("swiglu"), "gated_forward"),
+                            (get_spec("swiglu"), "gated_backward"), (get_spec("prelu"), "channel_forward:1"),
+                            (get_spec("prelu"), "channel_rows_backward:1")]:
+        fused.kernels._build(spec, direction, torch.float32, cpu)
+    for shape in seen:
+        assert math.prod(shape) >= fused.kernels.HINT // 2 and len(set(shape)) == len(shape), shape
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="AVX's vector widths")
+def test_a_kernel_compiled_at_serving_size_runs_in_parallel_at_full_width():
+    # what the examples buy (the generated C++): an OpenMP region when torch has 2 threads, and
+    # 16-bit loads as wide as float32's two vectors (32 lanes on AVX-512, 16 on AVX2)
+    spec = get_spec("softsign")
+    x = torch.rand(fused.kernels.HINT, dtype=torch.bfloat16)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        graph = fused.inductor._compile_graph(lambda x: (fused.kernels._forward(spec, torch.float32, {}, x),),
+                                              (x,), False)
+    finally:
+        torch.set_num_threads(threads)
+    assert "#pragma omp parallel" in graph.source_code
+    assert "convert<float,2,at::BFloat16,1>" in graph.source_code
+
+
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="SLEEF's AVX variants")
 def test_fused_sin_is_inductors_own_unless_an_activation_needs_the_1_ulp_one():
     # sin's kernel keeps inductor's Vectorized<float>::sin, SLEEF's 3.5-ULP variant (1.9 ULP
