@@ -320,6 +320,30 @@ def test_without_native_autograd_the_function_keeps_the_backward(monkeypatch):
     assert _node(actlab.functional.mish(x)) == "FnBackward"
 
 
+def test_a_forward_routed_to_torch_alone_serves_inference_without_the_function(monkeypatch):
+    # torch's forward, actlab's backward (softplus, hardsigmoid): a call no derivative can be asked
+    # of is torch's op and nothing else; the large class's eager forward still takes actlab's path
+    _route_mish(monkeypatch, fused.Route("native", "eager", "eager"))
+
+    def no_function(*args):
+        raise AssertionError("went through actlab's Function path")
+
+    small, big = _x(1000), _x(fused.routes.SMALL)
+    monkeypatch.setattr(actlab.autograd, "forward_value", no_function)
+    fused.reset()
+    with fused.configured(mode="auto"):
+        assert torch.equal(actlab.functional.mish(small), torch.nn.functional.mish(small))
+        with torch.no_grad():
+            assert torch.equal(actlab.functional.mish(small.requires_grad_(True)),
+                               torch.nn.functional.mish(small))
+    assert fused.stats() == {("mish", "forward", "native"): 2}
+    monkeypatch.undo()
+    _route_mish(monkeypatch, fused.Route("native", "eager", "eager"))
+    with fused.configured(mode="auto"):
+        assert _node(actlab.functional.mish(small)) == "FnBackward"  # requires grad: the Function
+        torch.testing.assert_close(actlab.functional.mish(big), get_spec("mish").forward(big), rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("kernel_ready", [True, False])
 def test_an_inference_route_serves_calls_no_derivative_can_be_asked_of(monkeypatch, kernel_ready):
     # torch's whole call for training, a compiled kernel's forward for inference (softshrink in

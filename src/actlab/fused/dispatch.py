@@ -108,7 +108,8 @@ def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) 
     torch's ELU backward loses digits at α = 1000 in float32, its leaky ReLU at no slope); else
     ``None``. A call no derivative can be asked of takes the route's own forward for it where it
     has one (``Route.inference``: torch's op may be the fastest forward+backward, a compiled
-    kernel the fastest forward)."""
+    kernel the fastest forward), and torch's forward where the route sends the forward there
+    without the backward (softplus, hardsigmoid: the Function's own forward would call it too)."""
     # _active's checks, in the order that costs least on this path: a 4K-element ReLU costs 1 µs,
     # and so does every five attribute reads or calls here; the route (_whole) before the settings
     if torch.compiler.is_compiling():
@@ -116,7 +117,7 @@ def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) 
     numel = x.numel()
     r = _whole(spec, numel, _device(x), values, x.dtype)
     if r is None:
-        return None
+        return _native_forward(spec, x, values, numel)
     s = settings()
     if s.mode != "auto" or torch._C._are_functorch_transforms_active():
         return None
@@ -124,6 +125,20 @@ def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) 
         y = _forward_by(r.inference, spec, x, values, s)
         if y is not None:
             return y
+    return _native(spec, x, values)
+
+
+def _native_forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...],
+                    numel: int) -> torch.Tensor | None:
+    """torch's op for a call no derivative can be asked of, where the route's forward for its
+    size is torch's (what :func:`forward` would choose, without the Function's path to it)."""
+    if spec.native is None or not _plain(values):
+        return None
+    r = routes.table(_device(x), routes.own(x.dtype)).get(spec.name)
+    if r is None or (r.small if numel < routes.SMALL else r.inference or r.forward) != "native":
+        return None
+    if differentiated(x, values) or settings().mode != "auto" or torch._C._are_functorch_transforms_active():
+        return None
     return _native(spec, x, values)
 
 
