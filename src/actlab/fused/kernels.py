@@ -25,7 +25,9 @@ g, on ``x`` viewed as ``(outer, 2, inner)`` (``[a, b]`` split along any dim of a
     gated_backward:  (x, G) ->  [G ⊗ g(b), G ⊗ a ⊗ g'(b)]
 
 Parameters θ are 0-d tensor inputs of the kernel, not constants compiled into it: 200 values of
-Swish's β share one kernel. Sizes are symbolic: every shape and rank shares it. Half-precision
+Swish's β share one kernel. Sizes are symbolic: every shape and rank shares it (traced at
+:data:`HINT`-element examples, which inductor takes as the sizes to tune for: a parallel loop on
+torch's threads, full-width vectors). Half-precision
 inputs are upcast to float32 inside the kernel. The cache holds at most :data:`MAX_KERNELS`
 kernels (least recently used go first); a kernel that failed to compile is remembered as
 ``None`` and the eager path serves.
