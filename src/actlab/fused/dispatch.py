@@ -111,13 +111,15 @@ def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) 
     kernel the fastest forward), and torch's forward where the route sends the forward there
     without the backward (softplus, hardsigmoid: the Function's own forward would call it too)."""
     # _active's checks, in the order that costs least on this path: a 4K-element ReLU costs 1 µs,
-    # and so does every five attribute reads or calls here; the route (_whole) before the settings
-    if torch.compiler.is_compiling():
+    # and so does every five attribute reads or calls here; the route before the settings
+    if torch.compiler.is_compiling() or spec.native is None:
         return None
     numel = x.numel()
-    r = _whole(spec, numel, _device(x), values, x.dtype)
+    r = routes.table(_device(x), routes.own(x.dtype)).get(spec.name)
     if r is None:
-        return _native_forward(spec, x, values, numel)
+        return None
+    if not _is_whole(r, spec, numel, values):
+        return _native_forward(r, spec, x, values, numel)
     s = settings()
     if s.mode != "auto" or torch._C._are_functorch_transforms_active():
         return None
@@ -128,14 +130,11 @@ def native_call(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...]) 
     return _native(spec, x, values)
 
 
-def _native_forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...],
+def _native_forward(r: Route, spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...],
                     numel: int) -> torch.Tensor | None:
     """torch's op for a call no derivative can be asked of, where the route's forward for its
     size is torch's (what :func:`forward` would choose, without the Function's path to it)."""
-    if spec.native is None or not _plain(values):
-        return None
-    r = routes.table(_device(x), routes.own(x.dtype)).get(spec.name)
-    if r is None or (r.small if numel < routes.SMALL else r.inference or r.forward) != "native":
+    if not _plain(values) or (r.small if numel < routes.SMALL else r.inference or r.forward) != "native":
         return None
     if differentiated(x, values) or settings().mode != "auto" or torch._C._are_functorch_transforms_active():
         return None
@@ -150,21 +149,17 @@ def differentiated(x: torch.Tensor, values: tuple[Any, ...]) -> bool:
         isinstance(v, torch.Tensor) and v.requires_grad for v in values))
 
 
-def _whole(spec: ActivationSpec, numel: int, device: str, values: tuple[Any, ...] | None,
-           dtype: torch.dtype | None = None) -> Route | None:
-    """The route, where it makes this call torch's whole one; else ``None``."""
-    # only the measured table's routes have native_autograd ("off" and "force" have not)
-    if spec.native is None:
-        return None
-    r = routes.table(device, routes.own(dtype)).get(spec.name)
-    if r is None or not r.native_autograd:
-        return None
+def _is_whole(r: Route, spec: ActivationSpec, numel: int, values: tuple[Any, ...] | None) -> bool:
+    """Whether route ``r`` makes this call torch's whole one (only a measured table's routes have
+    ``native_autograd``: "off" and "force" have not)."""
+    if not r.native_autograd:
+        return False
     # the defaults by identity; other values as plain numbers first (a tensor equal to the default,
     # a learnable β at 1.0, is not the default)
     if values is not None and values is not spec.default_values and not (
             _plain(values) and (r.any_values or values == spec.default_values)):
-        return None
-    return r if (r.small if numel < routes.SMALL else r.forward) == "native" else None
+        return False
+    return (r.small if numel < routes.SMALL else r.forward) == "native"
 
 
 def serves_whole(spec: ActivationSpec, numel: int, device: str = "cpu",
@@ -173,7 +168,10 @@ def serves_whole(spec: ActivationSpec, numel: int, device: str = "cpu",
     ``values`` (default: the defaults) is torch's op with its own autograd (:func:`native_call`), so that
     f' there follows torch's conventions: at a NaN input torch's ReLU passes the incoming
     gradient and its hardtanh zeroes it, where actlab's own paths give NaN."""
-    return settings().mode == "auto" and _whole(spec, numel, device, values, dtype) is not None
+    if settings().mode != "auto" or spec.native is None:
+        return False
+    r = routes.table(device, routes.own(dtype)).get(spec.name)
+    return r is not None and _is_whole(r, spec, numel, values)
 
 
 def forward(spec: ActivationSpec, x: torch.Tensor, values: tuple[Any, ...],
