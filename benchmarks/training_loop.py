@@ -6,7 +6,10 @@ timed separately), alternating torch and actlab runs so that both see the same m
     .venv/bin/python benchmarks/training_loop.py                    # silu gelu relu mish, 3 rounds
     .venv/bin/python benchmarks/training_loop.py swiglu --rounds 5 --threads 1
 
-Prints, per activation, the median loop time of each and their ratio (actlab / torch).
+Prints, per activation, the median loop time of each, and the ratio actlab / torch as the median
+over rounds of each round's pair (a torch run and the actlab run right after it): this VM's speed
+drifts by 10% over minutes, which a ratio of the two medians takes for a difference; the range
+of the paired ratios shows how far one round can be trusted.
 """
 
 from __future__ import annotations
@@ -74,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args(argv)
-    print(f"{'activation':12} {'torch s':>8} {'actlab s':>9} {'ratio':>6} {'first step t/a ms':>18} "
-          f"{'set-up s':>9}")
+    print(f"{'activation':12} {'torch s':>8} {'actlab s':>9} {'ratio':>6} {'range':>11} "
+          f"{'first step t/a ms':>18} {'set-up s':>9}")
     for name in a.names:
         runs: dict[str, list[dict]] = {"torch": [], "actlab": []}
         for _ in range(a.rounds):
@@ -84,8 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         med = {k: statistics.median(r["loop_s"] for r in v) for k, v in runs.items()}
         first = {k: statistics.median(r["first_step_s"] for r in v) * 1e3 for k, v in runs.items()}
         setup = statistics.median(r["setup_s"] for r in runs["actlab"])
-        print(f"{name:12} {med['torch']:8.2f} {med['actlab']:9.2f} {med['actlab'] / med['torch']:6.2f} "
-              f"{first['torch']:8.1f}/{first['actlab']:<8.1f} {setup:9.1f}", flush=True)
+        paired = [a["loop_s"] / t["loop_s"] for t, a in zip(runs["torch"], runs["actlab"])]
+        spread = f"{min(paired):.2f}-{max(paired):.2f}"
+        print(f"{name:12} {med['torch']:8.2f} {med['actlab']:9.2f} {statistics.median(paired):6.2f} "
+              f"{spread:>11} {first['torch']:8.1f}/{first['actlab']:<8.1f} {setup:9.1f}", flush=True)
     return 0
 
 
