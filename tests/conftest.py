@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 import actlab
 from actlab.composite import CompositeSpec, RandomizedSpec
+
+# `make test` runs 2 xdist workers on a 2-core machine: each computes on one thread. With torch's
+# default (a thread per core) 2 workers run 4 threads on 2 cores, and a compiled kernel's OpenMP
+# region waits at its barrier for a thread the other worker has descheduled. Tests that need
+# threads set them themselves (test_fused: a kernel compiled for 2 threads has a parallel loop).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
 
 ELEMENTWISE = [s.name for s in actlab.specs() if s.kind == "elementwise"]
 # built on an elementwise base (GLU family, CReLU, RReLU); softmax, maxout, ... have their own tests
