@@ -35,10 +35,17 @@ def _mish64(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x * t, t + x * (1 - t * t) / (1 + np.exp(-x))
 
 
+def set_route(monkeypatch, name: str, way) -> None:
+    """Route ``name`` ``way`` on CPU in every dtype: a call looks its dtype's table up (float32's
+    and the 16-bit dtypes' own routes, where the table has them), not only the all-dtypes one."""
+    for dtype in (None, *fused.routes.OWN.values()):
+        monkeypatch.setitem(fused.routes.table("cpu", dtype), name, way)
+
+
 @pytest.fixture
 def mish_fused(monkeypatch):
     """Mish routed to compiled kernels at any size (>= 2 elements), compiled up front."""
-    monkeypatch.setitem(fused.routes.table("cpu"), "mish", fused.FUSED)
+    set_route(monkeypatch, "mish", fused.FUSED)
     fused.reset()
     with fused.configured(mode="auto", min_numel=2):
         assert fused.compile_kernels("mish") == {"mish": ["forward float32", "backward float32"]}
@@ -109,7 +116,7 @@ def test_shapes_and_batch_sizes_share_one_compiled_kernel(mish_fused):
 def test_auto_mode_never_compiles_during_a_call(monkeypatch):
     # routed to compiled kernels but not compiled: the call runs eagerly, nothing compiles;
     # after the explicit warm-up the same call takes the kernel
-    monkeypatch.setitem(fused.routes.table("cpu"), "squareplus", fused.FUSED)
+    set_route(monkeypatch, "squareplus", fused.FUSED)
     monkeypatch.setattr(fused.kernels, "_KERNELS", type(fused.kernels._KERNELS)())
     fused.reset()
     x = _x(1000).float().requires_grad_()
@@ -164,7 +171,7 @@ def test_env_switch_and_context_managers(monkeypatch):
 
 
 def test_disabled_switches_off_native_routing_too(monkeypatch):
-    monkeypatch.setitem(fused.routes.table("cpu"), "relu", fused.NATIVE)
+    set_route(monkeypatch, "relu", fused.NATIVE)
     fused.reset()
     x = torch.randn(50)
     torch.testing.assert_close(actlab.functional.relu(x), x.clamp(min=0), rtol=0, atol=0)
