@@ -245,7 +245,7 @@ def _half_width_load(original: Callable[..., str]) -> Callable[..., str]:
 _CODEGEN = ("expm1: 2^k(e^r - 1) + (2^k - 1) for float, SLEEF for double; tanh: (1 - e)/(1 + e) by FMAs; "
             "erf: series below 1/2, 1 - erfc above; isnan: x != x; isinf: |x| == inf; "
             "sin/cos: SLEEF u10 with precise_trig; erfc: erfcx polynomial; "
-            "16-bit loads on AVX2: _mm_loadu_si128; examples of 64K elements; v10")
+            "16-bit loads on AVX2: _mm_loadu_si128; examples of 64K elements; v11")
 
 
 # e^r - 1 = r + r²·Q(r) on |r| <= ln2/2: Q fitted (weighted least squares on 3000 Chebyshev nodes
@@ -335,21 +335,40 @@ ERFCX_POLY = (2.76978381e-01, -9.27637628e-02, -1.66030384e-01, 1.64049454e-01, 
 ERFC_ZERO = 10.0542  # erfc(a) < 2^-150 beyond: 0 in float32 (and a = inf would make q NaN)
 
 
+def _estrin(coefficients: list[str], x: str) -> str:
+    # Σ c_i x^i (c_0 first) by Estrin's scheme: pairs c_i + c_{i+1} x, then pairs of those with
+    # x², x⁴, ...: a chain of ~log2(n) FMAs where Horner's is n long. The loop is latency-bound
+    # (each vector's ~130-cycle dependency chain, only ~2 in flight), so depth is what costs.
+    terms, power = coefficients, x
+    while len(terms) > 1:
+        terms = [f"at::vec::fmadd({hi}, {power}, {lo})" for lo, hi in zip(terms[::2], terms[1::2])] + (
+            [terms[-1]] if len(terms) % 2 else [])
+        power = f"({power} * {power})"
+    return terms[0]
+
+
 def _erfc_positive() -> str:
-    # C++ lambda: erfc(a) for float lanes a >= 0 (NaN stays NaN); about 2 ULP. e^{-a²} with a² = s + t exact
-    # (t by FMA), as e^{-s}(1 - t): a² rounded would cost a²·2^-24 relative, 6 ULP at a = 10.
-    horner = f"W({ERFCX_POLY[-1]!r}f)"
-    for c in reversed(ERFCX_POLY[:-1]):
-        horner = f"at::vec::fmadd({horner}, q, W({c!r}f))"
-    # q and the division each get one Newton step on their exact FMA residual: rounded plainly
-    # they cost ~2 ULP together (3.5 ULP max in all, against 2 with the steps).
+    # C++ lambda: erfc(a) for float lanes a >= 0 (NaN stays NaN); about 2 ULP. erfc = erfcx·e^{-a²},
+    # a² = s + t exact (t by FMA), e^{-a²} = e^{-s}(1 - t) with e^{-s} = 2^k (1 + p) from the
+    # reduction above: a² rounded would cost a²·2^-24 relative, 6 ULP at a = 10. 2^k (k down to
+    # -146, subnormal results) is applied last, as 2^{k1}·2^{k2} with both halves normal.
+    poly = _estrin([f"W({c!r}f)" for c in ERFCX_POLY], "q")
+    # One division gives both 1/(a + 2) and 1/(1 + 2a) (divisions cost the most here on AVX2); q
+    # and erfcx each get one Newton step on their exact FMA residual: rounded plainly they cost
+    # ~2 ULP together (3.5 ULP max in all, against 2 with the steps).
     return (
-        "[](auto a) { using W = decltype(a); auto k = W(1) / (a + W(2)); auto q = (a - W(2)) * k; "
-        "q = at::vec::fmadd(k, at::vec::fmadd(W(0) - q, a, at::vec::fmadd(q + W(1), W(-2), a)), q); "
-        f"auto p = {horner}; auto h = W(0.5) / (a + W(0.5)); auto erfcx = at::vec::fmadd(p, h, h); "
-        "erfcx = at::vec::fmadd((p - erfcx) + at::vec::fmadd(erfcx + erfcx, W(0) - a, W(1)), h, erfcx); "
-        "auto s = a * a; auto t = at::vec::fmsub(a, a, s); auto r = erfcx * (W(0) - s).exp(); "
-        f"r = at::vec::fmadd(W(0) - r, t, r); return W::blendv(r, W(0), a > W({ERFC_ZERO}f)); }}"
+        "[](auto a) { using W = decltype(a); auto u = a + W(2); auto w = a + W(0.5); "
+        "auto d = W(1) / (u * w); auto rk = d * w; auto q = (a - W(2)) * rk; "
+        "q = at::vec::fmadd(rk, at::vec::fmadd(W(0) - q, a, at::vec::fmadd(q + W(1), W(-2), a)), q); "
+        f"auto poly = {poly}; auto h = W(0.5) * (d * u); auto erfcx = at::vec::fmadd(poly, h, h); "
+        "erfcx = at::vec::fmadd((poly - erfcx) + at::vec::fmadd(erfcx + erfcx, W(0) - a, W(1)), h, erfcx); "
+        "auto s = a * a; auto t = at::vec::fmsub(a, a, s); "
+        f"auto x = at::vec::maximum(W(0) - s, W(-110.f)); {_exp_reduction()}"
+        "auto m = at::vec::fmadd(erfcx, p, erfcx); m = at::vec::fmadd(W(0) - m, t, m); "
+        "auto k1 = ki >> decltype(ki)(1); auto k2 = ki - k1; "
+        "m = m * at::vec::cast<float>((k1 + decltype(ki)(127)) << decltype(ki)(23)); "
+        "auto y = m * at::vec::cast<float>((k2 + decltype(ki)(127)) << decltype(ki)(23)); "
+        f"return W::blendv(y, W(0), a > W({ERFC_ZERO}f)); }}"
     )
 
 
