@@ -182,7 +182,8 @@ def accurate_codegen(precise_trig: bool = True) -> Iterator[None]:
     * ``erf(x)`` as ``Vectorized<float>::erf``, Abramowitz & Stegun 7.1.26: absolute error
       1.5e-7, so relative error unbounded near 0 (erf(2e-9) returns 0; SERF's forward is 8e5 ULP
       off). Here: ``2x/√π · Σ (-x²)^k / (k!(2k+1))`` (k <= 6, truncation < 0.5 ULP) for
-      |x| < 1/2, ``sign(x)(1 - erfc|x|)`` (SLEEF erfc, no cancellation as erf >= 0.52) beyond.
+      |x| < 1/2, ``sign(x)(1 - erfc|x|)`` beyond (actlab's erfc, :func:`_erfc_positive`, 2 ULP;
+      no cancellation as erf >= 0.52).
       Double precision keeps SLEEF's erf, which is accurate.
 
     Inside this block inductor is pointed at these; outside it (torch.compile called by anyone
