@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from .. import fused
+from .. import functional, fused
 from ..spec import ActivationSpec
 from .kernels import Progress, _autograd_step, benchable, size_label, time_round_robin
 
@@ -131,6 +131,14 @@ def _times(spec: ActivationSpec, x: torch.Tensor, g: torch.Tensor, repeats: int)
     if spec.native is not None:  # torch's forward and backward, as a plain call meets them
         step = _autograd_step(lambda x, native=spec.native: native(x, **params))
         timed = {"native_step": lambda: step(x, g)}
+        if fwd_k is not None and bwd_k is not None:  # and actlab's, through its Function
+            ours = _autograd_step(lambda x: functional.apply(spec, x, params))
+
+            def fused_step() -> Any:
+                with fused.forced():
+                    return ours(x, g)
+
+            timed["fused_step"] = fused_step
         t |= {k: min(v) for k, v in time_round_robin(timed, repeats, x.device).items()}
     return t
 
@@ -181,10 +189,19 @@ def _backward_way(row: dict[str, Any], t: dict[str, float]) -> str:
     return "eager"
 
 
-# What actlab's Python autograd Function adds to a forward+backward, beyond its kernels: ELU at
-# 4K elements took 55 µs through the routed Function against 17 µs for torch's whole call (2-core
-# VM under load); idle, ~25 µs
+# What actlab's Python autograd Function adds to a forward+backward, beyond its kernels, where it
+# was not measured: ELU at 4K elements took 55 µs through the routed Function against 17 µs for
+# torch's whole call (2-core Zen 5 VM under load); idle, ~25 µs. Measured (fused_step), it is
+# the machine's own: ~175 µs on a 2.45 GHz AVX2 EPYC (relu at 4K: 186 µs through the Function
+# with its kernels forced, 10 µs of it the kernels; torch's whole call 66 µs), where 25 µs sent
+# relu's and absolute's 4K calls to kernels at 2.4x torch's whole call.
 FUNCTION_US = 25.0
+
+
+def _function_s(t: dict[str, float]) -> float:
+    if "fused_step" in t:
+        return max(t["fused_step"] - t["fused_fwd"] - t["fused_bwd"], 0.0)
+    return FUNCTION_US * 1e-6
 
 
 def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float],
@@ -197,8 +214,8 @@ def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float
     with its autograd (``native_autograd``; at any parameter values where it passes at every
     point of the accuracy sweep, ``any_values``) in each size class where torch's forward+backward
     takes at most 1/0.9 of actlab's: below :data:`~actlab.fused.routes.SMALL` elements counting
-    the :data:`FUNCTION_US` actlab's Function adds, which is more than any kernel there; at or
-    above it, at the large size or at any size measured ``between`` (64K: the Function is not
+    what actlab's Function adds (measured, else :data:`FUNCTION_US`), more than any kernel there;
+    at or above it, at the large size or at any size measured ``between`` (64K: the Function is not
     yet small there), counting the Function too. Where it loses everywhere, that size class
     takes actlab's fastest forward other than torch's op, since a "native" forward there would
     be the whole call (maxsig in bfloat16: torch's backward 11 ms at 1M elements, actlab's 0.7).
@@ -212,7 +229,7 @@ def _decide(row: dict[str, Any], small: dict[str, float], large: dict[str, float
         return _fastest_forward(row | {"native_ok": False}, t)
 
     def wins(t: dict[str, float]) -> bool:  # torch's whole call against actlab's Function
-        return t["native_step"] <= (t[f"{ours(t)}_fwd"] + t[f"{backward}_bwd"] + FUNCTION_US * 1e-6) / 0.9
+        return t["native_step"] <= (t[f"{ours(t)}_fwd"] + t[f"{backward}_bwd"] + _function_s(t)) / 0.9
 
     # the large class starts at 64K elements, where the Function's cost is not yet small: torch's
     # whole call keeps it unless actlab wins at every size measured there
